@@ -30,7 +30,8 @@ def resolve_params(spec: OperatorSpec, given: Mapping[str, object] | None = None
         try:
             value = p.kind(float(raw)) if p.kind is float else int(str(raw))
         except (TypeError, ValueError):
-            raise RestorableError(f"parameter {key}={raw!r} of {spec.name!r} must be a {p.kind.__name__}") from None
+            expected = "an integer" if p.kind is int else "a number"
+            raise RestorableError(f"parameter {key}={raw!r} of {spec.name!r} must be {expected}") from None
         if value != value or not p.low <= value <= p.high:  # value != value catches NaN
             raise RestorableError(f"parameter {key}={raw} of {spec.name!r} is outside [{p.low}, {p.high}]")
         params[key] = value

@@ -15,5 +15,7 @@ def weighted_median(image: np.ndarray, radius: int = 7, sigma: float = 25.5) -> 
     """
     image8 = np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
     cv2.setRNGSeed(0x5EED)
-    out = cv2.ximgproc.weightedMedianFilter(image8, image8, int(radius), float(sigma), cv2.ximgproc.WMF_EXP)
+    out = cv2.ximgproc.weightedMedianFilter(
+        image8, image8, int(radius), sigma=float(sigma), weightType=cv2.ximgproc.WMF_EXP
+    )
     return out.astype(np.float32) / 255.0
