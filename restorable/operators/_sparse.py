@@ -54,7 +54,7 @@ def solve_weighted_laplacian(
     Args:
         diag, wx, wy: (H, W) arrays, see :func:`weighted_laplacian_system`.
         rhs: (H, W) or (H, W, C) right-hand side.
-        x0: initial guess with the shape of ``rhs`` (defaults to ``rhs / diag``).
+        x0: initial guess with the shape of ``rhs`` (defaults to ``rhs``).
 
     Returns:
         float32 array with the shape of ``rhs``.
@@ -62,15 +62,15 @@ def solve_weighted_laplacian(
     h, w = diag.shape
     if rhs.shape[:2] != (h, w):
         raise ValueError(f"rhs shape {rhs.shape} does not match the grid {h}x{w}")
-    a = weighted_laplacian_system(diag, wx, wy)
-    inv_diag = 1.0 / a.diagonal()
-    precond = spla.LinearOperator(a.shape, matvec=lambda v: inv_diag * v, dtype=np.float64)
-    b = rhs.reshape(h * w, -1).astype(np.float64)
-    guess = (x0 if x0 is not None else rhs).reshape(h * w, -1).astype(np.float64)
+    a = weighted_laplacian_system(diag, wx, wy).astype(np.float32)
+    inv_diag = (1.0 / a.diagonal()).astype(np.float32)
+    precond = spla.LinearOperator(a.shape, matvec=lambda v: inv_diag * v, dtype=np.float32)
+    b = rhs.reshape(h * w, -1).astype(np.float32)
+    guess = (x0 if x0 is not None else rhs).reshape(h * w, -1).astype(np.float32)
     out = np.empty_like(b)
     for c in range(b.shape[1]):
         x, info = spla.cg(a, b[:, c], x0=guess[:, c], rtol=rtol, maxiter=2000, M=precond)
         if info < 0:
             raise RestorableError("the sparse solver broke down (illegal input)")
         out[:, c] = x
-    return out.reshape(rhs.shape).astype(np.float32)
+    return out.reshape(rhs.shape)
