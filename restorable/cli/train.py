@@ -1,0 +1,91 @@
+"""``restorable train``: train a quasi-invertible network for one operator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from restorable.errors import RestorableError
+
+
+def train(
+    op: str = typer.Option(None, "--op", help="Reference operator to learn (see `restorable ops`)."),
+    data: Path = typer.Option(..., "--data", help="Folder of training photos."),
+    out: Path = typer.Option(..., "--out", help="Checkpoint to write (.safetensors; metadata goes to OUT.json)."),
+    val: Path = typer.Option(None, "--val", help="Folder of validation photos (whole images)."),
+    pairs: Path = typer.Option(None, "--pairs", help="Learn a black-box operator: its outputs, same file stems as --data."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Operator parameter key=value (repeatable)."),
+    minutes: float = typer.Option(None, "--minutes", min=0.05, help="Train for this many minutes (this run)."),
+    steps: int = typer.Option(None, "--steps", min=1, help="Train until this many steps in total."),
+    resume: bool = typer.Option(False, "--resume", help="Continue OUT exactly where it stopped."),
+    jpeg: bool = typer.Option(False, "--jpeg", help="Compression-aware: restore from real JPEG in half the batch."),
+    seed: int = typer.Option(0, "--seed"),
+    size: int = typer.Option(512, "--size", min=64, help="Photos are resized to this long side."),
+    crop: int = typer.Option(128, "--crop", min=16),
+    batch: int = typer.Option(8, "--batch", min=1),
+    lr: float = typer.Option(5e-4, "--lr"),
+    aux: str = typer.Option("learned", "--aux", help="Auxiliary branch: learned | reference."),
+    aux_warmup: int = typer.Option(0, "--aux-warmup", help="First steps train the auxiliary branch alone."),
+    weight_approx: float = typer.Option(1.0, "--w-approx"),
+    weight_restore: float = typer.Option(1.0, "--w-restore"),
+    weight_delta: float = typer.Option(0.1, "--w-delta"),
+    val_every: int = typer.Option(250, "--val-every", min=1),
+    save_minutes: float = typer.Option(5.0, "--save-minutes"),
+    cache: Path = typer.Option(None, "--cache", help="Target cache folder (default: user cache/targets)."),
+) -> None:
+    """Train OUT to imitate --op (or the --pairs outputs) and to restore its input."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from restorable.model.qinet import ModelConfig
+    from restorable.operators import get_operator, parse_params, resolve_params
+    from restorable.paths import cache_dir
+    from restorable.train.data import load_pairs
+    from restorable.train.trainer import Trainer, TrainConfig
+
+    console = Console(stderr=True)
+    if steps is None and minutes is None:
+        raise RestorableError("give --steps N or --minutes M")
+    if pairs is None and op is None:
+        raise RestorableError("give --op NAME (or --pairs DIR for a black-box operator)")
+    if out.suffix != ".safetensors":
+        raise RestorableError(f"{out}: the checkpoint name must end in .safetensors")
+    if pairs is not None and aux == "reference":
+        raise RestorableError("--aux reference needs a reference operator, not --pairs")
+    params: dict = {}
+    if pairs is None:
+        params = resolve_params(get_operator(op), parse_params(param))
+    name = op or "custom"
+    target_cache = cache or cache_dir() / "targets"
+    console.print(f"preparing data ({'targets from ' + str(pairs) if pairs else 'reference ' + name} ...)", markup=False)
+    train_pairs = load_pairs(data, size, op, params, target_cache, pairs)
+    val_pairs = load_pairs(val, size, op, params, target_cache, None) if val and pairs is None else None
+    config = TrainConfig(
+        op=name, params=params, seed=seed, crop=crop, batch=batch, lr=lr, jpeg=jpeg, aux_warmup=aux_warmup,
+        weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, long_side=size,
+    )
+    trainer = Trainer(config, ModelConfig(aux=aux), train_pairs, out, resume=resume)
+    params_count = sum(p.numel() for p in trainer.model.parameters())
+    console.print(f"{name}: {len(train_pairs)} photos, {params_count:,} parameters, starting at step {trainer.step}", markup=False)
+    columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("train", total=steps, completed=trainer.step, info="")
+        first = trainer.step
+        import time
+
+        started = time.monotonic()
+
+        def on_step(step: int, terms: dict, val_figures: dict | None) -> None:
+            rate = (step - first) / max(1e-9, time.monotonic() - started)
+            info = " ".join(f"{k} {v:.2e}" for k, v in terms.items()) + f" | {rate:.2f} step/s"
+            if val_figures:
+                info += f" | val {val_figures['approx_psnr']:.2f}/{val_figures['restore_png_psnr']:.2f} dB"
+            progress.update(task, completed=step, info=info)
+
+        figures = trainer.run(steps, minutes, val_pairs, val_every, save_minutes, [90] if jpeg else None, on_step)
+    console.print(f"saved {out} at step {trainer.step}", markup=False)
+    if figures:
+        from restorable.train.evaluate import summary_line
+
+        console.print(f"val: {summary_line(figures)}", markup=False)

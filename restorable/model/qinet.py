@@ -1,0 +1,87 @@
+"""The quasi-invertible network: invertible branch + auxiliary branch, fused by an invertible block H.
+
+Forward (x: (B, 3, H, W) in [0, 1], H and W even)::
+
+    z      = Phi(Haar(x))                 invertible branch (coupling blocks, then a learnable scale)
+    a      = A(x)                         auxiliary branch, Haar domain (learned, or the reference output)
+    (y', d) = H(z, a)                     invertible fusion; y = Haar^-1(y') is the processed image,
+                                          d = delta, trained towards 0
+Reverse (restoration, from the stored 8-bit y and delta = 0)::
+
+    (z, a^) = H^-1(Haar(y), 0);  x = Haar^-1(Phi^-1(z))
+
+The auxiliary branch never runs in reverse, so restoring needs only y.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from restorable.model.coupling import AffineCoupling, InvertibleScale, InvertibleSequence
+from restorable.model.haar import HaarSqueeze
+from restorable.model.subnets import ContextApproximator, conv_subnet, fusion_subnet
+
+AUX_KINDS = ("learned", "reference")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture hyper-parameters (stored in every checkpoint)."""
+
+    inv_blocks: int = 4
+    inv_width: int = 32
+    fusion_blocks: int = 1
+    fusion_width: int = 32
+    aux: str = "learned"
+    aux_width: int = 32
+    code_scale: float = 1.0 / 16.0
+    clamp: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.aux not in AUX_KINDS:
+            raise ValueError(f"aux must be one of {AUX_KINDS}, got {self.aux!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class QuasiInvertibleNet(nn.Module):
+    """See the module docstring. ``stride`` is the size multiple the input needs (2)."""
+
+    stride = 2
+
+    def __init__(self, config: ModelConfig = ModelConfig()) -> None:
+        super().__init__()
+        self.config = config
+        self.haar = HaarSqueeze()
+        blocks = [AffineCoupling(12, 3, conv_subnet(config.inv_width), config.clamp) for _ in range(config.inv_blocks)]
+        self.invertible = InvertibleSequence(*blocks, InvertibleScale(12, config.code_scale))
+        self.fusion = InvertibleSequence(
+            *[AffineCoupling(24, 12, fusion_subnet(config.fusion_width), config.clamp) for _ in range(config.fusion_blocks)]
+        )
+        self.aux = ContextApproximator(config.aux_width) if config.aux == "learned" else None
+
+    def approximate(self, x: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
+        """The auxiliary branch output in the Haar domain (B, 12, H/2, W/2)."""
+        if self.aux is None:
+            if reference is None:
+                raise ValueError("this model's auxiliary branch is the reference operator: pass reference=")
+            return self.haar(reference)
+        return self.aux(x, self.haar(x))
+
+    def forward(self, x: torch.Tensor, reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, 3, H, W) -> (y: (B, 3, H, W) processed image, delta: (B, 12, H/2, W/2))."""
+        code = self.invertible(self.haar(x))
+        fused = self.fusion(torch.cat([code, self.approximate(x, reference)], dim=1))
+        return self.haar(fused[:, :12], rev=True), fused[:, 12:]
+
+    def reverse(self, y: torch.Tensor, delta: torch.Tensor | None = None) -> torch.Tensor:
+        """Restore x from y (B, 3, H, W); ``delta`` defaults to 0."""
+        haar_y = self.haar(y)
+        if delta is None:
+            delta = torch.zeros_like(haar_y)
+        code = self.fusion(torch.cat([haar_y, delta], dim=1), rev=True)[:, :12]
+        return self.haar(self.invertible(code, rev=True), rev=True)

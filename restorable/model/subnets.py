@@ -1,0 +1,88 @@
+"""Subnetworks: coupling subnets and the auxiliary (non-invertible) approximation branch."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def conv_subnet(width: int):
+    """Constructor of a 3-layer conv subnet whose last layer starts at zero (block starts as identity)."""
+
+    def make(c_in: int, c_out: int) -> nn.Module:
+        body = nn.Sequential(
+            nn.Conv2d(c_in, width, 3, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, width, 3, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, c_out, 3, padding=1),
+        )
+        nn.init.zeros_(body[-1].weight)
+        nn.init.zeros_(body[-1].bias)
+        return body
+
+    return make
+
+
+class SkipSubnet(nn.Module):
+    """``sign * x + body(x)``: a subnet that starts as (minus) the identity."""
+
+    def __init__(self, body: nn.Module, sign: float) -> None:
+        super().__init__()
+        self.body = body
+        self.sign = sign
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.sign * x + self.body(x)
+
+
+def fusion_subnet(width: int):
+    """Subnets of the fusion block H: F starts as +identity, G as -identity, S at zero.
+
+    With H's input ``(z, a)`` (hidden code, approximation) this makes the block
+    start at ``y = z + a`` (output = approximation plus code) and ``delta = a - y``.
+    """
+    plain = conv_subnet(width)
+    made: list[str] = []
+
+    def make(c_in: int, c_out: int) -> nn.Module:
+        # AffineCoupling builds f, s, g in this order.
+        role = "fsg"[len(made) % 3]
+        made.append(role)
+        if role == "s" or c_in != c_out:
+            return plain(c_in, c_out)
+        return SkipSubnet(plain(c_in, c_out), 1.0 if role == "f" else -1.0)
+
+    return make
+
+
+class ContextApproximator(nn.Module):
+    """Learned approximation of the operator, output in the Haar domain (B, 12, H/2, W/2).
+
+    A dilated context network runs at 1/4 resolution (global context at low
+    cost, as in Deep Guided Filter), is upsampled to half resolution and
+    fused with the Haar coefficients of the input, predicting their change.
+    """
+
+    def __init__(self, width: int = 32, dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(3, width, 3, padding=1, padding_mode="replicate"), nn.LeakyReLU(0.2)]
+        for d in dilations:
+            layers += [nn.Conv2d(width, width, 3, padding=d, dilation=d, padding_mode="replicate"), nn.LeakyReLU(0.2)]
+        self.context = nn.Sequential(*layers)
+        self.head = nn.Sequential(
+            nn.Conv2d(12 + width, width, 3, padding=1, padding_mode="replicate"),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, width, 3, padding=1, padding_mode="replicate"),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 12, 3, padding=1, padding_mode="replicate"),
+        )
+        nn.init.zeros_(self.head[-1].weight)
+        nn.init.zeros_(self.head[-1].bias)
+
+    def forward(self, image: torch.Tensor, haar: torch.Tensor) -> torch.Tensor:
+        """image: (B, 3, H, W) in [0, 1]; haar: its Haar coefficients (B, 12, H/2, W/2)."""
+        low = F.interpolate(image, scale_factor=0.25, mode="area")
+        feat = F.interpolate(self.context(low), size=haar.shape[-2:], mode="bilinear", align_corners=False)
+        return haar + self.head(torch.cat([haar, feat], dim=1))

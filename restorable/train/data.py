@@ -1,0 +1,139 @@
+"""Training data: photos at a fixed size, their reference targets (cached on disk), random crops."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from restorable.errors import RestorableError
+from restorable.image_file import write_image
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
+
+
+@dataclass
+class Pair:
+    """One photo (H, W, 3) uint8 and the operator's output on it."""
+
+    name: str
+    source: np.ndarray
+    target: np.ndarray
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files directly in ``folder``, sorted by name."""
+    if not folder.is_dir():
+        raise RestorableError(f"{folder}: not a folder")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise RestorableError(f"{folder}: no images found")
+    return files
+
+
+def load_photo(path: Path, long_side: int | None) -> np.ndarray:
+    """RGB uint8 photo, EXIF-rotated, resized (Lanczos) so its long side is ``long_side``."""
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img).convert("RGB")
+    except OSError as exc:
+        raise RestorableError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
+    if long_side and max(img.size) != long_side:
+        scale = long_side / max(img.size)
+        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
+    return np.asarray(img)
+
+
+def target_key(op: str, params: dict, source: np.ndarray) -> str:
+    """Cache key of a reference target: operator, parameters and the exact input pixels."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"op": op, "params": params}, sort_keys=True).encode())
+    digest.update(str(source.shape).encode())
+    digest.update(np.ascontiguousarray(source).tobytes())
+    return digest.hexdigest()[:32]
+
+
+def reference_target(op: str, params: dict, source: np.ndarray, cache: Path | None) -> np.ndarray:
+    """The reference operator's output on ``source``, read from / written to ``cache``."""
+    from restorable.operators import run_operator
+
+    path = cache / f"{op}-{target_key(op, params, source)}.png" if cache else None
+    if path is not None and path.exists():
+        with Image.open(path) as img:
+            return np.asarray(img.convert("RGB"))
+    target = run_operator(op, source, params)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_image(path, target)
+    return target
+
+
+def load_pairs(
+    folder: Path, long_side: int | None, op: str | None, params: dict, cache: Path | None, pairs_dir: Path | None = None
+) -> list[Pair]:
+    """Photos of ``folder`` with their targets: the reference ``op`` or files of ``pairs_dir`` with the same stem."""
+    pairs = []
+    outputs = {p.stem: p for p in list_images(pairs_dir)} if pairs_dir else {}
+    for path in list_images(folder):
+        source = load_photo(path, long_side)
+        if pairs_dir is not None:
+            if path.stem not in outputs:
+                raise RestorableError(f"{pairs_dir}: no output for {path.name}")
+            target = load_photo(outputs[path.stem], None)
+            if target.shape != source.shape:
+                target = np.asarray(Image.fromarray(target).resize(source.shape[1::-1], Image.LANCZOS))
+        else:
+            target = reference_target(op, params, source, cache)
+        pairs.append(Pair(path.stem, source, target))
+    return pairs
+
+
+class CropSampler:
+    """Random crops (and flips/rotations when the operator allows) from a list of pairs.
+
+    All randomness comes from one ``torch.Generator`` so a resumed run continues exactly.
+    """
+
+    def __init__(self, pairs: list[Pair], crop: int, batch: int, augment: bool, generator: torch.Generator) -> None:
+        self.pairs = [p for p in pairs if min(p.source.shape[:2]) >= crop]
+        if not self.pairs:
+            raise RestorableError(f"no training image is at least {crop}x{crop} px")
+        self.crop, self.batch, self.augment, self.generator = crop, batch, augment, generator
+
+    def _randint(self, high: int) -> int:
+        return int(torch.randint(high, (1,), generator=self.generator))
+
+    def sample(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(source, target) float32 tensors (B, 3, crop, crop) in [0, 1]."""
+        sources, targets = [], []
+        for _ in range(self.batch):
+            pair = self.pairs[self._randint(len(self.pairs))]
+            h, w = pair.source.shape[:2]
+            top, left = self._randint(h - self.crop + 1), self._randint(w - self.crop + 1)
+            window = (slice(top, top + self.crop), slice(left, left + self.crop))
+            s, t = pair.source[window], pair.target[window]
+            if self.augment:
+                k, flip = self._randint(4), self._randint(2)
+                s, t = np.rot90(s, k), np.rot90(t, k)
+                if flip:
+                    s, t = s[:, ::-1], t[:, ::-1]
+            sources.append(np.ascontiguousarray(s))
+            targets.append(np.ascontiguousarray(t))
+        return to_tensor(np.stack(sources)), to_tensor(np.stack(targets))
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """(B, H, W, 3) or (H, W, 3) uint8 -> (B, 3, H, W) float32 in [0, 1]."""
+    if images.ndim == 3:
+        images = images[None]
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
+
+
+def to_uint8(tensor: torch.Tensor) -> np.ndarray:
+    """(B, 3, H, W) float in [0, 1] -> (B, H, W, 3) uint8, rounded."""
+    return (tensor.detach().clamp(0, 1) * 255.0).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()

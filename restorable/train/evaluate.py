@@ -1,0 +1,49 @@
+"""Evaluation of a checkpoint on whole images: approximation, restoration (PNG and JPEG), identity baseline."""
+
+from __future__ import annotations
+
+from statistics import mean
+
+import numpy as np
+
+from restorable.engine import forward_image, reverse_image
+from restorable.model.qinet import QuasiInvertibleNet
+from restorable.model.quantize import jpeg_roundtrip_uint8
+from restorable.train.data import Pair
+from restorable.train.metrics import psnr, ssim
+
+
+def evaluate_pair(model: QuasiInvertibleNet, pair: Pair, jpeg_qualities: list[int], with_ssim: bool = True) -> dict:
+    """Figures for one photo. Keys: approx_*, restore_png_*, restore_jpeg{q}_*, identity_*."""
+    reference = pair.target if model.config.aux == "reference" else None
+    processed = forward_image(model, pair.source, reference)
+    restored = reverse_image(model, processed)
+    row = {
+        "approx_psnr": psnr(processed, pair.target),
+        "restore_png_psnr": psnr(restored, pair.source),
+        "identity_psnr": psnr(pair.source, pair.target),
+    }
+    if with_ssim:
+        row["approx_ssim"] = ssim(processed, pair.target)
+        row["restore_png_ssim"] = ssim(restored, pair.source)
+        row["identity_ssim"] = ssim(pair.source, pair.target)
+    for quality in jpeg_qualities:
+        restored_jpeg = reverse_image(model, jpeg_roundtrip_uint8(processed, quality))
+        row[f"restore_jpeg{quality}_psnr"] = psnr(restored_jpeg, pair.source)
+        if with_ssim:
+            row[f"restore_jpeg{quality}_ssim"] = ssim(restored_jpeg, pair.source)
+    return row
+
+
+def evaluate(model: QuasiInvertibleNet, pairs: list[Pair], jpeg_qualities: list[int], with_ssim: bool = True) -> dict:
+    """{"images": {name: figures}, "mean": figures averaged over images}."""
+    rows = {pair.name: evaluate_pair(model, pair, jpeg_qualities, with_ssim) for pair in pairs}
+    keys = next(iter(rows.values())).keys()
+    return {"images": rows, "mean": {k: mean(r[k] for r in rows.values()) for k in keys}}
+
+
+def summary_line(figures: dict) -> str:
+    """Short text of the mean figures for progress output."""
+    parts = [f"approx {figures['approx_psnr']:.2f}", f"restore {figures['restore_png_psnr']:.2f}"]
+    parts += [f"jpeg{k[12:-5]} {v:.2f}" for k, v in figures.items() if k.startswith("restore_jpeg") and k.endswith("psnr")]
+    return " / ".join(parts) + " dB"

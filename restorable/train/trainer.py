@@ -1,0 +1,196 @@
+"""The training loop behind ``restorable train``: resumable, time- or step-bounded, CPU-friendly."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from restorable import __version__
+from restorable.errors import RestorableError
+from restorable.model.checkpoint import load_model, load_training_state, save_model, save_training_state
+from restorable.model.qinet import ModelConfig, QuasiInvertibleNet
+from restorable.model.quantize import jpeg_straight_through, quantize_8bit
+from restorable.train.data import CropSampler, Pair
+from restorable.train.evaluate import evaluate
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run (stored in the checkpoint metadata)."""
+
+    op: str
+    params: dict = field(default_factory=dict)
+    seed: int = 0
+    crop: int = 128
+    batch: int = 8
+    lr: float = 5e-4
+    jpeg: bool = False
+    jpeg_range: tuple[int, int] = (70, 95)
+    weight_approx: float = 1.0
+    weight_restore: float = 1.0
+    weight_delta: float = 0.1
+    aux_warmup: int = 0
+    long_side: int = 512
+    grad_clip: float = 10.0
+
+
+def state_path(out: Path) -> Path:
+    """Where the optimizer/RNG state of checkpoint ``out`` lives."""
+    return out.with_name(out.name + ".state")
+
+
+def data_fingerprint(pairs: list[Pair]) -> str:
+    """sha256 over the training photos' names and pixels."""
+    digest = hashlib.sha256()
+    for pair in pairs:
+        digest.update(pair.name.encode())
+        digest.update(pair.source.tobytes())
+    return digest.hexdigest()
+
+
+class Trainer:
+    """Holds model, optimizer and sampler; ``run`` trains until a step or time budget."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        model_config: ModelConfig,
+        train_pairs: list[Pair],
+        out: Path,
+        resume: bool = False,
+    ) -> None:
+        self.config, self.out = config, out
+        self.train_pairs = train_pairs
+        torch.manual_seed(config.seed)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.step = 0
+        self.train_seconds = 0.0
+        self.history: list[dict] = []
+        if resume:
+            if not out.exists() or not state_path(out).exists():
+                raise RestorableError(f"{out}: nothing to resume (checkpoint or its .state file is missing)")
+            self.model, meta = load_model(out)
+            if meta.get("op") != config.op:
+                raise RestorableError(f"{out}: was trained for {meta.get('op')!r}, not {config.op!r}")
+            self.train_seconds = float(meta.get("train_seconds", 0.0))
+            self.history = list(meta.get("history", []))
+        else:
+            self.model = QuasiInvertibleNet(model_config)
+        self.model.train()
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        if resume:
+            self.step = load_training_state(state_path(out), self.optimizer, self.generator)
+        from restorable.operators import OPERATORS
+
+        augment = OPERATORS[config.op].equivariant if config.op in OPERATORS else False
+        self.sampler = CropSampler(train_pairs, config.crop, config.batch, augment, self.generator)
+
+    # -- one step ---------------------------------------------------------------------------
+
+    def _jpeg_qualities(self, n: int) -> list[int]:
+        low, high = self.config.jpeg_range
+        return [int(q) for q in torch.randint(low, high + 1, (n,), generator=self.generator)]
+
+    def losses(self, source: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Loss terms for one batch (all MSE on the [0, 1] scale)."""
+        cfg, model = self.config, self.model
+        if self.step < cfg.aux_warmup and model.aux is not None:
+            approx = model.haar(model.approximate(source), rev=True)
+            return {"approx": F.mse_loss(approx, target)}
+        reference = target if model.config.aux == "reference" else None
+        y, delta = model(source, reference)
+        stored = quantize_8bit(y)
+        if cfg.jpeg:  # half the batch restores from PNG, half from real JPEG
+            half = max(1, source.shape[0] // 2)
+            jpeg = jpeg_straight_through(y[half:], self._jpeg_qualities(source.shape[0] - half))
+            stored = torch.cat([stored[:half], jpeg], dim=0)
+        restored = model.reverse(stored)
+        return {
+            "approx": F.mse_loss(y, target),
+            "restore": F.mse_loss(restored, source),
+            "delta": delta.pow(2).mean(),
+        }
+
+    def train_step(self) -> dict[str, float]:
+        cfg = self.config
+        source, target = self.sampler.sample()
+        terms = self.losses(source, target)
+        weights = {"approx": cfg.weight_approx, "restore": cfg.weight_restore, "delta": cfg.weight_delta}
+        loss = sum(weights[k] * v for k, v in terms.items())
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        return {k: float(v) for k, v in terms.items()}
+
+    # -- saving -----------------------------------------------------------------------------
+
+    def metadata(self, val: dict | None) -> dict:
+        return {
+            "op": self.config.op,
+            "params": self.config.params,
+            "steps": self.step,
+            "train_seconds": round(self.train_seconds, 1),
+            "train": asdict(self.config),
+            "data_fingerprint": data_fingerprint(self.train_pairs),
+            "data_images": len(self.train_pairs),
+            "val": val,
+            "history": self.history,
+            "tool_version": __version__,
+        }
+
+    def save(self, val: dict | None = None) -> None:
+        save_model(self.out, self.model, self.metadata(val))
+        save_training_state(state_path(self.out), self.optimizer, self.generator, self.step)
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(
+        self,
+        steps: int | None,
+        minutes: float | None,
+        val_pairs: list[Pair] | None = None,
+        val_every: int = 500,
+        save_minutes: float = 5.0,
+        jpeg_eval: list[int] | None = None,
+        on_step: Callable[[int, dict, dict | None], None] | None = None,
+    ) -> dict | None:
+        """Train until ``steps`` (absolute) or ``minutes`` (this call) run out; returns the last val figures."""
+        torch.set_num_threads(os.cpu_count() or 1)
+        deadline = time.monotonic() + minutes * 60 if minutes else math.inf
+        last_save = time.monotonic()
+        val = self.history[-1]["val"] if self.history else None
+
+        def validate() -> dict | None:
+            if not val_pairs:
+                return None
+            self.model.eval()
+            figures = evaluate(self.model, val_pairs, jpeg_eval or [], with_ssim=False)["mean"]
+            self.model.train()
+            self.history.append({"step": self.step, "train_seconds": round(self.train_seconds, 1), "val": figures})
+            return figures
+
+        while (steps is None or self.step < steps) and time.monotonic() < deadline:
+            start = time.monotonic()
+            terms = self.train_step()
+            if val_pairs and self.step % val_every == 0:
+                val = validate()
+            self.train_seconds += time.monotonic() - start  # wall time of steps and validation
+            if on_step:
+                on_step(self.step, terms, val)
+            if time.monotonic() - last_save > save_minutes * 60:
+                self.save(val)
+                last_save = time.monotonic()
+        if val_pairs and (not self.history or self.history[-1]["step"] != self.step):
+            val = validate()
+        self.save(val)
+        return val
