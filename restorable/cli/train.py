@@ -27,9 +27,14 @@ def train(
     lr: float = typer.Option(5e-4, "--lr"),
     aux: str = typer.Option("learned", "--aux", help="Auxiliary branch: learned | reference."),
     aux_warmup: int = typer.Option(0, "--aux-warmup", help="First steps train the auxiliary branch alone."),
+    inv_blocks: int = typer.Option(4, "--inv-blocks", min=1, help="Coupling blocks of the invertible branch."),
+    width: int = typer.Option(32, "--width", min=4, help="Channels of the subnets."),
+    code_scale: float = typer.Option(1 / 16, "--code-scale", help="Initial scale of the hidden code in the output."),
     weight_approx: float = typer.Option(1.0, "--w-approx"),
     weight_restore: float = typer.Option(1.0, "--w-restore"),
     weight_delta: float = typer.Option(0.1, "--w-delta"),
+    weight_adv: float = typer.Option(None, "--w-adv", help="Adversarial weight (default: 0.01 for Type III, else 0)."),
+    bf16: bool = typer.Option(True, "--bf16/--fp32", help="bfloat16 autocast for training (inference is float32)."),
     val_every: int = typer.Option(250, "--val-every", min=1),
     save_minutes: float = typer.Option(5.0, "--save-minutes"),
     cache: Path = typer.Option(None, "--cache", help="Target cache folder (default: user cache/targets)."),
@@ -57,15 +62,21 @@ def train(
     if pairs is None:
         params = resolve_params(get_operator(op), parse_params(param))
     name = op or "custom"
+    if weight_adv is None:
+        weight_adv = 0.01 if op is not None and get_operator(op).type == "III" else 0.0
     target_cache = cache or cache_dir() / "targets"
     console.print(f"preparing data ({'targets from ' + str(pairs) if pairs else 'reference ' + name} ...)", markup=False)
     train_pairs = load_pairs(data, size, op, params, target_cache, pairs)
     val_pairs = load_pairs(val, size, op, params, target_cache, None) if val and pairs is None else None
     config = TrainConfig(
         op=name, params=params, seed=seed, crop=crop, batch=batch, lr=lr, jpeg=jpeg, aux_warmup=aux_warmup,
-        weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, long_side=size,
+        weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, weight_adv=weight_adv,
+        long_side=size, bf16=bf16, total_steps=steps,
     )
-    trainer = Trainer(config, ModelConfig(aux=aux), train_pairs, out, resume=resume)
+    model_config = ModelConfig(
+        inv_blocks=inv_blocks, inv_width=width, fusion_width=width, aux=aux, aux_width=width, code_scale=code_scale
+    )
+    trainer = Trainer(config, model_config, train_pairs, out, resume=resume)
     params_count = sum(p.numel() for p in trainer.model.parameters())
     console.print(f"{name}: {len(train_pairs)} photos, {params_count:,} parameters, starting at step {trainer.step}", markup=False)
     columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
@@ -82,6 +93,8 @@ def train(
             if val_figures:
                 info += f" | val {val_figures['approx_psnr']:.2f}/{val_figures['restore_png_psnr']:.2f} dB"
             progress.update(task, completed=step, info=info)
+            if step % val_every == 0 and not console.is_terminal:  # a plain log line for files and CI
+                console.print(f"step {step} {info}", markup=False)
 
         figures = trainer.run(steps, minutes, val_pairs, val_every, save_minutes, [90] if jpeg else None, on_step)
     console.print(f"saved {out} at step {trainer.step}", markup=False)

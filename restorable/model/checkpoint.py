@@ -68,27 +68,56 @@ def load_model(path: Path) -> tuple[QuasiInvertibleNet, dict]:
     return model.eval(), metadata
 
 
-def save_training_state(path: Path, optimizer: torch.optim.Optimizer, generator: torch.Generator, step: int) -> None:
-    """Optimizer moments, RNG state and step, so that ``--resume`` continues exactly."""
+def save_training_state(
+    path: Path,
+    optimizers: dict[str, torch.optim.Optimizer],
+    generator: torch.Generator,
+    step: int,
+    modules: dict[str, torch.nn.Module] | None = None,
+) -> None:
+    """Optimizer moments, extra modules (e.g. a discriminator), RNG state and step, for an exact ``--resume``."""
     tensors: dict[str, torch.Tensor] = {"rng": generator.get_state()}
-    for index, state in optimizer.state_dict()["state"].items():
-        for key, value in state.items():
-            tensors[f"opt.{index}.{key}"] = torch.as_tensor(value)
-    groups = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.state_dict()["param_groups"]]
+    groups = {}
+    for name, optimizer in optimizers.items():
+        state = optimizer.state_dict()
+        for index, values in state["state"].items():
+            for key, value in values.items():
+                tensors[f"opt.{name}.{index}.{key}"] = torch.as_tensor(value)
+        groups[name] = [{k: v for k, v in g.items() if k != "params"} for g in state["param_groups"]]
+    for name, module in (modules or {}).items():
+        for key, value in module.state_dict().items():
+            tensors[f"mod.{name}.{key}"] = value
     _atomic_save(tensors, path, {"step": step, "param_groups": groups})
 
 
-def load_training_state(path: Path, optimizer: torch.optim.Optimizer, generator: torch.Generator) -> int:
+def load_training_state(
+    path: Path,
+    optimizers: dict[str, torch.optim.Optimizer],
+    generator: torch.Generator,
+    modules: dict[str, torch.nn.Module] | None = None,
+) -> int:
     """Restore what :func:`save_training_state` wrote; returns the step."""
     metadata = read_metadata(path)
-    state: dict[int, dict[str, torch.Tensor]] = {}
+    states: dict[str, dict[int, dict[str, torch.Tensor]]] = {name: {} for name in optimizers}
+    module_states: dict[str, dict[str, torch.Tensor]] = {name: {} for name in modules or {}}
     with safe_open(str(path), framework="pt") as handle:
         generator.set_state(handle.get_tensor("rng"))
         for key in handle.keys():
-            if key.startswith("opt."):
-                _, index, name = key.split(".", 2)
-                state.setdefault(int(index), {})[name] = handle.get_tensor(key)
-    current = optimizer.state_dict()
-    groups = [{**g, **saved} for g, saved in zip(current["param_groups"], metadata["param_groups"])]
-    optimizer.load_state_dict({"state": state, "param_groups": groups})
+            kind, _, rest = key.partition(".")
+            if kind == "opt":
+                name, index, field = rest.split(".", 2)
+                if name in states:
+                    states[name].setdefault(int(index), {})[field] = handle.get_tensor(key)
+            elif kind == "mod":
+                name, field = rest.split(".", 1)
+                if name in module_states:
+                    module_states[name][field] = handle.get_tensor(key)
+    for name, optimizer in optimizers.items():
+        if name not in metadata["param_groups"]:
+            raise RestorableError(f"{path}: training state has no optimizer {name!r}")
+        current = optimizer.state_dict()
+        groups = [{**g, **saved} for g, saved in zip(current["param_groups"], metadata["param_groups"][name])]
+        optimizer.load_state_dict({"state": states[name], "param_groups": groups})
+    for name, module in (modules or {}).items():
+        module.load_state_dict(module_states[name])
     return int(metadata["step"])

@@ -18,6 +18,7 @@ from restorable.errors import RestorableError
 from restorable.model.checkpoint import load_model, load_training_state, save_model, save_training_state
 from restorable.model.qinet import ModelConfig, QuasiInvertibleNet
 from restorable.model.quantize import jpeg_straight_through, quantize_8bit
+from restorable.train.adversarial import Adversary
 from restorable.train.data import CropSampler, Pair
 from restorable.train.evaluate import evaluate
 
@@ -37,9 +38,12 @@ class TrainConfig:
     weight_approx: float = 1.0
     weight_restore: float = 1.0
     weight_delta: float = 0.1
+    weight_adv: float = 0.0
     aux_warmup: int = 0
     long_side: int = 512
     grad_clip: float = 10.0
+    total_steps: int | None = None  # with --steps: cosine learning-rate decay to 5% over the run
+    bf16: bool = True  # bfloat16 autocast + channels_last: ~2.6x faster steps on AVX-512 CPUs
 
 
 def state_path(out: Path) -> Path:
@@ -80,18 +84,34 @@ class Trainer:
             self.model, meta = load_model(out)
             if meta.get("op") != config.op:
                 raise RestorableError(f"{out}: was trained for {meta.get('op')!r}, not {config.op!r}")
+            # the run's own settings win over the command line, so a resumed run is the same run
+            stored = dict(meta["train"])
+            stored["jpeg_range"] = tuple(stored["jpeg_range"])
+            stored["total_steps"] = config.total_steps or stored.get("total_steps")
+            self.config = config = TrainConfig(**stored)
             self.train_seconds = float(meta.get("train_seconds", 0.0))
             self.history = list(meta.get("history", []))
         else:
             self.model = QuasiInvertibleNet(model_config)
         self.model.train()
+        if config.bf16:
+            self.model = self.model.to(memory_format=torch.channels_last)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.adversary = Adversary() if config.weight_adv > 0 else None
         if resume:
-            self.step = load_training_state(state_path(out), self.optimizer, self.generator)
+            self.step = load_training_state(state_path(out), *self._training_state())
         from restorable.operators import OPERATORS
 
         augment = OPERATORS[config.op].equivariant if config.op in OPERATORS else False
         self.sampler = CropSampler(train_pairs, config.crop, config.batch, augment, self.generator)
+
+    def _training_state(self) -> tuple[dict, torch.Generator, dict]:
+        optimizers: dict = {"model": self.optimizer}
+        modules: dict = {}
+        if self.adversary is not None:
+            optimizers["adversary"] = self.adversary.optimizer
+            modules["adversary"] = self.adversary.net
+        return optimizers, self.generator, modules
 
     # -- one step ---------------------------------------------------------------------------
 
@@ -103,34 +123,55 @@ class Trainer:
         """Loss terms for one batch (all MSE on the [0, 1] scale)."""
         cfg, model = self.config, self.model
         if self.step < cfg.aux_warmup and model.aux is not None:
-            approx = model.haar(model.approximate(source), rev=True)
+            approx = model.haar(model.approximate(source), rev=True).float()
             return {"approx": F.mse_loss(approx, target)}
         reference = target if model.config.aux == "reference" else None
         y, delta = model(source, reference)
+        y, delta = y.float(), delta.float()  # bf16 cannot hold all 8-bit levels near 1
         stored = quantize_8bit(y)
         if cfg.jpeg:  # half the batch restores from PNG, half from real JPEG
             half = max(1, source.shape[0] // 2)
             jpeg = jpeg_straight_through(y[half:], self._jpeg_qualities(source.shape[0] - half))
             stored = torch.cat([stored[:half], jpeg], dim=0)
         restored = model.reverse(stored)
-        return {
+        terms = {
             "approx": F.mse_loss(y, target),
             "restore": F.mse_loss(restored, source),
             "delta": delta.pow(2).mean(),
         }
+        if self.adversary is not None:
+            terms["adv"] = self.adversary.generator_loss(y).float()
+            self._adversary_batch = (target, y)
+        return terms
+
+    def learning_rate(self) -> float:
+        """Cosine decay from ``lr`` to 5% of it over ``total_steps``; constant without a step budget."""
+        cfg = self.config
+        if not cfg.total_steps:
+            return cfg.lr
+        progress = min(1.0, self.step / cfg.total_steps)
+        return cfg.lr * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
     def train_step(self) -> dict[str, float]:
         cfg = self.config
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate()
         source, target = self.sampler.sample()
-        terms = self.losses(source, target)
-        weights = {"approx": cfg.weight_approx, "restore": cfg.weight_restore, "delta": cfg.weight_delta}
+        if cfg.bf16:
+            source = source.contiguous(memory_format=torch.channels_last)
+            target = target.contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            terms = self.losses(source, target)
+        weights = {"approx": cfg.weight_approx, "restore": cfg.weight_restore, "delta": cfg.weight_delta, "adv": cfg.weight_adv}
         loss = sum(weights[k] * v for k, v in terms.items())
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
+        if "adv" in terms:
+            terms["disc"] = torch.tensor(self.adversary.discriminator_step(*self._adversary_batch))
         self.step += 1
-        return {k: float(v) for k, v in terms.items()}
+        return {k: float(v.detach()) for k, v in terms.items()}
 
     # -- saving -----------------------------------------------------------------------------
 
@@ -150,7 +191,8 @@ class Trainer:
 
     def save(self, val: dict | None = None) -> None:
         save_model(self.out, self.model, self.metadata(val))
-        save_training_state(state_path(self.out), self.optimizer, self.generator, self.step)
+        optimizers, generator, modules = self._training_state()
+        save_training_state(state_path(self.out), optimizers, generator, self.step, modules)
 
     # -- the loop ---------------------------------------------------------------------------
 

@@ -1,0 +1,106 @@
+"""The invertible parts and the quasi-invertible network: exact round trips, shapes, padding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from restorable.engine import forward_image, reverse_image
+from restorable.model import ModelConfig, QuasiInvertibleNet
+from restorable.model.coupling import AffineCoupling, InvertibleScale, InvertibleSequence
+from restorable.model.haar import HaarSqueeze
+from restorable.model.quantize import jpeg_straight_through, quantize_8bit
+from restorable.model.subnets import conv_subnet
+
+
+def randomise(module: torch.nn.Module, scale: float = 0.05) -> torch.nn.Module:
+    """Move every weight off its (often zero) initial value so the test sees a non-trivial map."""
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(torch.randn(p.shape, generator=gen) * scale)
+    return module
+
+
+def test_haar_is_orthonormal_and_invertible():
+    x = torch.rand(2, 3, 8, 6)
+    haar = HaarSqueeze()
+    y = haar(x)
+    assert y.shape == (2, 12, 4, 3)
+    assert torch.allclose(y.pow(2).sum(), x.pow(2).sum(), rtol=1e-5)
+    assert torch.allclose(haar(y, rev=True), x, atol=1e-6)
+    # the first channels are the (scaled) 2x2 mean
+    assert torch.allclose(y[:, :3], 2 * torch.nn.functional.avg_pool2d(x, 2), atol=1e-6)
+
+
+def test_haar_rejects_odd_sizes():
+    with pytest.raises(ValueError, match="even"):
+        HaarSqueeze()(torch.rand(1, 3, 5, 4))
+
+
+def test_coupling_round_trip_and_not_identity():
+    block = randomise(AffineCoupling(12, 3, conv_subnet(8)))
+    x = torch.randn(2, 12, 9, 7)
+    y = block(x)
+    assert not torch.allclose(y, x, atol=1e-3)
+    assert torch.allclose(block(y, rev=True), x, atol=1e-5)
+
+
+def test_sequence_reverses_in_reverse_order():
+    seq = InvertibleSequence(
+        randomise(AffineCoupling(12, 3, conv_subnet(8))), InvertibleScale(12, 0.25), randomise(AffineCoupling(12, 6, conv_subnet(8)))
+    )
+    x = torch.randn(1, 12, 6, 6)
+    assert torch.allclose(seq(seq(x), rev=True), x, atol=1e-5)
+
+
+@pytest.mark.parametrize("aux", ["learned", "reference"])
+def test_network_round_trip_with_delta_kept(aux):
+    model = randomise(QuasiInvertibleNet(ModelConfig(inv_blocks=2, inv_width=8, fusion_width=8, aux=aux, aux_width=8)))
+    x = torch.rand(2, 3, 32, 24)
+    ref = torch.rand(2, 3, 32, 24) if aux == "reference" else None
+    y, delta = model(x, ref)
+    assert y.shape == x.shape and delta.shape == (2, 12, 16, 12)
+    assert (model.reverse(y, delta) - x).abs().max() < 1e-4
+    # without delta the reverse is only approximate: delta carries information until trained away
+    assert (model.reverse(y) - x).abs().max() > 1e-3
+
+
+def test_reference_aux_needs_the_reference():
+    model = QuasiInvertibleNet(ModelConfig(aux="reference", inv_blocks=1, inv_width=4, fusion_width=4))
+    with pytest.raises(ValueError, match="reference"):
+        model(torch.rand(1, 3, 8, 8))
+
+
+def test_initial_output_is_approximation_plus_small_code():
+    model = QuasiInvertibleNet(ModelConfig(aux="reference", inv_blocks=1, inv_width=4, fusion_width=4))
+    x, ref = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
+    y, _ = model(x, ref)
+    assert torch.allclose(y, ref + x / 16, atol=1e-5)
+
+
+@pytest.mark.parametrize("size", [(33, 47), (64, 50), (17, 2)])
+def test_engine_pads_odd_sizes(size):
+    model = randomise(QuasiInvertibleNet(ModelConfig(inv_blocks=1, inv_width=4, fusion_width=4, aux_width=4))).eval()
+    image = np.random.default_rng(0).integers(0, 256, (*size, 3), dtype=np.uint8)
+    processed = forward_image(model, image)
+    assert processed.shape == image.shape and processed.dtype == np.uint8
+    assert reverse_image(model, processed).shape == image.shape
+
+
+def test_quantize_is_straight_through():
+    x = torch.tensor([0.1, 0.50001, 0.9], requires_grad=True)
+    q = quantize_8bit(x)
+    assert torch.allclose(q * 255, torch.round(q * 255))
+    q.sum().backward()
+    assert torch.equal(x.grad, torch.ones(3))
+
+
+def test_real_jpeg_changes_pixels_and_passes_gradient():
+    x = torch.rand(2, 3, 32, 32, requires_grad=True)
+    j = jpeg_straight_through(x, [50, 90])
+    assert (j - x).abs().mean() > 0.01
+    assert (j[1] - x[1]).abs().mean() < (j[0] - x[0]).abs().mean()  # q90 is closer than q50
+    j.sum().backward()
+    assert torch.equal(x.grad, torch.ones_like(x))
