@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from restorable.atomic import atomic_write
 from restorable.errors import RestorableError
 
 # Output formats by file extension.
@@ -62,11 +62,4 @@ def write_image(path: str | os.PathLike[str], pixels: np.ndarray, quality: int =
     fmt = output_format(path)
     image = Image.fromarray(np.ascontiguousarray(pixels))
     options = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            image.save(handle, format=fmt, **options)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda handle: image.save(handle, format=fmt, **options))

@@ -60,7 +60,7 @@ def test_training_lowers_the_loss_and_saves_safetensors(photo_dir, tmp_path):
     first = sum(trainer.train_step().values())
     trainer.run(steps=60, minutes=None)
     src, tgt = trainer.sampler.sample()
-    last = sum(float(v) for v in trainer.losses(src, tgt).values())
+    last = sum(float(v.detach()) for v in trainer.losses(src, tgt).values())
     assert last < first
     with safe_open(str(out), framework="pt") as handle:
         meta = json.loads(handle.metadata()["restorable"])

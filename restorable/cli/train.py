@@ -20,6 +20,7 @@ def train(
     steps: int = typer.Option(None, "--steps", min=1, help="Train until this many steps in total."),
     resume: bool = typer.Option(False, "--resume", help="Continue OUT exactly where it stopped."),
     jpeg: bool = typer.Option(False, "--jpeg", help="Compression-aware: restore from real JPEG in half the batch."),
+    jpeg_mode: str = typer.Option("real", "--jpeg-mode", help="real (PIL, straight-through) | differentiable (kornia)."),
     seed: int = typer.Option(0, "--seed"),
     size: int = typer.Option(512, "--size", min=64, help="Photos are resized to this long side."),
     crop: int = typer.Option(128, "--crop", min=16),
@@ -56,6 +57,8 @@ def train(
         raise RestorableError("give --op NAME (or --pairs DIR for a black-box operator)")
     if out.suffix != ".safetensors":
         raise RestorableError(f"{out}: the checkpoint name must end in .safetensors")
+    if jpeg_mode not in ("real", "differentiable"):
+        raise RestorableError(f"--jpeg-mode must be real or differentiable, not {jpeg_mode!r}")
     if pairs is not None and aux == "reference":
         raise RestorableError("--aux reference needs a reference operator, not --pairs")
     params: dict = {}
@@ -69,7 +72,7 @@ def train(
     train_pairs = load_pairs(data, size, op, params, target_cache, pairs)
     val_pairs = load_pairs(val, size, op, params, target_cache, None) if val and pairs is None else None
     config = TrainConfig(
-        op=name, params=params, seed=seed, crop=crop, batch=batch, lr=lr, jpeg=jpeg, aux_warmup=aux_warmup,
+        op=name, params=params, seed=seed, crop=crop, batch=batch, lr=lr, jpeg=jpeg, jpeg_mode=jpeg_mode, aux_warmup=aux_warmup,
         weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, weight_adv=weight_adv,
         long_side=size, bf16=bf16, total_steps=steps,
     )

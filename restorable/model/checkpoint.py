@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 
+from restorable.atomic import atomic_write
 from restorable.errors import RestorableError
 from restorable.model.qinet import ModelConfig, QuasiInvertibleNet
 
@@ -19,14 +18,8 @@ META_KEY = "restorable"
 
 def _atomic_save(tensors: dict[str, torch.Tensor], path: Path, metadata: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata={META_KEY: json.dumps(metadata)})
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    data = save({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, metadata={META_KEY: json.dumps(metadata)})
+    atomic_write(path, lambda handle: handle.write(data))
 
 
 def save_model(path: Path, model: QuasiInvertibleNet, metadata: dict, half: bool = False) -> None:
@@ -34,10 +27,8 @@ def save_model(path: Path, model: QuasiInvertibleNet, metadata: dict, half: bool
     metadata = {**metadata, "architecture": model.config.to_dict()}
     tensors = {k: (v.half() if half and v.is_floating_point() else v) for k, v in model.state_dict().items()}
     _atomic_save(tensors, path, metadata)
-    meta_path = path.with_name(path.name + ".json")
-    tmp = meta_path.with_name(f".{meta_path.name}.tmp")
-    tmp.write_text(json.dumps(metadata, indent=2) + "\n")
-    os.replace(tmp, meta_path)
+    text = (json.dumps(metadata, indent=2) + "\n").encode()
+    atomic_write(path.with_name(path.name + ".json"), lambda handle: handle.write(text))
 
 
 def read_metadata(path: Path) -> dict:

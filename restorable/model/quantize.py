@@ -42,3 +42,11 @@ def jpeg_straight_through(x: torch.Tensor, qualities: list[int]) -> torch.Tensor
     decoded = np.stack([jpeg_roundtrip_uint8(img, q) for img, q in zip(images, qualities)])
     replacement = torch.from_numpy(decoded).permute(0, 3, 1, 2).to(x.dtype) / 255.0
     return _StraightThrough.apply(x, replacement.to(x.device))
+
+
+def jpeg_differentiable(x: torch.Tensor, qualities: list[int]) -> torch.Tensor:
+    """kornia's differentiable JPEG (Reich et al. 2024) of x (B, 3, H, W) at ``qualities[b]``."""
+    from kornia.enhance import jpeg_codec_differentiable
+
+    quality = torch.tensor(qualities, dtype=torch.float32, device=x.device)
+    return jpeg_codec_differentiable(x.clamp(0, 1).float(), quality)

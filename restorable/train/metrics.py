@@ -18,6 +18,6 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     """Mean SSIM (11x11 Gaussian window) between two (H, W, 3) uint8 images."""
     from kornia.metrics import ssim as kornia_ssim
 
-    ta = torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].float() / 255.0
-    tb = torch.from_numpy(np.ascontiguousarray(b)).permute(2, 0, 1)[None].float() / 255.0
+    ta = torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].float() / 255.0
+    tb = torch.from_numpy(np.array(b)).permute(2, 0, 1)[None].float() / 255.0
     return float(kornia_ssim(ta, tb, window_size=11).mean())

@@ -17,7 +17,7 @@ from restorable import __version__
 from restorable.errors import RestorableError
 from restorable.model.checkpoint import load_model, load_training_state, save_model, save_training_state
 from restorable.model.qinet import ModelConfig, QuasiInvertibleNet
-from restorable.model.quantize import jpeg_straight_through, quantize_8bit
+from restorable.model.quantize import jpeg_differentiable, jpeg_straight_through, quantize_8bit
 from restorable.train.adversarial import Adversary
 from restorable.train.data import CropSampler, Pair
 from restorable.train.evaluate import evaluate
@@ -35,6 +35,7 @@ class TrainConfig:
     lr: float = 5e-4
     jpeg: bool = False
     jpeg_range: tuple[int, int] = (70, 95)
+    jpeg_mode: str = "real"  # real: PIL JPEG, straight-through gradient; differentiable: kornia's codec
     weight_approx: float = 1.0
     weight_restore: float = 1.0
     weight_delta: float = 0.1
@@ -131,7 +132,8 @@ class Trainer:
         stored = quantize_8bit(y)
         if cfg.jpeg:  # half the batch restores from PNG, half from real JPEG
             half = max(1, source.shape[0] // 2)
-            jpeg = jpeg_straight_through(y[half:], self._jpeg_qualities(source.shape[0] - half))
+            compress = jpeg_straight_through if cfg.jpeg_mode == "real" else jpeg_differentiable
+            jpeg = compress(y[half:], self._jpeg_qualities(source.shape[0] - half))
             stored = torch.cat([stored[:half], jpeg], dim=0)
         restored = model.reverse(stored)
         terms = {

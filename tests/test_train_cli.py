@@ -1,0 +1,78 @@
+"""`restorable train` and `restorable eval` end to end on two tiny photos."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from restorable.cli import app
+
+
+@pytest.fixture()
+def folders(tmp_path, odd_photo_path, monkeypatch):
+    monkeypatch.setenv("RESTORABLE_CACHE", str(tmp_path / "cache"))
+    data, outputs = tmp_path / "data", tmp_path / "outputs"
+    data.mkdir()
+    outputs.mkdir()
+    with Image.open(odd_photo_path) as img:
+        for i, box in enumerate([(0, 0, 70, 66), (300, 200, 370, 266)]):
+            crop = img.crop(box)
+            crop.save(data / f"p{i}.png")
+            crop.transpose(Image.FLIP_LEFT_RIGHT).save(outputs / f"p{i}.png")  # a black-box "operator"
+    return data, outputs
+
+
+def train(args: list[str]):
+    return CliRunner().invoke(app, ["train", "--size", "66", "--crop", "32", "--batch", "2", "--width", "8", *args])
+
+
+def test_train_then_eval_json(folders, tmp_path):
+    data, _ = folders
+    ckpt = tmp_path / "m.safetensors"
+    result = train(["--op", "exposure", "--data", str(data), "--val", str(data), "--out", str(ckpt), "--steps", "4", "--val-every", "2"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads(ckpt.with_name(ckpt.name + ".json").read_text())
+    assert meta["steps"] == 4 and [h["step"] for h in meta["history"]] == [2, 4]
+
+    result = CliRunner().invoke(app, ["eval", "--ckpt", str(ckpt), "--data", str(data), "--jpeg", "90", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report["images"]) == {"p0", "p1"}
+    for key in ["approx_psnr", "approx_ssim", "restore_png_psnr", "restore_jpeg90_psnr", "identity_psnr"]:
+        assert key in report["mean"]
+
+
+def test_resume_extends_a_run(folders, tmp_path):
+    data, _ = folders
+    ckpt = tmp_path / "m.safetensors"
+    assert train(["--op", "exposure", "--data", str(data), "--out", str(ckpt), "--steps", "2"]).exit_code == 0
+    result = train(["--op", "exposure", "--data", str(data), "--out", str(ckpt), "--steps", "5", "--resume"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(ckpt.with_name(ckpt.name + ".json").read_text())["steps"] == 5
+
+
+def test_pairs_trains_a_black_box_operator(folders, tmp_path):
+    data, outputs = folders
+    ckpt = tmp_path / "m.safetensors"
+    result = train(["--pairs", str(outputs), "--data", str(data), "--out", str(ckpt), "--steps", "2"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(ckpt.with_name(ckpt.name + ".json").read_text())["op"] == "custom"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--op", "exposure"], "give --steps"),
+        (["--steps", "2"], "give --op"),
+        (["--op", "exposure", "--steps", "2", "--resume"], "nothing to resume"),
+        (["--op", "exposure", "--steps", "2", "--jpeg-mode", "fast"], "--jpeg-mode"),
+    ],
+)
+def test_train_refuses_bad_options(folders, tmp_path, args, message):
+    data, _ = folders
+    result = train(["--data", str(data), "--out", str(tmp_path / "m.safetensors"), *args])
+    assert result.exit_code != 0
+    assert message in str(result.exception)
