@@ -1,6 +1,8 @@
-"""Running a network on whole images: padding to the network's stride, 8-bit in and out."""
+"""Running a network on whole images of any size: stride padding, tiling, device, 8-bit in and out."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -8,13 +10,19 @@ import torch.nn.functional as F
 
 from restorable.model.qinet import QuasiInvertibleNet
 
+# Above this many pixels an image goes through in tiles (memory stays bounded).
+AUTO_TILE_PIXELS = 2048 * 2048
+DEFAULT_TILE = 1024
+# Context around each tile: covers the receptive field of the invertible parts (~120 px).
+TILE_MARGIN = 128
+
 
 def _to_tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1)[None] / 255.0
 
 
 def _to_uint8(tensor: torch.Tensor) -> np.ndarray:
-    return (tensor[0].clamp(0, 1) * 255.0).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    return (tensor[0].clamp(0, 1) * 255.0).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 
 
 def pad_to_multiple(x: torch.Tensor, stride: int) -> torch.Tensor:
@@ -26,19 +34,61 @@ def pad_to_multiple(x: torch.Tensor, stride: int) -> torch.Tensor:
     return x
 
 
+def choose_tile(height: int, width: int, tile: int | None) -> int | None:
+    """Tile size to use: ``tile`` if given (0 = never tile), else automatic by image size."""
+    if tile is not None:
+        return tile or None
+    return DEFAULT_TILE if height * width > AUTO_TILE_PIXELS else None
+
+
+def run_tiled(
+    fn: Callable[..., torch.Tensor], inputs: list[torch.Tensor], tile: int | None, stride: int, device: str
+) -> torch.Tensor:
+    """Apply ``fn`` to (B, C, H, W) ``inputs`` whole or tile by tile (CPU result, same H, W).
+
+    Each tile is computed with ``TILE_MARGIN`` pixels of real context on every
+    side and only its centre is kept, so tiles join without seams.
+    """
+    h, w = inputs[0].shape[-2:]
+    if tile is None or (h <= tile and w <= tile):
+        return fn(*[x.to(device) for x in inputs]).cpu()
+    tile = max(stride, tile - tile % stride)
+    margin = TILE_MARGIN - TILE_MARGIN % stride
+    out = torch.empty(inputs[0].shape[0], 3, h, w)
+    for top in range(0, h, tile):
+        for left in range(0, w, tile):
+            y0, x0 = max(0, top - margin), max(0, left - margin)
+            y1, x1 = min(h, top + tile + margin), min(w, left + tile + margin)
+            crops = [x[..., y0:y1, x0:x1].to(device) for x in inputs]
+            result = fn(*crops).cpu()
+            bottom, right = min(h, top + tile), min(w, left + tile)
+            out[..., top:bottom, left:right] = result[..., top - y0 : bottom - y0, left - x0 : right - x0]
+    return out
+
+
 @torch.inference_mode()
-def forward_image(model: QuasiInvertibleNet, image: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+def forward_image(
+    model: QuasiInvertibleNet,
+    image: np.ndarray,
+    reference: np.ndarray | None = None,
+    device: str = "cpu",
+    tile: int | None = None,
+) -> np.ndarray:
     """The processed 8-bit image (H, W, 3) for an (H, W, 3) uint8 photo."""
     h, w = image.shape[:2]
-    x = pad_to_multiple(_to_tensor(image), model.stride)
-    ref = pad_to_multiple(_to_tensor(reference), model.stride) if reference is not None else None
-    y, _ = model(x, ref)
+    inputs = [pad_to_multiple(_to_tensor(image), model.stride)]
+    if reference is not None:
+        inputs.append(pad_to_multiple(_to_tensor(reference), model.stride))
+    model = model.to(device)
+    y = run_tiled(lambda *xs: model(*xs)[0], inputs, choose_tile(h, w, tile), model.stride, device)
     return _to_uint8(y[..., :h, :w])
 
 
 @torch.inference_mode()
-def reverse_image(model: QuasiInvertibleNet, processed: np.ndarray) -> np.ndarray:
+def reverse_image(model: QuasiInvertibleNet, processed: np.ndarray, device: str = "cpu", tile: int | None = None) -> np.ndarray:
     """The restored 8-bit photo (H, W, 3) from a processed (H, W, 3) uint8 image, delta = 0."""
     h, w = processed.shape[:2]
     y = pad_to_multiple(_to_tensor(processed), model.stride)
-    return _to_uint8(model.reverse(y)[..., :h, :w])
+    model = model.to(device)
+    x = run_tiled(model.reverse, [y], choose_tile(h, w, tile), model.stride, device)
+    return _to_uint8(x[..., :h, :w])

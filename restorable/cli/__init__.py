@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from restorable.cli import evaluate, ops, reference, train
+from restorable.cli import apply, evaluate, export_onnx, ops, reference, restore, train
 from restorable.errors import RestorableError
 
 app = typer.Typer(
@@ -20,10 +20,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("apply")(apply.apply)
+app.command("restore")(restore.restore)
 app.command("ops")(ops.ops)
 app.command("reference")(reference.reference)
 app.command("train")(train.train)
 app.command("eval")(evaluate.evaluate)
+app.command("export-onnx")(export_onnx.export_onnx)
 
 
 def main() -> None:

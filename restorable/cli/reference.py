@@ -32,4 +32,4 @@ def reference(
     out = run_operator(op, image, params)
     seconds = time.perf_counter() - start
     write_image(dst, out, quality=quality)
-    Console(stderr=True).print(f"{src} -> {dst} ({op}, {image.shape[1]}x{image.shape[0]}, {seconds:.2f} s)", markup=False)
+    Console(stderr=True, soft_wrap=True).print(f"{src} -> {dst} ({op}, {image.shape[1]}x{image.shape[0]}, {seconds:.2f} s)", markup=False)

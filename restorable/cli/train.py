@@ -50,7 +50,7 @@ def train(
     from restorable.train.data import load_pairs
     from restorable.train.trainer import Trainer, TrainConfig
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     if steps is None and minutes is None:
         raise RestorableError("give --steps N or --minutes M")
     if pairs is None and op is None:

@@ -1,0 +1,67 @@
+"""The file side of ``apply``/``restore``: one IN OUT pair, or a batch into -o OUTDIR."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from restorable.errors import RestorableError
+
+
+def run_files(
+    paths: list[str],
+    out_dir: Path | None,
+    fmt: str,
+    quality: int,
+    recursive: bool,
+    overwrite: bool,
+    process: Callable,
+    label: str,
+) -> None:
+    """Read each input photo, ``process`` it, write it with its metadata; exit 1 if any failed in a batch."""
+    from rich.console import Console
+
+    from restorable.cli.batch import expand_inputs, output_paths, run_batch
+    from restorable.photo import read_photo, write_photo
+
+    console = Console(stderr=True, soft_wrap=True)
+    notes_seen: list[str] = []
+    ran_on: set[str] = set()
+
+    def one(src: Path, dst: Path) -> None:
+        photo = read_photo(src)
+        result = process(photo)
+        ran_on.add(result.ran_on or "?")
+        for note in result.notes + write_photo(dst, result, quality):
+            notes_seen.append(f"{src.name}: {note}")
+
+    if out_dir is None:
+        if len(paths) != 2:
+            raise RestorableError("give IN OUT, or inputs with -o OUTDIR")
+        src, dst = Path(paths[0]), Path(paths[1])
+        if dst.is_dir():
+            raise RestorableError(f"{dst} is a folder: use -o {dst} for batch mode")
+        from restorable.image_file import output_format
+
+        output_format(dst)
+        if dst.resolve() == src.resolve():
+            raise RestorableError(f"{dst}: refusing to write over the input")
+        one(src, dst)
+        for note in notes_seen:
+            console.print(f"warning: {note}", markup=False)
+        console.print(f"{src} -> {dst} ({label}, ran on {', '.join(sorted(ran_on))})", markup=False)
+        return
+    inputs = expand_inputs(paths, recursive)
+    if not inputs:
+        raise RestorableError("no input images found")
+    outputs = output_paths(inputs, out_dir, "." + fmt.lstrip(".").lower())
+    report = run_batch(list(zip(inputs, outputs)), one, overwrite, label)
+    for note in notes_seen:
+        console.print(f"warning: {note}", markup=False)
+    if ran_on:
+        console.print(f"ran on {', '.join(sorted(ran_on))}", markup=False)
+    if report.failed:
+        raise typer.Exit(1)
+

@@ -1,0 +1,115 @@
+"""Photos on the product path: pixels plus what must survive processing (alpha, ICC, EXIF, provenance)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from restorable.atomic import atomic_write
+from restorable.errors import RestorableError
+from restorable.image_file import output_format
+from restorable.provenance import Provenance, read_provenance, save_options
+
+_ORIENTATION_TAG = 0x0112
+
+
+@dataclass
+class Photo:
+    """An 8-bit RGB photo with its alpha, colour profile, EXIF and provenance."""
+
+    rgb: np.ndarray  # (H, W, 3) uint8
+    alpha: np.ndarray | None = None  # (H, W) uint8, kept untouched
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    provenance: Provenance | None = None
+    notes: list[str] = field(default_factory=list)  # conversions the user should know about
+    ran_on: str | None = None  # the device or ONNX Runtime provider that produced it
+
+
+def _is_16_bit(img: Image.Image) -> bool:
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return True
+    return any(";16" in str(tile[3]) for tile in (img.tile or []) if len(tile) > 3)
+
+
+def photo_from_pil(img: Image.Image) -> Photo:
+    """Convert any Pillow image to a :class:`Photo` (EXIF orientation applied)."""
+    notes: list[str] = []
+    sixteen = _is_16_bit(img)
+    info = dict(img.info)
+    exif = img.getexif()
+    img = ImageOps.exif_transpose(img)
+    if exif and exif.get(_ORIENTATION_TAG, 1) != 1:
+        exif[_ORIENTATION_TAG] = 1  # the pixels are upright now
+    if sixteen:
+        notes.append("16-bit image reduced to 8 bits")
+        if img.mode.startswith("I"):
+            grey = np.asarray(img, dtype=np.float64)
+            img = Image.fromarray(np.clip(np.rint(grey / 257.0), 0, 255).astype(np.uint8), "L")
+    alpha = None
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        alpha = np.asarray(img.getchannel("A")).copy()
+    if img.mode == "CMYK":
+        notes.append("CMYK converted to RGB")
+    elif img.mode in ("L", "LA", "1"):
+        notes.append("greyscale converted to RGB")
+    rgb = np.asarray(img.convert("RGB")).copy()
+    return Photo(
+        rgb=rgb,
+        alpha=alpha,
+        icc_profile=info.get("icc_profile") if img.mode != "CMYK" else None,
+        exif=exif.tobytes() if exif else None,
+        provenance=read_provenance(info),
+        notes=notes,
+    )
+
+
+def read_photo(path: str | os.PathLike[str]) -> Photo:
+    """Read a photo file; a clear :class:`RestorableError` for anything that is not one."""
+    path = Path(path)
+    if not path.exists():
+        raise RestorableError(f"{path}: no such file")
+    if path.is_dir():
+        raise RestorableError(f"{path}: is a folder, not an image")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return photo_from_pil(img)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise RestorableError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
+
+
+def photo_to_pil(photo: Photo, keep_alpha: bool = True) -> Image.Image:
+    """The Pillow image of ``photo`` (RGBA when it has alpha and ``keep_alpha``)."""
+    img = Image.fromarray(photo.rgb, "RGB")
+    if photo.alpha is not None and keep_alpha:
+        img.putalpha(Image.fromarray(photo.alpha, "L"))
+    return img
+
+
+def write_photo(path: str | os.PathLike[str], photo: Photo, quality: int = 95) -> list[str]:
+    """Write ``photo`` atomically with its profile, EXIF and provenance; returns notes (e.g. alpha dropped)."""
+    path = Path(path)
+    fmt = output_format(path)
+    notes = []
+    keep_alpha = fmt in ("PNG", "TIFF", "WEBP")
+    if photo.alpha is not None and not keep_alpha:
+        notes.append(f"{fmt} has no alpha channel: transparency dropped")
+    img = photo_to_pil(photo, keep_alpha)
+    options = save_options(fmt, photo.provenance)
+    if fmt in ("JPEG", "WEBP"):
+        options["quality"] = quality
+    if fmt == "JPEG":
+        options["subsampling"] = 0 if quality >= 90 else 2  # 4:4:4 at high quality keeps colour detail
+    if photo.icc_profile:
+        options["icc_profile"] = photo.icc_profile
+    if photo.exif:
+        options["exif"] = photo.exif
+    atomic_write(path, lambda handle: img.save(handle, format=fmt, **options))
+    return notes

@@ -1,0 +1,136 @@
+"""`restorable apply` / `restore` and the Python API, with a small network trained once for the session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+import restorable
+from restorable.cli import app
+from restorable.train.metrics import psnr
+
+
+@pytest.fixture(scope="session")
+def weights(tmp_path_factory, odd_photo_path):
+    """A tiny exposure network (reference auxiliary branch), trained for a few hundred steps."""
+    from restorable.model import ModelConfig
+    from restorable.train.data import load_pairs
+    from restorable.train.trainer import Trainer, TrainConfig
+
+    root = tmp_path_factory.mktemp("weights")
+    data = root / "data"
+    data.mkdir()
+    with Image.open(odd_photo_path) as img:
+        img.crop((0, 0, 256, 192)).save(data / "a.png")
+    pairs = load_pairs(data, None, "exposure", {"ev": 1.0}, root / "cache")
+    config = TrainConfig(op="exposure", params={"ev": 1.0}, crop=48, batch=4, lr=2e-3, weight_restore=4.0, total_steps=300)
+    model = ModelConfig(inv_blocks=2, inv_width=16, fusion_width=16, aux="reference", code_scale=0.25)
+    trainer = Trainer(config, model, pairs, root / "exposure.safetensors")
+    trainer.run(steps=300, minutes=None)
+    return root / "exposure.safetensors"
+
+
+@pytest.fixture()
+def photo_path(tmp_path, odd_photo_path):
+    path = tmp_path / "in.jpg"
+    with Image.open(odd_photo_path) as img:
+        img.crop((100, 50, 228, 146)).save(path, quality=95)
+    return path
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_cli_round_trip_restore_needs_no_flags(weights, photo_path, tmp_path, suffix):
+    out = tmp_path / f"out{suffix}"
+    result = invoke("apply", "--op", "exposure", "--weights", weights, photo_path, out)
+    assert result.exit_code == 0, result.output
+    result = invoke("restore", out, "--weights", weights)
+    assert result.exit_code == 0, result.output
+    restored = tmp_path / "out.restored.png"
+    original = np.asarray(Image.open(photo_path).convert("RGB"))
+    processed = np.asarray(Image.open(out).convert("RGB"))
+    back = np.asarray(Image.open(restored).convert("RGB"))
+    assert psnr(back, original) > psnr(processed, original) + 3
+
+
+def test_stripped_record_needs_op(weights, photo_path, tmp_path):
+    out = tmp_path / "out.png"
+    assert invoke("apply", "--op", "exposure", "--weights", weights, photo_path, out).exit_code == 0
+    stripped = tmp_path / "stripped.png"
+    Image.open(out).convert("RGB").save(stripped)  # another program re-saved it
+    result = invoke("restore", stripped, "--weights", weights)
+    assert result.exit_code != 0 and "--op" in str(result.exception)
+    assert invoke("restore", stripped, "--op", "exposure", "--weights", weights).exit_code == 0
+
+
+def test_python_api_on_pil_and_numpy(weights, photo_path):
+    image = Image.open(photo_path)
+    processed = restorable.apply(image, op="exposure", weights=weights)
+    assert isinstance(processed, Image.Image) and "restorable" in processed.info
+    back = restorable.restore(processed, weights=weights)
+    assert back.size == image.size
+    array = np.asarray(image.convert("RGB"))
+    out = restorable.apply(array, op="exposure", weights=weights)
+    assert isinstance(out, np.ndarray) and out.shape == array.shape and out.dtype == np.uint8
+    with pytest.raises(restorable.errors.RestorableError, match="--op"):
+        restorable.restore(out, weights=weights)
+    assert restorable.restore(out, op="exposure", weights=weights).shape == array.shape
+
+
+def test_rgba_keeps_alpha(weights, photo_path, tmp_path):
+    rgba = tmp_path / "a.png"
+    img = Image.open(photo_path).convert("RGBA")
+    alpha = np.tile(np.linspace(0, 255, img.width).astype(np.uint8), (img.height, 1))
+    img.putalpha(Image.fromarray(alpha))
+    img.save(rgba)
+    assert invoke("apply", "--op", "exposure", "--weights", weights, rgba, tmp_path / "o.png").exit_code == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "o.png"))[..., 3], alpha)
+
+
+def test_tiled_and_untiled_agree(weights, odd_photo_path):
+    from restorable.engine import forward_image, reverse_image
+    from restorable.model.checkpoint import load_model
+    from restorable.operators import run_operator
+
+    model, _ = load_model(weights)
+    image = np.asarray(Image.open(odd_photo_path).convert("RGB"))
+    reference = run_operator("exposure", image)
+    whole = forward_image(model, image, reference, tile=0)
+    tiled = forward_image(model, image, reference, tile=128)
+    assert psnr(whole, tiled) > 50
+    assert psnr(reverse_image(model, whole, tile=0), reverse_image(model, whole, tile=96)) > 50
+
+
+def test_batch_goes_on_past_corrupt_files(weights, tmp_path, odd_photo_path):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    with Image.open(odd_photo_path) as img:
+        for i in range(18):
+            folder = src / "sub" if i % 3 == 0 else src
+            img.crop((i * 20, i * 10, i * 20 + 48, i * 10 + 40)).save(folder / f"p{i:02d}.png")
+    (src / "broken1.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    (src / "sub" / "broken2.jpg").write_bytes(b"not a jpeg at all")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-c", "from restorable.cli import main; main()", "apply", "--op", "exposure", "--weights", str(weights),
+         "-r", str(src), "-o", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1, result.stderr
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert len(written) == 18 and "sub/p00.png" in written
+    assert "18 done, 0 skipped" in result.stderr and "2 failed" in result.stderr
+    assert "broken1.png" in result.stderr and "broken2.jpg" in result.stderr
+    assert "Traceback" not in result.stderr
+    # a second run skips what exists, and never writes temporary files
+    again = invoke("apply", "--op", "exposure", "--weights", weights, "-r", src, "-o", out)
+    assert again.exit_code == 1
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]

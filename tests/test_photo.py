@@ -1,0 +1,104 @@
+"""Photo files on the product path: orientation, alpha, ICC, EXIF, bit depth, provenance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from restorable.errors import RestorableError
+from restorable.photo import Photo, read_photo, write_photo
+from restorable.provenance import Provenance
+
+RECORD = Provenance("l0", {"lam": 0.02, "kappa": 2.0}, "l0@abc", "ab" * 32, "0.1.0")
+
+
+def rgb(h=24, w=32, seed=0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_provenance_survives_the_file(tmp_path, suffix):
+    path = tmp_path / f"out{suffix}"
+    write_photo(path, Photo(rgb(), provenance=RECORD))
+    assert read_photo(path).provenance == RECORD
+
+
+def test_file_without_record_has_none(tmp_path):
+    path = tmp_path / "plain.png"
+    Image.fromarray(rgb()).save(path)
+    assert read_photo(path).provenance is None
+
+
+def test_damaged_record_is_a_clear_error(tmp_path):
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_itxt("restorable", "{not json")
+    path = tmp_path / "bad.png"
+    Image.fromarray(rgb()).save(path, pnginfo=info)
+    with pytest.raises(RestorableError, match="damaged provenance"):
+        read_photo(path)
+
+
+def test_exif_orientation_is_applied_and_reset(tmp_path):
+    image = Image.fromarray(rgb(20, 40))
+    exif = image.getexif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    exif[0x010F] = "TestCam"
+    src = tmp_path / "rot.jpg"
+    image.save(src, exif=exif.tobytes(), quality=95)
+    photo = read_photo(src)
+    assert photo.rgb.shape == (40, 20, 3)
+    out = tmp_path / "out.png"
+    write_photo(out, photo)
+    with Image.open(out) as img:
+        assert img.getexif().get(0x0112, 1) == 1 and img.getexif().get(0x010F) == "TestCam"
+
+
+def test_icc_profile_is_carried(tmp_path):
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    src = tmp_path / "icc.png"
+    Image.fromarray(rgb()).save(src, icc_profile=profile)
+    photo = read_photo(src)
+    for name in ["out.png", "out.jpg"]:
+        write_photo(tmp_path / name, photo)
+        with Image.open(tmp_path / name) as img:
+            assert img.info.get("icc_profile") == profile
+
+
+def test_rgba_alpha_is_kept_untouched(tmp_path):
+    alpha = np.tile(np.arange(32, dtype=np.uint8) * 8, (24, 1))
+    src = tmp_path / "a.png"
+    Image.fromarray(np.dstack([rgb(), alpha]), "RGBA").save(src)
+    photo = read_photo(src)
+    assert np.array_equal(photo.alpha, alpha)
+    write_photo(tmp_path / "o.png", photo)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "o.png"))[..., 3], alpha)
+    notes = write_photo(tmp_path / "o.jpg", photo)
+    assert any("alpha" in n or "transparency" in n for n in notes)
+
+
+def test_sixteen_bit_grey_is_reduced_with_a_note(tmp_path):
+    grey16 = (np.linspace(0, 65535, 24 * 32).reshape(24, 32)).astype(np.uint16)
+    src = tmp_path / "g16.png"
+    Image.fromarray(grey16).save(src)
+    photo = read_photo(src)
+    assert photo.rgb.dtype == np.uint8 and photo.rgb.shape == (24, 32, 3)
+    assert abs(int(photo.rgb[-1, -1, 0]) - 255) <= 1 and photo.rgb[0, 0, 0] == 0
+    assert any("16-bit" in n for n in photo.notes)
+
+
+@pytest.mark.parametrize("mode", ["P", "CMYK", "L", "1"])
+def test_other_modes_become_rgb(tmp_path, mode):
+    src = tmp_path / ("m.jpg" if mode == "CMYK" else "m.png")
+    Image.fromarray(rgb()).convert(mode).save(src)
+    photo = read_photo(src)
+    assert photo.rgb.shape == (24, 32, 3) and photo.rgb.dtype == np.uint8
+
+
+def test_palette_transparency_becomes_alpha(tmp_path):
+    img = Image.fromarray(rgb()).convert("P")
+    src = tmp_path / "p.png"
+    img.save(src, transparency=0)
+    assert read_photo(src).alpha is not None
