@@ -15,11 +15,8 @@ from restorable.errors import RestorableError
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 
 
-def read_image(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read ``path`` as uint8: (H, W) for grey files, (H, W, 3) RGB otherwise.
-
-    EXIF orientation is applied. Alpha is dropped here (the product path keeps it).
-    """
+def open_image(path: str | os.PathLike[str]) -> Image.Image:
+    """Open and fully load an image file, or raise a one-line :class:`RestorableError`."""
     path = Path(path)
     if not path.exists():
         raise RestorableError(f"{path}: no such file")
@@ -27,10 +24,18 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
         raise RestorableError(f"{path}: is a folder, not an image")
     try:
         with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img)
             img.load()
+            return img
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise RestorableError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
+
+
+def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read ``path`` as uint8: (H, W) for grey files, (H, W, 3) RGB otherwise.
+
+    EXIF orientation is applied. Alpha is dropped here (the product path keeps it).
+    """
+    img = ImageOps.exif_transpose(open_image(path))
     if img.mode in ("L", "I;16", "I;16B", "I", "F"):
         grey = np.asarray(img)
         if grey.dtype != np.uint8:  # 16-bit or float grey: scale to 8 bits

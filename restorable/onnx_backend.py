@@ -9,6 +9,7 @@ so the engine's padding and tiling serve both backends.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,8 @@ def export_onnx(model, out_dir: Path) -> tuple[Path, Path]:
         args, names = (sample, torch.rand(1, 3, 64, 48)), ["x", "reference"]
     else:
         args, names = (sample,), ["x"]
-    with torch.inference_mode(False), torch.no_grad():
+    with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about shape checks that are constant per graph
         torch.onnx.export(
             _Forward(model), args, str(forward_path), input_names=names, output_names=["y"],
             dynamic_axes={**{n: dims for n in names}, "y": dims}, opset_version=OPSET, dynamo=False,

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from restorable.atomic import atomic_write
-from restorable.errors import RestorableError
-from restorable.image_file import output_format
+from restorable.image_file import open_image, output_format
 from restorable.provenance import Provenance, read_provenance, save_options
 
 _ORIENTATION_TAG = 0x0112
@@ -33,7 +32,8 @@ class Photo:
 def _is_16_bit(img: Image.Image) -> bool:
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         return True
-    return any(";16" in str(tile[3]) for tile in (img.tile or []) if len(tile) > 3)
+    tiles = getattr(img, "tile", None) or []  # only images opened from a file have tiles
+    return any(";16" in str(tile[3]) for tile in tiles if len(tile) > 3)
 
 
 def photo_from_pil(img: Image.Image) -> Photo:
@@ -72,17 +72,7 @@ def photo_from_pil(img: Image.Image) -> Photo:
 
 def read_photo(path: str | os.PathLike[str]) -> Photo:
     """Read a photo file; a clear :class:`RestorableError` for anything that is not one."""
-    path = Path(path)
-    if not path.exists():
-        raise RestorableError(f"{path}: no such file")
-    if path.is_dir():
-        raise RestorableError(f"{path}: is a folder, not an image")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            return photo_from_pil(img)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise RestorableError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
+    return photo_from_pil(open_image(path))
 
 
 def photo_to_pil(photo: Photo, keep_alpha: bool = True) -> Image.Image:

@@ -6,23 +6,24 @@ from pathlib import Path
 
 import typer
 
+from restorable.cli import options as o
 from restorable.cli.files import run_files
 
 
 def restore(
-    paths: list[str] = typer.Argument(..., help="IN [OUT], or several files/folders/globs with -o OUTDIR."),
+    paths: o.Paths,
     op: str = typer.Option(None, "--op", help="Operator, only for files whose restorable record was stripped."),
-    out_dir: Path = typer.Option(None, "--output-dir", "-o", help="Batch mode: write outputs here."),
-    fmt: str = typer.Option("png", "--format", help="Output format in batch mode or without OUT."),
-    quality: int = typer.Option(95, "--quality", min=1, max=100, help="JPEG quality."),
-    recursive: bool = typer.Option(False, "--recursive", "-r", help="Include images in sub-folders."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Redo outputs that already exist."),
-    weights: Path = typer.Option(None, "--weights", help="Network weights to use instead of the installed ones."),
-    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda."),
-    backend: str = typer.Option("torch", "--backend", help="torch | onnx (ONNX Runtime)."),
-    tile: int = typer.Option(None, "--tile", help="Tile size in pixels (0: never tile; default: automatic)."),
+    out_dir: o.OutDir = None,
+    fmt: o.Format = "png",
+    quality: o.Quality = 95,
+    recursive: o.Recursive = False,
+    overwrite: o.Overwrite = False,
+    weights: o.Weights = None,
+    device: o.Device = "auto",
+    backend: o.Backend = "torch",
+    tile: o.Tile = None,
 ) -> None:
-    """Restore the original of processed files (OUT defaults to NAME.restored.png)."""
+    """Restore the original of processed files (IN alone writes IN-STEM.restored.png)."""
     from restorable.api import restore_photo
 
     def process(photo):

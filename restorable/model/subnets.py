@@ -84,6 +84,6 @@ class ContextApproximator(nn.Module):
     def forward(self, image: torch.Tensor, haar: torch.Tensor) -> torch.Tensor:
         """image: (B, 3, H, W) in [0, 1]; haar: its Haar coefficients (B, 12, H/2, W/2)."""
         h, w = image.shape[-2:]
-        low = F.adaptive_avg_pool2d(image, (max(1, h // 4), max(1, w // 4)))
+        low = F.avg_pool2d(F.pad(image, (0, (-w) % 4, 0, (-h) % 4), mode="replicate"), 4)
         feat = F.interpolate(self.context(low), size=haar.shape[-2:], mode="bilinear", align_corners=False)
         return haar + self.head(torch.cat([haar, feat], dim=1))
