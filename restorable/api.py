@@ -100,9 +100,10 @@ def apply_photo(
     loaded = load_weights(op, weights)
     reference = None
     if loaded.model.config.aux == "reference":
+        from restorable.engine import reference_tiled
         from restorable.operators import run_operator
 
-        reference = run_operator(op, photo.rgb, values)
+        reference = reference_tiled(lambda part: run_operator(op, part, values), photo.rgb, tile)
     net, run_device = network(loaded, backend, device)
     processed = forward_image(net, photo.rgb, reference, device=run_device, tile=tile)
     provenance = Provenance(op, values, loaded.model_id, loaded.sha256, __version__)

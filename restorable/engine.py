@@ -66,6 +66,30 @@ def run_tiled(
     return out
 
 
+# Reference operators on large photos run tile by tile with this much context, so that
+# memory stays bounded (L0 on a whole 24 MP photo needs ~6 GB); only centres are kept.
+REFERENCE_TILE = 1536
+REFERENCE_MARGIN = 128
+
+
+def reference_tiled(
+    run: Callable[[np.ndarray], np.ndarray], image: np.ndarray, tile: int | None, size: int = REFERENCE_TILE
+) -> np.ndarray:
+    """Run a reference operator on ``image`` (H, W, 3) uint8 whole, or in overlapping ``size`` tiles when large."""
+    h, w = image.shape[:2]
+    if choose_tile(h, w, tile) is None:
+        return run(image)
+    out = np.empty_like(image)
+    for top in range(0, h, size):
+        for left in range(0, w, size):
+            y0, x0 = max(0, top - REFERENCE_MARGIN), max(0, left - REFERENCE_MARGIN)
+            y1, x1 = min(h, top + size + REFERENCE_MARGIN), min(w, left + size + REFERENCE_MARGIN)
+            result = run(image[y0:y1, x0:x1])
+            bottom, right = min(h, top + size), min(w, left + size)
+            out[top:bottom, left:right] = result[top - y0 : bottom - y0, left - x0 : right - x0]
+    return out
+
+
 @torch.inference_mode()
 def forward_image(
     model: QuasiInvertibleNet,

@@ -134,3 +134,14 @@ def test_batch_goes_on_past_corrupt_files(weights, tmp_path, odd_photo_path):
     again = invoke("apply", "--op", "exposure", "--weights", weights, "-r", src, "-o", out)
     assert again.exit_code == 1
     assert not [p for p in out.rglob("*") if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("op", ["exposure", "rgf"])
+def test_reference_in_tiles_matches_whole_for_local_operators(op, odd_photo_path):
+    from restorable.engine import reference_tiled
+    from restorable.operators import run_operator
+
+    image = np.asarray(Image.open(odd_photo_path).convert("RGB"))
+    whole = run_operator(op, image)
+    tiled = reference_tiled(lambda part: run_operator(op, part), image, tile=64, size=100)
+    assert psnr(whole, tiled) > 50
