@@ -41,6 +41,20 @@ def choose_tile(height: int, width: int, tile: int | None) -> int | None:
     return DEFAULT_TILE if height * width > AUTO_TILE_PIXELS else None
 
 
+def tile_windows(height: int, width: int, size: int, margin: int):
+    """Yield ``(crop, keep, inner)`` per tile: the context window to compute, where its result
+    goes in the output, and which part of the result to keep (all as (rows, cols) slice pairs)."""
+    for top in range(0, height, size):
+        for left in range(0, width, size):
+            y0, x0 = max(0, top - margin), max(0, left - margin)
+            y1, x1 = min(height, top + size + margin), min(width, left + size + margin)
+            bottom, right = min(height, top + size), min(width, left + size)
+            crop = (slice(y0, y1), slice(x0, x1))
+            keep = (slice(top, bottom), slice(left, right))
+            inner = (slice(top - y0, bottom - y0), slice(left - x0, right - x0))
+            yield crop, keep, inner
+
+
 def run_tiled(
     fn: Callable[..., torch.Tensor], inputs: list[torch.Tensor], tile: int | None, stride: int, device: str
 ) -> torch.Tensor:
@@ -55,14 +69,9 @@ def run_tiled(
     tile = max(stride, tile - tile % stride)
     margin = TILE_MARGIN - TILE_MARGIN % stride
     out = torch.empty(inputs[0].shape[0], 3, h, w)
-    for top in range(0, h, tile):
-        for left in range(0, w, tile):
-            y0, x0 = max(0, top - margin), max(0, left - margin)
-            y1, x1 = min(h, top + tile + margin), min(w, left + tile + margin)
-            crops = [x[..., y0:y1, x0:x1].to(device) for x in inputs]
-            result = fn(*crops).cpu()
-            bottom, right = min(h, top + tile), min(w, left + tile)
-            out[..., top:bottom, left:right] = result[..., top - y0 : bottom - y0, left - x0 : right - x0]
+    for crop, keep, inner in tile_windows(h, w, tile, margin):
+        result = fn(*[x[(..., *crop)].to(device) for x in inputs]).cpu()
+        out[(..., *keep)] = result[(..., *inner)]
     return out
 
 
@@ -80,13 +89,8 @@ def reference_tiled(
     if choose_tile(h, w, tile) is None:
         return run(image)
     out = np.empty_like(image)
-    for top in range(0, h, size):
-        for left in range(0, w, size):
-            y0, x0 = max(0, top - REFERENCE_MARGIN), max(0, left - REFERENCE_MARGIN)
-            y1, x1 = min(h, top + size + REFERENCE_MARGIN), min(w, left + size + REFERENCE_MARGIN)
-            result = run(image[y0:y1, x0:x1])
-            bottom, right = min(h, top + size), min(w, left + size)
-            out[top:bottom, left:right] = result[top - y0 : bottom - y0, left - x0 : right - x0]
+    for crop, keep, inner in tile_windows(h, w, size, REFERENCE_MARGIN):
+        out[keep] = run(image[crop])[inner]
     return out
 
 
