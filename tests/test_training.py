@@ -102,3 +102,15 @@ def test_resumed_checkpoint_restores_odd_sizes(photo_dir, tmp_path):
     row = figures["images"]["a"]
     assert set(row) >= {"approx_psnr", "restore_png_psnr", "restore_jpeg90_psnr", "identity_psnr", "approx_ssim"}
     assert figures["mean"]["restore_png_psnr"] > 20  # odd 90x90 and 96x80 crops come back
+
+
+def test_adversarial_term_trains_and_resumes(photo_dir, tmp_path):
+    out = tmp_path / "adv.safetensors"
+    trainer, _ = make_trainer(photo_dir, tmp_path, out, weight_adv=0.01)
+    before = [p.detach().clone() for p in trainer.adversary.net.parameters()]
+    trainer.run(steps=3, minutes=None)
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.adversary.net.parameters()))
+    resumed, _ = make_trainer(photo_dir, tmp_path, out, resume=True, weight_adv=0.01)
+    for a, b in zip(trainer.adversary.net.parameters(), resumed.adversary.net.parameters()):
+        assert torch.equal(a, b)
+    assert resumed.adversary.optimizer.state_dict()["state"]
