@@ -12,19 +12,14 @@ import argparse
 from pathlib import Path
 from statistics import mean
 
-import numpy as np
 import torch
 
-from restorable.engine import forward_image, pad_to_multiple
+from restorable.engine import forward_image, pad_to_multiple, to_tensor
 from restorable.model.checkpoint import load_model
 from restorable.model.quantize import jpeg_roundtrip_uint8
 from restorable.paths import cache_dir
 from restorable.train.data import load_pairs
 from restorable.train.metrics import psnr
-
-
-def to_tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1)[None] / 255.0
 
 
 @torch.inference_mode()

@@ -17,8 +17,10 @@ DEFAULT_TILE = 1024
 TILE_MARGIN = 128
 
 
-def _to_tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1)[None] / 255.0
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) or (B, H, W, 3) uint8 -> (B, 3, H, W) float32 in [0, 1] (a copy)."""
+    batch = np.array(images, dtype=np.float32, ndmin=4)
+    return torch.from_numpy(batch).permute(0, 3, 1, 2) / 255.0
 
 
 def _to_uint8(tensor: torch.Tensor) -> np.ndarray:
@@ -104,9 +106,9 @@ def forward_image(
 ) -> np.ndarray:
     """The processed 8-bit image (H, W, 3) for an (H, W, 3) uint8 photo."""
     h, w = image.shape[:2]
-    inputs = [pad_to_multiple(_to_tensor(image), model.stride)]
+    inputs = [pad_to_multiple(to_tensor(image), model.stride)]
     if reference is not None:
-        inputs.append(pad_to_multiple(_to_tensor(reference), model.stride))
+        inputs.append(pad_to_multiple(to_tensor(reference), model.stride))
     model = model.to(device)
     y = run_tiled(lambda *xs: model(*xs)[0], inputs, choose_tile(h, w, tile), model.stride, device)
     return _to_uint8(y[..., :h, :w])
@@ -116,7 +118,7 @@ def forward_image(
 def reverse_image(model: QuasiInvertibleNet, processed: np.ndarray, device: str = "cpu", tile: int | None = None) -> np.ndarray:
     """The restored 8-bit photo (H, W, 3) from a processed (H, W, 3) uint8 image, delta = 0."""
     h, w = processed.shape[:2]
-    y = pad_to_multiple(_to_tensor(processed), model.stride)
+    y = pad_to_multiple(to_tensor(processed), model.stride)
     model = model.to(device)
     x = run_tiled(model.reverse, [y], choose_tile(h, w, tile), model.stride, device)
     return _to_uint8(x[..., :h, :w])

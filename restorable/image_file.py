@@ -11,6 +11,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from restorable.atomic import atomic_write
 from restorable.errors import RestorableError
 
+# Files we read as photos (folders, training data).
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
 # Output formats by file extension.
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
 

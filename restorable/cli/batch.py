@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from restorable.errors import RestorableError
-from restorable.image_file import FORMATS
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
+from restorable.image_file import FORMATS, IMAGE_SUFFIXES
 
 
 def expand_inputs(items: list[str], recursive: bool) -> list[Path]:

@@ -12,9 +12,8 @@ import torch
 from PIL import Image, ImageOps
 
 from restorable.errors import RestorableError
-from restorable.image_file import write_image
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
+from restorable.engine import to_tensor
+from restorable.image_file import IMAGE_SUFFIXES, write_image
 
 
 @dataclass
@@ -126,14 +125,3 @@ class CropSampler:
             targets.append(np.ascontiguousarray(t))
         return to_tensor(np.stack(sources)), to_tensor(np.stack(targets))
 
-
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    """(B, H, W, 3) or (H, W, 3) uint8 -> (B, 3, H, W) float32 in [0, 1]."""
-    if images.ndim == 3:
-        images = images[None]
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
-
-
-def to_uint8(tensor: torch.Tensor) -> np.ndarray:
-    """(B, 3, H, W) float in [0, 1] -> (B, H, W, 3) uint8, rounded."""
-    return (tensor.detach().clamp(0, 1) * 255.0).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
