@@ -23,6 +23,17 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(batch).permute(0, 3, 1, 2) / 255.0
 
 
+def _prepare(model, device: str):
+    """``model`` on ``device``; torch networks in channels-last layout (~2x faster convolutions on CPU)."""
+    if isinstance(model, torch.nn.Module):
+        return model.to(device, memory_format=torch.channels_last)
+    return model.to(device)
+
+
+def _on(x: torch.Tensor, device: str) -> torch.Tensor:
+    return x.to(device, memory_format=torch.channels_last)
+
+
 def _to_uint8(tensor: torch.Tensor) -> np.ndarray:
     return (tensor[0].clamp(0, 1) * 255.0).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 
@@ -67,12 +78,12 @@ def run_tiled(
     """
     h, w = inputs[0].shape[-2:]
     if tile is None or (h <= tile and w <= tile):
-        return fn(*[x.to(device) for x in inputs]).cpu()
+        return fn(*[_on(x, device) for x in inputs]).cpu()
     tile = max(stride, tile - tile % stride)
     margin = TILE_MARGIN - TILE_MARGIN % stride
     out = torch.empty(inputs[0].shape[0], 3, h, w)
     for crop, keep, inner in tile_windows(h, w, tile, margin):
-        result = fn(*[x[(..., *crop)].to(device) for x in inputs]).cpu()
+        result = fn(*[_on(x[(..., *crop)], device) for x in inputs]).cpu()
         out[(..., *keep)] = result[(..., *inner)]
     return out
 
@@ -109,7 +120,7 @@ def forward_image(
     inputs = [pad_to_multiple(to_tensor(image), model.stride)]
     if reference is not None:
         inputs.append(pad_to_multiple(to_tensor(reference), model.stride))
-    model = model.to(device)
+    model = _prepare(model, device)
     y = run_tiled(lambda *xs: model(*xs)[0], inputs, choose_tile(h, w, tile), model.stride, device)
     return _to_uint8(y[..., :h, :w])
 
@@ -119,6 +130,6 @@ def reverse_image(model: QuasiInvertibleNet, processed: np.ndarray, device: str 
     """The restored 8-bit photo (H, W, 3) from a processed (H, W, 3) uint8 image, delta = 0."""
     h, w = processed.shape[:2]
     y = pad_to_multiple(to_tensor(processed), model.stride)
-    model = model.to(device)
+    model = _prepare(model, device)
     x = run_tiled(model.reverse, [y], choose_tile(h, w, tile), model.stride, device)
     return _to_uint8(x[..., :h, :w])

@@ -73,6 +73,11 @@ def _providers(device: str) -> list[str]:
     return ["CPUExecutionProvider"]
 
 
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    """A C-contiguous array for ONNX Runtime (the engine hands over channels-last tensors)."""
+    return np.ascontiguousarray(t.cpu().numpy())
+
+
 class OnnxNetwork:
     """ONNX Runtime sessions that look like :class:`QuasiInvertibleNet` to the engine."""
 
@@ -99,10 +104,10 @@ class OnnxNetwork:
         return self
 
     def __call__(self, x: torch.Tensor, reference: torch.Tensor | None = None) -> tuple[torch.Tensor, None]:
-        feeds = {"x": x.cpu().numpy()}
+        feeds = {"x": _numpy(x)}
         if reference is not None:
-            feeds["reference"] = reference.cpu().numpy()
+            feeds["reference"] = _numpy(reference)
         return torch.from_numpy(self.forward_session.run(None, feeds)[0]), None
 
     def reverse(self, y: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(self.reverse_session.run(None, {"y": np.ascontiguousarray(y.cpu().numpy())})[0])
+        return torch.from_numpy(self.reverse_session.run(None, {"y": _numpy(y)})[0])

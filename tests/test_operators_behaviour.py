@@ -39,6 +39,20 @@ def test_l0_leaves_far_fewer_nonzero_gradients(odd_photo):
     assert np.abs(out.mean(axis=(0, 1)) - odd_photo.mean(axis=(0, 1))).max() < 6
 
 
+@pytest.mark.parametrize("shape", [(383, 511), (1, 7), (6, 1)])
+def test_l0_solver_matches_opencv(odd_photo, shape):
+    """Our FFT solver is OpenCV's l0Smooth, faster: same result to a fraction of a level."""
+    import cv2
+
+    from restorable.operators.l0 import l0_smooth
+
+    image = odd_photo[: shape[0], : shape[1]].astype(np.float32) / 255.0
+    padded = np.pad(image, ((0, max(0, 2 - shape[0])), (0, max(0, 2 - shape[1])), (0, 0)), mode="edge")
+    expected = np.clip(cv2.ximgproc.l0Smooth(padded.copy(), None, 0.02, 2.0), 0, 1)[: shape[0], : shape[1]]
+    diff = np.abs(l0_smooth(image) - expected)
+    assert diff.mean() < 1e-3 and diff.max() < 0.05
+
+
 @pytest.mark.parametrize("name", ["rgf", "rtv"])
 def test_texture_removed_large_edge_kept(name):
     textured, step = step_with_texture()
