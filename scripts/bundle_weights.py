@@ -1,29 +1,68 @@
-"""Copy a trained checkpoint into the package as fp16 bundled weights.
+"""Bundle a trained checkpoint into the package (fp16) and record it in weights_manifest.json.
 
-    python scripts/bundle_weights.py runs/l0.safetensors
+    python scripts/bundle_weights.py runs/all/wls.safetensors [--version 1] [--minutes M]
 
-Writes restorable/weights/<op>.safetensors (+ .json metadata, without the
-per-step history) and prints its sha256 and size.
+Writes restorable/weights/bundled/<op>-v<version>.safetensors (metadata kept in
+its header, without the per-step history), makes that version the operator's
+default in the manifest, with its sha256, size, architecture and training
+summary, and prints the entry.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from restorable.model.checkpoint import load_model, save_model
 from restorable.weights import BUNDLED, file_sha256
+from restorable.weights.manifest import SCHEMA, parse_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = ROOT / "weights_manifest.json"
+
+
+def training_summary(meta: dict, minutes: float | None) -> dict:
+    train = meta.get("train", {})
+    return {
+        "data": f"../shared/corpus/train ({meta.get('data_images')} photos, fingerprint {meta.get('data_fingerprint', '')[:16]})",
+        "command": f"bash scripts/train_all.sh {meta['op']}",
+        "steps": meta.get("steps"),
+        "minutes": round(minutes if minutes is not None else meta.get("train_seconds", 0) / 60, 1),
+        "settings": {k: train[k] for k in ("crop", "batch", "lr", "jpeg", "weight_restore", "weight_adv", "long_side") if k in train},
+        "val_512px": {k: round(v, 2) for k, v in (meta.get("val") or {}).items()},
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("ckpt", type=Path)
+    parser.add_argument("--version", default="1")
+    parser.add_argument("--minutes", type=float, default=None, help="training minutes (default: from the checkpoint)")
     args = parser.parse_args()
     model, meta = load_model(args.ckpt)
-    meta = {k: v for k, v in meta.items() if k not in ("history", "architecture")}
-    out = BUNDLED / f"{meta['op']}.safetensors"
-    save_model(out, model, meta, half=True)
-    print(f"{out}: {out.stat().st_size} bytes, sha256 {file_sha256(out)}")
+    op = meta["op"]
+    out = BUNDLED / f"{op}-v{args.version}.safetensors"
+    kept = {k: v for k, v in meta.items() if k not in ("history", "architecture")}
+    save_model(out, model, kept, half=True, sidecar=False)
+    manifest = json.loads(MANIFEST.read_text()) if MANIFEST.exists() else {"schema": SCHEMA, "base_url": "", "weights": {}}
+    entry = {
+        "file": out.name,
+        "sha256": file_sha256(out),
+        "size": out.stat().st_size,
+        "urls": [],
+        "bundled": True,
+        "architecture": {**model.config.to_dict(), "parameters": sum(p.numel() for p in model.parameters()), "dtype": "float16"},
+        "training": training_summary(meta, args.minutes),
+        "licence": "MIT",
+    }
+    spec = manifest["weights"].setdefault(op, {"default": args.version, "versions": {}})
+    spec["versions"][args.version] = entry
+    spec["default"] = args.version
+    manifest["weights"] = dict(sorted(manifest["weights"].items()))
+    parse_manifest(manifest, MANIFEST)  # never write an invalid manifest
+    MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
+    print(json.dumps({op: entry}, indent=2))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from restorable.cli import apply, evaluate, export_onnx, ops, reference, restore, train
+from restorable.cli import apply, evaluate, export_onnx, ops, reference, restore, train, weights
 from restorable.errors import RestorableError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.command("reference")(reference.reference)
 app.command("train")(train.train)
 app.command("eval")(evaluate.evaluate)
 app.command("export-onnx")(export_onnx.export_onnx)
+app.add_typer(weights.app, name="weights")
 
 
 def main() -> None:

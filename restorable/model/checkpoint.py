@@ -22,11 +22,13 @@ def _atomic_save(tensors: dict[str, torch.Tensor], path: Path, metadata: dict) -
     atomic_write(path, lambda handle: handle.write(data))
 
 
-def save_model(path: Path, model: QuasiInvertibleNet, metadata: dict, half: bool = False) -> None:
-    """Write weights to ``path`` and the metadata (with the architecture) also to ``path`` + ``.json``."""
+def save_model(path: Path, model: QuasiInvertibleNet, metadata: dict, half: bool = False, sidecar: bool = True) -> None:
+    """Write weights to ``path`` and the metadata (with the architecture) also to ``path`` + ``.json`` (``sidecar``)."""
     metadata = {**metadata, "architecture": model.config.to_dict()}
     tensors = {k: (v.half() if half and v.is_floating_point() else v) for k, v in model.state_dict().items()}
     _atomic_save(tensors, path, metadata)
+    if not sidecar:
+        return
     text = (json.dumps(metadata, indent=2) + "\n").encode()
     atomic_write(path.with_name(path.name + ".json"), lambda handle: handle.write(text))
 

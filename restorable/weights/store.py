@@ -1,0 +1,101 @@
+"""Where an operator's weights file comes from, in order: ``--weights PATH``, the user cache,
+the weights bundled in the package, a download from the manifest (never when
+``RESTORABLE_OFFLINE=1``). Every manifest file is checked against its sha256
+each time it is resolved; a damaged cache file is fetched again.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from restorable.errors import RestorableError
+from restorable.paths import cache_dir
+from restorable.weights.download import FetchPolicy, fetch_file, file_sha256
+from restorable.weights.manifest import WeightsVersion, load_manifest
+
+BUNDLED = Path(__file__).parent / "bundled"
+DEFAULT_POLICY = FetchPolicy()
+
+
+def offline() -> bool:
+    """True when ``RESTORABLE_OFFLINE`` is set to anything but empty/0/false/no."""
+    return os.environ.get("RESTORABLE_OFFLINE", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def weights_cache() -> Path:
+    """The folder of downloaded weights (inside the user cache)."""
+    return cache_dir() / "weights"
+
+
+def cached_path(entry: WeightsVersion) -> Path:
+    return weights_cache() / entry.file
+
+
+def bundled_path(entry: WeightsVersion) -> Path:
+    return BUNDLED / entry.file
+
+
+def lock_path(entry: WeightsVersion) -> Path:
+    return cache_dir() / "locks" / f"{entry.file}.lock"
+
+
+def check_file(path: Path, entry: WeightsVersion) -> bool | None:
+    """None when ``path`` is absent, else whether it is exactly the manifest's file."""
+    if not path.is_file():
+        return None
+    return path.stat().st_size == entry.size and file_sha256(path) == entry.sha256
+
+
+def local_copy(entry: WeightsVersion, warn: bool = True) -> Path | None:
+    """The cached or bundled file of ``entry`` if one is intact; a damaged cache file is removed."""
+    cached = cached_path(entry)
+    state = check_file(cached, entry)
+    if state:
+        return cached
+    if state is False:
+        if warn:
+            print(f"warning: {cached} is damaged (sha256 differs); removing it", file=sys.stderr)
+        cached.unlink(missing_ok=True)
+    bundled = bundled_path(entry)
+    state = check_file(bundled, entry)
+    if state:
+        return bundled
+    if state is False and warn:
+        print(f"warning: the bundled {bundled.name} is damaged (sha256 differs); reinstall restorable", file=sys.stderr)
+    return None
+
+
+def fetch(entry: WeightsVersion, policy: FetchPolicy | None = None) -> Path:
+    """Download ``entry`` into the cache (checked, atomic, one process at a time)."""
+    if offline():
+        raise RestorableError(
+            f"{entry.op}: weights {entry.file} are neither cached nor bundled, and RESTORABLE_OFFLINE is set: "
+            f"run `restorable weights fetch {entry.op}` while online, or pass --weights"
+        )
+    urls = load_manifest().urls(entry)
+    return fetch_file(urls, cached_path(entry), entry.sha256, entry.size, lock_path(entry), policy or DEFAULT_POLICY)
+
+
+def find_entry(op: str, version: str | None = None, sha256: str | None = None) -> WeightsVersion:
+    """The manifest entry of ``op``: by the sha256 recorded in a processed file, by version, or the default."""
+    manifest = load_manifest()
+    if sha256 is not None:
+        entry = manifest.by_sha256(op, sha256)
+        if entry is None:
+            raise RestorableError(
+                f"made with {op} weights {sha256[:12]}, which the manifest does not list: pass --weights with them"
+            )
+        return entry
+    return manifest.entry(op, version)
+
+
+def resolve_weights(op: str, explicit: Path | None = None, version: str | None = None, sha256: str | None = None) -> Path:
+    """The weights file to use for ``op`` (downloaded if needed and allowed)."""
+    if explicit is not None:
+        if not Path(explicit).is_file():
+            raise RestorableError(f"{explicit}: no such weights file")
+        return Path(explicit)
+    entry = find_entry(op, version, sha256)
+    return local_copy(entry) or fetch(entry)
