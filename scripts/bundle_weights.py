@@ -4,19 +4,26 @@
 
 Writes restorable/weights/bundled/<op>-v<version>.safetensors (metadata kept in
 its header, without the per-step history), makes that version the operator's
-default in the manifest, with its sha256, size, architecture and training
-summary, and prints the entry.
+default in the manifest (weights_manifest.json and its packaged copy
+restorable/weights/manifest.json), with its sha256, size, architecture and
+training summary, and prints the entry. A published version is never
+replaced by different bytes unless --force is given (files made with it
+would no longer find their weights).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from pathlib import Path
 
+import tempfile
+
+from restorable.atomic import atomic_write
 from restorable.model.checkpoint import load_model, save_model
-from restorable.weights import BUNDLED, file_sha256
-from restorable.weights.manifest import SCHEMA, parse_manifest
+from restorable.weights import BUNDLED
+from restorable.weights.manifest import PACKAGED, SCHEMA, parse_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "weights_manifest.json"
@@ -39,17 +46,21 @@ def main() -> None:
     parser.add_argument("ckpt", type=Path)
     parser.add_argument("--version", default="1")
     parser.add_argument("--minutes", type=float, default=None, help="training minutes (default: from the checkpoint)")
+    parser.add_argument("--force", action="store_true", help="replace a version already in the manifest")
     args = parser.parse_args()
     model, meta = load_model(args.ckpt)
     op = meta["op"]
     out = BUNDLED / f"{op}-v{args.version}.safetensors"
     kept = {k: v for k, v in meta.items() if k not in ("history", "architecture")}
-    save_model(out, model, kept, half=True, sidecar=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / out.name
+        save_model(staged, model, kept, half=True, sidecar=False)
+        data = staged.read_bytes()
     manifest = json.loads(MANIFEST.read_text()) if MANIFEST.exists() else {"schema": SCHEMA, "base_url": "", "weights": {}}
     entry = {
         "file": out.name,
-        "sha256": file_sha256(out),
-        "size": out.stat().st_size,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
         "urls": [],
         "bundled": True,
         "architecture": {**model.config.to_dict(), "parameters": sum(p.numel() for p in model.parameters()), "dtype": "float16"},
@@ -57,11 +68,18 @@ def main() -> None:
         "licence": "MIT",
     }
     spec = manifest["weights"].setdefault(op, {"default": args.version, "versions": {}})
+    old = spec["versions"].get(args.version)
+    if old and old["sha256"] != entry["sha256"] and not args.force:
+        raise SystemExit(f"{op} v{args.version} is already in the manifest with other bytes: use a new --version (or --force)")
+    entry["urls"] = old["urls"] if old else []
     spec["versions"][args.version] = entry
     spec["default"] = args.version
     manifest["weights"] = dict(sorted(manifest["weights"].items()))
     parse_manifest(manifest, MANIFEST)  # never write an invalid manifest
-    MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
+    text = (json.dumps(manifest, indent=2) + "\n").encode()
+    atomic_write(out, lambda handle: handle.write(data))
+    for path in (MANIFEST, PACKAGED):
+        atomic_write(path, lambda handle: handle.write(text))
     print(json.dumps({op: entry}, indent=2))
 
 

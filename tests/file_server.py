@@ -13,10 +13,14 @@ class FileServer:
 
     ``cut_once``: names whose first full transfer stops after half the bytes
     (the connection closes mid-body). ``delay``: seconds to sleep per 64 KiB sent.
+    ``ignore_range``: answer every request with the whole file (200), as some servers do.
     """
 
-    def __init__(self, files: dict[str, bytes], cut_once: set[str] = frozenset(), delay: float = 0.0) -> None:
+    def __init__(
+        self, files: dict[str, bytes], cut_once: set[str] = frozenset(), delay: float = 0.0, ignore_range: bool = False
+    ) -> None:
         self.files = dict(files)
+        self.ignore_range = ignore_range
         self.cut_once = set(cut_once)
         self.delay = delay
         self.requests: list[tuple[str, str | None]] = []
@@ -35,7 +39,7 @@ class FileServer:
                     self.send_error(404)
                     return
                 start = 0
-                match = re.fullmatch(r"bytes=(\d+)-", range_header or "")
+                match = None if server.ignore_range else re.fullmatch(r"bytes=(\d+)-", range_header or "")
                 if match:
                     start = int(match.group(1))
                     if start >= len(data):

@@ -30,6 +30,10 @@ def _entries(ops: list[str] | None, every_version: bool = False) -> list[Weights
     if not ops:
         entries = manifest.all_entries()
         return entries if every_version else [e for e in entries if e.version == manifest.default[e.op]]
+    if every_version:
+        for op in ops:
+            manifest.entry(op)  # a clear error for an unknown operator
+        return [e for op in ops for e in manifest.versions[op].values()]
     return [manifest.entry(op) for op in ops]
 
 
@@ -55,7 +59,7 @@ def list_weights(as_json: bool = typer.Option(False, "--json", help="Print JSON 
     for column in ("op", "version", "size", "where", "sha256", "val approx / restore (dB)"):
         table.add_column(column)
     for row in rows:
-        val = row["val_512px"]
+        val = row["val_512px"] if isinstance(row["val_512px"], dict) else {}
         figures = f"{val.get('approx_psnr', '-')} / {val.get('restore_png_psnr', '-')}" if val else "-"
         version = row["version"] + (" (default)" if row["default"] else "")
         table.add_row(row["op"], version, f"{row['size'] / 1e6:.2f} MB", row["where"], row["sha256"][:12], figures)
@@ -66,13 +70,21 @@ def list_weights(as_json: bool = typer.Option(False, "--json", help="Print JSON 
 def fetch_weights(ops: Ops = None, all_versions: bool = typer.Option(False, "--all-versions", help="Every version, not only the defaults.")) -> None:
     """Download weights into the user cache (skips files already cached or bundled intact)."""
     console = Console(stderr=True)
+    failed = 0
     for entry in _entries(ops, all_versions):
         path = local_copy(entry)
-        if path is None:
+        if path is not None:
+            console.print(f"{entry.op} v{entry.version}: already at {path}", markup=False)
+            continue
+        try:
             path = fetch(entry)
-            console.print(f"{entry.op} v{entry.version}: fetched {path}")
-        else:
-            console.print(f"{entry.op} v{entry.version}: already at {path}")
+        except RestorableError as exc:  # go on with the others, report each failure in one line
+            failed += 1
+            console.print(f"error: {entry.op} v{entry.version}: {exc}", markup=False)
+            continue
+        console.print(f"{entry.op} v{entry.version}: fetched {path}", markup=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command("verify")
@@ -106,16 +118,15 @@ def weights_path(op: Annotated[Optional[str], typer.Argument(help="Operator (def
 def clear_weights(ops: Ops = None) -> None:
     """Delete downloaded weights (and partial downloads) from the user cache; bundled ones stay."""
     folder = weights_cache()
-    if not folder.is_dir():
-        print(f"nothing to clear in {folder}")
-        return
     if ops:
-        names = {e.file for op in ops for e in load_manifest().versions.get(op, {}).values()}
-        if not names and ops:
-            raise RestorableError(f"no weights for {', '.join(ops)} in the manifest")
-        files = [p for p in folder.iterdir() if p.name.removesuffix(".part") in names]
+        manifest = load_manifest()
+        unknown = [op for op in ops if op not in manifest.versions]
+        if unknown:
+            raise RestorableError(f"no weights for {', '.join(unknown)} in the manifest")
+        names = {cached_path(e).name for op in ops for e in manifest.versions[op].values()}
+        files = [p for p in folder.iterdir() if p.name.removesuffix(".part") in names] if folder.is_dir() else []
     else:
-        files = [p for p in folder.iterdir() if p.is_file()]
+        files = [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
     for path in files:
-        path.unlink()
+        path.unlink(missing_ok=True)
     print(f"removed {len(files)} file(s) from {folder}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -29,6 +30,14 @@ class _WrongFile(Exception):
     """The server's bytes are complete but are not the file the manifest describes."""
 
 
+class _Incomplete(Exception):
+    """The connection ended before the whole file arrived (worth another attempt)."""
+
+
+class _PermanentHttpError(Exception):
+    """An HTTP status that another attempt will not change (404, 403, ...)."""
+
+
 def file_sha256(path: Path) -> str:
     """sha256 of a file, read in 1 MiB chunks."""
     digest = hashlib.sha256()
@@ -45,35 +54,52 @@ def fetch_file(
 
     A partial download is kept as ``dest.part`` and resumed with an HTTP Range
     request (on a later attempt or a later run). The sha256 is checked before
-    ``dest`` appears, by one atomic rename; a wrong file is deleted, never kept.
-    ``lock`` serialises processes fetching the same file: a second one waits,
-    then finds ``dest`` in place.
+    ``dest`` appears, by one atomic rename (over a damaged old copy, if any); a
+    wrong file is deleted, never kept. ``lock`` serialises processes fetching
+    the same file: a second one waits, then finds ``dest`` in place.
     """
     if not urls:
-        raise RestorableError(f"{dest.name}: the manifest gives no URL to fetch it from")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+        raise RestorableError(
+            f"{dest.name}: no URL to fetch it from (the manifest has none): set RESTORABLE_WEIGHTS_URL to a mirror"
+        )
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with file_lock(lock, on_wait=lambda: print(f"waiting for another process fetching {dest.name} ...", file=sys.stderr)):
+            if dest.is_file() and dest.stat().st_size == size and file_sha256(dest) == sha256:
+                return dest  # another process fetched it while we waited
+            return _fetch_locked(urls, dest, sha256, size, policy)
+    except OSError as exc:
+        raise RestorableError(f"cannot write the weights cache {dest.parent}: {exc.strerror or exc}") from None
+
+
+def _fetch_locked(urls: list[str], dest: Path, sha256: str, size: int, policy: FetchPolicy) -> Path:
     part = dest.with_name(dest.name + ".part")
-    with file_lock(lock):
-        if dest.is_file() and file_sha256(dest) == sha256:
-            return dest  # another process fetched it while we waited
-        errors = []
-        for url in urls:
+    errors = []
+    for url in urls:
+        try:
             try:
                 _fetch_from(url, part, sha256, size, policy)
-            except _WrongFile as exc:
-                part.unlink(missing_ok=True)
-                errors.append(f"{url}: {exc}")
-                continue
-            except RestorableError as exc:
-                errors.append(str(exc))
-                continue
-            os.replace(part, dest)
-            return dest
+            except _WrongFile:
+                if not part.exists():
+                    raise
+                # The bytes kept from an earlier transfer may be what is wrong: once more from zero.
+                part.unlink()
+                _fetch_from(url, part, sha256, size, policy)
+        except _WrongFile as exc:
+            part.unlink(missing_ok=True)
+            errors.append(f"{url}: {exc}")
+            continue
+        except RestorableError as exc:
+            errors.append(str(exc))
+            continue
+        os.replace(part, dest)
+        return dest
     raise RestorableError(f"could not fetch {dest.name}: " + "; ".join(errors))
 
 
 def _fetch_from(url: str, part: Path, sha256: str, size: int, policy: FetchPolicy) -> None:
-    """Complete ``part`` from ``url`` with retries and back-off; raises _WrongFile on a bad checksum."""
+    """Complete ``part`` from ``url`` with retries and back-off; raises _WrongFile on a bad checksum
+    (``part`` is then left for the caller to delete or retry)."""
     import requests
 
     last = ""
@@ -84,48 +110,60 @@ def _fetch_from(url: str, part: Path, sha256: str, size: int, policy: FetchPolic
             _transfer(requests, url, part, size, policy)
         except _PermanentHttpError as exc:
             raise RestorableError(f"{url}: {exc}") from None
-        except (requests.RequestException, OSError, _Incomplete) as exc:
+        except (requests.RequestException, _Incomplete) as exc:
             last = f"{type(exc).__name__}: {exc}"
             continue
         if part.stat().st_size != size or file_sha256(part) != sha256:
-            raise _WrongFile(f"sha256 or size differs from the manifest ({part.stat().st_size} bytes, expected {size})")
+            raise _WrongFile(f"the file differs from the manifest (sha256 or size; {part.stat().st_size} bytes, expected {size})")
         return
     raise RestorableError(f"{url}: gave up after {policy.attempts} attempts ({last})")
 
 
-class _Incomplete(Exception):
-    """The connection ended before the whole file arrived (worth another attempt)."""
-
-
-class _PermanentHttpError(Exception):
-    """An HTTP status that another attempt will not change (404, 403, ...)."""
+def _resume_start(response) -> int | None:
+    """Where a 206 reply's bytes start (Content-Range), or None when it cannot be read."""
+    match = re.fullmatch(r"bytes (\d+)-\d+/(\d+|\*)", response.headers.get("Content-Range", "").strip())
+    return int(match.group(1)) if match else None
 
 
 def _transfer(requests, url: str, part: Path, size: int, policy: FetchPolicy) -> None:
     """One request: append to ``part`` from where it stops (Range), or start over when the server ignores Range."""
     have = part.stat().st_size if part.exists() else 0
-    if have > size:
+    if have >= size:
+        if have == size:
+            return  # complete from an earlier run; the caller checks it
         part.unlink()
         have = 0
-    if have == size:
-        return  # complete from an earlier run; the caller checks it
-    headers = {"Range": f"bytes={have}-"} if have else {}
+    headers = {"Accept-Encoding": "identity"}  # Range offsets count raw bytes
+    if have:
+        headers["Range"] = f"bytes={have}-"
     with requests.get(url, headers=headers, stream=True, timeout=policy.timeout) as response:
-        if response.status_code == 416:  # nothing past `have`: start over
+        status = response.status_code
+        if status == 416:  # nothing past `have`: the kept bytes are not a prefix of this file
             part.unlink(missing_ok=True)
-            raise _Incomplete("range not satisfiable; restarting")
-        if response.status_code >= 500 or response.status_code == 429:
-            raise _Incomplete(f"HTTP {response.status_code}")
-        if response.status_code not in (200, 206):
-            raise _PermanentHttpError(f"HTTP {response.status_code}")
-        if response.status_code == 200:
-            have = 0  # the server sent the whole file
-        with open(part, "ab" if have else "wb") as handle, _progress(part.name.removesuffix(".part"), size, have, policy.progress) as advance:
+            raise _Incomplete("range not satisfiable; starting over")
+        if status >= 500 or status == 429:
+            raise _Incomplete(f"HTTP {status}")
+        if status not in (200, 206):
+            raise _PermanentHttpError(f"HTTP {status}")
+        if status == 206 and _resume_start(response) != have:
+            part.unlink(missing_ok=True)
+            raise _Incomplete("the server answered another range than asked; starting over")
+        if status == 200:
+            have = 0  # the server ignored Range and sends the whole file
+        expected = response.headers.get("Content-Length")
+        received = 0
+        name = part.name.removesuffix(".part")
+        with open(part, "ab" if have else "wb") as handle, _progress(name, size, have, policy.progress) as advance:
             for chunk in response.iter_content(CHUNK):
+                received += len(chunk)
+                if have + received > size:
+                    raise _WrongFile(f"the server sends more than the manifest's {size} bytes")
                 handle.write(chunk)
                 advance(len(chunk))
-    if part.stat().st_size < size:
-        raise _Incomplete(f"connection ended at {part.stat().st_size} of {size} bytes")
+    if have + received < size:
+        if expected is not None and int(expected) == received:
+            raise _WrongFile(f"the server's file has {have + received} bytes, the manifest says {size}")
+        raise _Incomplete(f"connection ended at {have + received} of {size} bytes")
 
 
 class _progress:

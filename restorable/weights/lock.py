@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,17 +38,24 @@ else:
 
 
 @contextmanager
-def file_lock(path: Path, timeout: float = 900.0, poll: float = 0.1) -> Iterator[None]:
+def file_lock(
+    path: Path, timeout: float = 3600.0, poll: float = 0.1, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (created if missing) for the ``with`` block.
 
-    Waits up to ``timeout`` seconds for another holder; the lock is released
-    when the block ends or the process dies (the lock file itself stays).
+    Waits up to ``timeout`` seconds for another holder (calling ``on_wait`` once
+    when it has to wait); the lock is released when the block ends or the
+    process dies (the lock file itself stays).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         deadline = time.monotonic() + timeout
+        waiting = False
         while not _try_lock(fd):
+            if not waiting and on_wait is not None:
+                on_wait()
+            waiting = True
             if time.monotonic() > deadline:
                 raise RestorableError(f"{path}: still locked by another restorable process after {timeout:.0f} s")
             time.sleep(poll)

@@ -81,8 +81,10 @@ class Manifest:
     def urls(self, entry: WeightsVersion) -> list[str]:
         """Where to fetch ``entry``, in order: the mirror ``RESTORABLE_WEIGHTS_URL`` alone when set,
         else the manifest's base URL, then the entry's own URLs."""
-        mirror = os.environ.get("RESTORABLE_WEIGHTS_URL")
+        mirror = os.environ.get("RESTORABLE_WEIGHTS_URL", "").strip()
         if mirror:
+            if not mirror.startswith(("http://", "https://")):
+                raise RestorableError(f"RESTORABLE_WEIGHTS_URL={mirror!r}: expected an http(s) URL")
             return [join_url(mirror, entry.file)]
         found = [join_url(self.base_url, entry.file)] if self.base_url else []
         return found + [url for url in entry.urls if url not in found]
@@ -134,10 +136,15 @@ def parse_manifest(data: object, path: Path = PACKAGED) -> Manifest:
         raise _fail(path, "weights", "expected an object of operators")
     versions: dict[str, dict[str, WeightsVersion]] = {}
     default: dict[str, str] = {}
+    files: set[str] = set()
     for op, spec in weights.items():
         if not isinstance(spec, dict) or not isinstance(spec.get("versions"), dict) or not spec["versions"]:
             raise _fail(path, op, "expected {'default': ..., 'versions': {...}}")
         versions[op] = {str(v): _parse_version(path, op, str(v), entry) for v, entry in spec["versions"].items()}
+        for entry in versions[op].values():
+            if entry.file in files:
+                raise _fail(path, f"{op}.versions.{entry.version}.file", f"{entry.file} is used by another entry")
+            files.add(entry.file)
         default[op] = str(spec.get("default", ""))
         if default[op] not in versions[op]:
             raise _fail(path, f"{op}.default", f"{default[op]!r} is not one of its versions")

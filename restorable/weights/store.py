@@ -30,7 +30,9 @@ def weights_cache() -> Path:
 
 
 def cached_path(entry: WeightsVersion) -> Path:
-    return weights_cache() / entry.file
+    """The cache file of ``entry``: named by file and sha256, so different manifests never collide."""
+    stem = entry.file.removesuffix(".safetensors")
+    return weights_cache() / f"{stem}-{entry.sha256[:12]}.safetensors"
 
 
 def bundled_path(entry: WeightsVersion) -> Path:
@@ -38,7 +40,7 @@ def bundled_path(entry: WeightsVersion) -> Path:
 
 
 def lock_path(entry: WeightsVersion) -> Path:
-    return cache_dir() / "locks" / f"{entry.file}.lock"
+    return cache_dir() / "locks" / (cached_path(entry).name + ".lock")
 
 
 def check_file(path: Path, entry: WeightsVersion) -> bool | None:
@@ -49,15 +51,14 @@ def check_file(path: Path, entry: WeightsVersion) -> bool | None:
 
 
 def local_copy(entry: WeightsVersion, warn: bool = True) -> Path | None:
-    """The cached or bundled file of ``entry`` if one is intact; a damaged cache file is removed."""
+    """The cached or bundled file of ``entry`` if one is intact (a damaged cache file is left for
+    :func:`fetch` to replace, atomically and under its lock)."""
     cached = cached_path(entry)
     state = check_file(cached, entry)
     if state:
         return cached
-    if state is False:
-        if warn:
-            print(f"warning: {cached} is damaged (sha256 differs); removing it", file=sys.stderr)
-        cached.unlink(missing_ok=True)
+    if state is False and warn:
+        print(f"warning: {cached} is damaged (sha256 differs); fetching it again", file=sys.stderr)
     bundled = bundled_path(entry)
     state = check_file(bundled, entry)
     if state:
