@@ -83,6 +83,9 @@ def _ran_on(net, device: str) -> str:
     return f"onnxruntime {provider}" if provider else f"torch {device}"
 
 
+MODES = ("learned", "exact")
+
+
 def apply_photo(
     photo: Photo,
     op: str,
@@ -91,23 +94,46 @@ def apply_photo(
     device: str = "auto",
     tile: int | None = None,
     backend: str = "torch",
+    mode: str = "learned",
+    payload: bool = False,
 ) -> Photo:
-    """Process ``photo`` with the learned restorable ``op``; the result carries its provenance."""
-    from restorable.engine import forward_image
-    from restorable.operators import get_operator, resolve_params
+    """Process ``photo`` with restorable ``op``; the result carries its provenance.
 
+    ``mode="learned"``: the network's output (``payload=True`` adds a refinement
+    payload in the lowest bits, for PNG). ``mode="exact"``: the reference
+    operator's exact result with the original coded in its 2 lowest bits (PNG only).
+    """
+    from restorable.engine import reference_tiled
+    from restorable.operators import get_operator, resolve_params, run_operator
+
+    if mode not in MODES:
+        raise RestorableError(f"unknown mode {mode!r} (use learned or exact)")
     values = resolve_params(get_operator(op), params)
+    if mode == "exact":
+        from restorable.payload.exact import embed_exact
+
+        effect = reference_tiled(lambda part: run_operator(op, part, values), photo.rgb, tile)
+        provenance = Provenance(op, values, "", "", __version__, mode="exact", payload=True)
+        carrier = embed_exact(effect, photo.rgb)
+        return Photo(carrier, photo.alpha, photo.icc_profile, photo.exif, provenance, list(photo.notes), "cpu", "exact effect + payload")
+    from restorable.engine import forward_image
+
     loaded = load_weights(op, weights)
     reference = None
     if loaded.model.config.aux == "reference":
-        from restorable.engine import reference_tiled
-        from restorable.operators import run_operator
-
         reference = reference_tiled(lambda part: run_operator(op, part, values), photo.rgb, tile)
     net, run_device = network(loaded, backend, device)
     processed = forward_image(net, photo.rgb, reference, device=run_device, tile=tile)
-    provenance = Provenance(op, values, loaded.model_id, loaded.sha256, __version__)
-    return Photo(processed, photo.alpha, photo.icc_profile, photo.exif, provenance, list(photo.notes), _ran_on(net, run_device))
+    method = "learned forward pass"
+    if payload:
+        from restorable.engine import reverse_image
+        from restorable.payload.refine import embed_refinement
+
+        processed = embed_refinement(processed, photo.rgb, lambda img: reverse_image(net, img, run_device, tile))
+        method += " + refinement payload"
+    provenance = Provenance(op, values, loaded.model_id, loaded.sha256, __version__, payload=payload)
+    ran_on = _ran_on(net, run_device)
+    return Photo(processed, photo.alpha, photo.icc_profile, photo.exif, provenance, list(photo.notes), ran_on, method)
 
 
 def model_for(photo: Photo, op: str | None, weights: Path | None) -> LoadedModel:
@@ -125,6 +151,30 @@ def model_for(photo: Photo, op: str | None, weights: Path | None) -> LoadedModel
     return loaded
 
 
+def _restore_exact(photo: Photo) -> Photo:
+    from restorable.payload.exact import restore_exact
+    from restorable.payload.header import PayloadMissing
+
+    try:
+        original = restore_exact(photo.rgb)
+    except PayloadMissing as exc:
+        raise RestorableError(
+            f"exact-mode file without an intact payload ({exc}): it cannot be restored "
+            "(exact mode survives only lossless copies; use the learned mode for files that get re-encoded)"
+        ) from None
+    return Photo(original, photo.alpha, photo.icc_profile, photo.exif, None, list(photo.notes), "cpu", "exact payload")
+
+
+def _has_exact_payload(photo: Photo) -> bool:
+    from restorable.payload.exact import BITS
+    from restorable.payload.header import PayloadMissing, find
+
+    try:
+        return find(photo.rgb, (BITS,)).kind == "exact"
+    except PayloadMissing:
+        return False
+
+
 def restore_photo(
     photo: Photo,
     op: str | None = None,
@@ -133,17 +183,48 @@ def restore_photo(
     tile: int | None = None,
     backend: str = "torch",
 ) -> Photo:
-    """Recover the original from a processed photo (its provenance names the model)."""
+    """Recover the original from a processed photo (its provenance names the model and mode).
+
+    Exact-mode files decode their payload; learned-mode files use their
+    refinement payload when it is intact and the learned reverse pass
+    otherwise. ``Photo.method`` of the result says which path was taken.
+    """
     from restorable.engine import reverse_image
 
+    record = photo.provenance
+    if (record is not None and record.mode == "exact") or (record is None and op is None and _has_exact_payload(photo)):
+        return _restore_exact(photo)
     net, run_device = network(model_for(photo, op, weights), backend, device)
-    restored = reverse_image(net, photo.rgb, device=run_device, tile=tile)
-    return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, list(photo.notes), _ran_on(net, run_device))
+
+    def reverse(image):
+        return reverse_image(net, image, device=run_device, tile=tile)
+
+    method = "learned reverse pass"
+    restored = None
+    if record is None or record.payload:
+        from restorable.payload.header import PayloadMissing
+        from restorable.payload.refine import restore_refined
+
+        try:
+            restored = restore_refined(photo.rgb, reverse)
+            method = "learned reverse pass + refinement payload"
+        except PayloadMissing as exc:
+            if record is not None:
+                method = f"learned reverse pass (the refinement payload is unusable: {exc})"
+    if restored is None:
+        restored = reverse(photo.rgb)
+    return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, list(photo.notes), _ran_on(net, run_device), method)
 
 
-def apply(image, op: str, params: dict | None = None, weights: Path | None = None, device: str = "auto"):
-    """Apply restorable ``op`` to a PIL image or uint8 numpy array; returns the same kind."""
-    return _like_input(apply_photo(_as_photo(image), op, params, weights, device), image)
+def apply(
+    image, op: str, params: dict | None = None, weights: Path | None = None, device: str = "auto",
+    mode: str = "learned", payload: bool = False,
+):
+    """Apply restorable ``op`` to a PIL image or uint8 numpy array; returns the same kind.
+
+    A result of ``mode="exact"`` or ``payload=True`` must be kept losslessly (PNG, or the array itself).
+    """
+    return _like_input(apply_photo(_as_photo(image), op, params, weights, device, mode=mode, payload=payload), image)
 
 
 def restore(image, op: str | None = None, weights: Path | None = None, device: str = "auto"):

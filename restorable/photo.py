@@ -27,6 +27,7 @@ class Photo:
     provenance: Provenance | None = None
     notes: list[str] = field(default_factory=list)  # conversions the user should know about
     ran_on: str | None = None  # the device or ONNX Runtime provider that produced it
+    method: str | None = None  # how it was produced, e.g. "exact payload", "learned reverse pass"
 
 
 def _is_16_bit(img: Image.Image) -> bool:

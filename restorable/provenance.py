@@ -25,7 +25,8 @@ class Provenance:
     model_id: str
     model_sha256: str
     tool_version: str
-    mode: str = "learned"
+    mode: str = "learned"  # learned | exact
+    payload: bool = False  # the pixels carry a payload (always in exact mode)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
@@ -34,7 +35,8 @@ class Provenance:
     def from_json(cls, text: str | bytes) -> Provenance:
         try:
             data = json.loads(text)
-            return cls(**{k: data[k] for k in ("op", "params", "model_id", "model_sha256", "tool_version")}, mode=data.get("mode", "learned"))
+            fields = {k: data[k] for k in ("op", "params", "model_id", "model_sha256", "tool_version")}
+            return cls(**fields, mode=data.get("mode", "learned"), payload=bool(data.get("payload", False)))
         except (ValueError, KeyError, TypeError) as exc:
             raise RestorableError(f"damaged provenance record ({exc.__class__.__name__})") from None
 

@@ -21,14 +21,22 @@ def apply(
     device: o.Device = "auto",
     backend: o.Backend = "torch",
     tile: o.Tile = None,
+    mode: str = typer.Option("learned", "--mode", help="learned (the network) | exact (the operator's exact result + payload; PNG only)."),
+    payload: bool = typer.Option(False, "--payload", help="Learned mode: add a refinement payload in the lowest bits (PNG only)."),
 ) -> None:
     """Apply a restorable effect: OUT looks like the effect and still holds the original."""
     from restorable.api import apply_photo
     from restorable.operators import get_operator, parse_params, resolve_params
 
+    from restorable.api import MODES
+    from restorable.errors import RestorableError
+
     params = resolve_params(get_operator(op), parse_params(param))
+    if mode not in MODES:
+        raise RestorableError(f"--mode {mode}: use learned or exact")
+    png_only = "--mode exact" if mode == "exact" else "--payload" if payload else None
 
     def process(photo):
-        return apply_photo(photo, op, params, weights, device, tile, backend)
+        return apply_photo(photo, op, params, weights, device, tile, backend, mode, payload)
 
-    run_files(paths, out_dir, fmt, quality, recursive, overwrite, process, f"apply {op}")
+    run_files(paths, out_dir, fmt, quality, recursive, overwrite, process, f"apply {op}", png_only)

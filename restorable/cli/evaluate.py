@@ -14,6 +14,9 @@ def evaluate(
     jpeg: list[int] = typer.Option([], "--jpeg", help="Also restore after JPEG at these qualities (repeatable)."),
     size: int = typer.Option(None, "--size", help="Long side to resize photos to (default: the training size)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    compare_modes: bool = typer.Option(
+        False, "--compare", help="Also compare learned, learned + payload, exact mode and the classical LSB alternative."
+    ),
 ) -> None:
     """Approximation (vs the reference operator) and restoration (vs the input) PSNR/SSIM per photo and mean."""
     from rich.console import Console
@@ -29,6 +32,11 @@ def evaluate(
     pairs = load_pairs(data, long_side, meta["op"], meta.get("params", {}), cache_dir() / "targets")
     result = run_evaluation(model, pairs, sorted(set(jpeg), reverse=True))
     result.update({"ckpt": str(ckpt), "op": meta["op"], "long_side": long_side, "steps": meta.get("steps")})
+    qualities = sorted(set(jpeg), reverse=True)
+    if compare_modes:
+        from restorable.train.compare import compare
+
+        result["modes"] = compare(model, pairs, qualities)
     if as_json:
         print(json.dumps(result, indent=2))
         return
@@ -40,3 +48,18 @@ def evaluate(
     for name, row in [*result["images"].items(), ("mean", result["mean"])]:
         table.add_row(name, *[f"{row[k]:.4f}" if k.endswith("ssim") else f"{row[k]:.2f}" for k in keys])
     Console().print(table)
+    if compare_modes:
+        Console().print(_modes_table(result["modes"], f"{meta['op']}: modes (PSNR dB; '-' = nothing restored)"))
+
+
+def _modes_table(modes: dict, title: str):
+    from rich.table import Table
+
+    keys = list(next(iter(modes.values())))
+    table = Table(title=title)
+    table.add_column("mode")
+    for key in keys:
+        table.add_column(key.removesuffix("_psnr").replace("_", " "), justify="right")
+    for mode, row in modes.items():
+        table.add_row(mode, *["-" if row[k] is None else f"{row[k]:.2f}" for k in keys])
+    return table

@@ -19,8 +19,12 @@ def run_files(
     overwrite: bool,
     process: Callable,
     label: str,
+    png_only: str | None = None,
 ) -> None:
-    """Read each input photo, ``process`` it, write it with its metadata; exit 1 if any failed in a batch."""
+    """Read each input photo, ``process`` it, write it with its metadata; exit 1 if any failed in a batch.
+
+    ``png_only`` names the option that needs PNG outputs (a payload does not survive JPEG).
+    """
     from rich.console import Console
 
     from restorable.cli.batch import expand_inputs, output_paths, run_batch
@@ -29,11 +33,14 @@ def run_files(
     console = Console(stderr=True, soft_wrap=True)
     notes_seen: list[str] = []
     ran_on: set[str] = set()
+    methods: set[str] = set()
 
     def one(src: Path, dst: Path) -> None:
         photo = read_photo(src)
         result = process(photo)
         ran_on.add(result.ran_on or "?")
+        if result.method:
+            methods.add(result.method)
         for note in result.notes + write_photo(dst, result, quality):
             notes_seen.append(f"{src.name}: {note}")
 
@@ -45,14 +52,18 @@ def run_files(
             raise RestorableError(f"{dst} is a folder: use -o {dst} for batch mode")
         from restorable.image_file import output_format
 
-        output_format(dst)
+        if output_format(dst) != "PNG" and png_only:
+            raise RestorableError(f"{png_only} needs a PNG output (JPEG would destroy the payload): {dst}")
         if dst.resolve() == src.resolve():
             raise RestorableError(f"{dst}: refusing to write over the input")
         one(src, dst)
         for note in notes_seen:
             console.print(f"warning: {note}", markup=False)
-        console.print(f"{src} -> {dst} ({label}, ran on {', '.join(sorted(ran_on))})", markup=False)
+        via = f", {', '.join(sorted(methods))}" if methods else ""
+        console.print(f"{src} -> {dst} ({label}, ran on {', '.join(sorted(ran_on))}{via})", markup=False)
         return
+    if png_only and fmt.lstrip(".").lower() != "png":
+        raise RestorableError(f"{png_only} needs PNG outputs (JPEG would destroy the payload): use --format png")
     inputs = expand_inputs(paths, recursive)
     if not inputs:
         raise RestorableError("no input images found")
@@ -62,6 +73,8 @@ def run_files(
         console.print(f"warning: {note}", markup=False)
     if ran_on:
         console.print(f"ran on {', '.join(sorted(ran_on))}", markup=False)
+    for method in sorted(methods):
+        console.print(f"via {method}", markup=False)
     if report.failed:
         raise typer.Exit(1)
 

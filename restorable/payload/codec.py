@@ -1,0 +1,59 @@
+"""Coding an image into a byte budget with JPEG 2000 (Pillow's OpenJPEG).
+
+Chosen by measurement (val/ at 512 px, see the README): at the rates a PNG's
+low bits hold (3-6 bits per pixel) JPEG 2000 gives 2-4 dB more than JPEG of
+the same size (45.4 dB at 4.1 bpp vs 43.7 dB at 3.3 bpp for JPEG q95).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from restorable.errors import RestorableError
+
+
+def _require_jpeg2000() -> None:
+    from PIL import features
+
+    if not features.check("jpg_2000"):
+        raise RestorableError("payloads need Pillow built with JPEG 2000 (OpenJPEG); reinstall Pillow from its wheels")
+
+
+def _encode(image: np.ndarray, **options) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG2000", irreversible=True, **options)
+    return buffer.getvalue()
+
+
+def encode_psnr(image: np.ndarray, target_db: float) -> bytes:
+    """``image`` (H, W, 3) uint8 coded to about ``target_db`` PSNR."""
+    _require_jpeg2000()
+    return _encode(image, quality_mode="dB", quality_layers=[float(target_db)])
+
+
+def encode_fit(image: np.ndarray, budget: int) -> bytes:
+    """``image`` coded as well as fits in ``budget`` bytes (rate control, shrunk until it fits)."""
+    _require_jpeg2000()
+    if budget < 256:
+        raise RestorableError("the image is too small to carry a payload")
+    raw = image.size
+    target = budget
+    for _ in range(8):
+        data = _encode(image, quality_mode="rates", quality_layers=[max(1.0, raw / target)])
+        if len(data) <= budget:
+            return data
+        target = int(target * 0.97 * budget / len(data))
+    raise RestorableError("could not fit the payload into the image")
+
+
+def decode(data: bytes) -> np.ndarray:
+    """The (H, W, 3) uint8 image coded in ``data``."""
+    from PIL import Image
+
+    _require_jpeg2000()
+    with Image.open(io.BytesIO(data)) as img:
+        return np.asarray(img.convert("RGB"))
