@@ -166,11 +166,10 @@ def _restore_exact(photo: Photo) -> Photo:
 
 
 def _has_exact_payload(photo: Photo) -> bool:
-    from restorable.payload.exact import BITS
     from restorable.payload.header import PayloadMissing, find
 
     try:
-        return find(photo.rgb, (BITS,)).kind == "exact"
+        return find(photo.rgb, ("nearest2",)).kind == "exact"
     except PayloadMissing:
         return False
 

@@ -10,7 +10,10 @@ Two ways to write a k-bit symbol s into value c:
 - ``replace``: c with its k low bits replaced by s (its high bits unchanged,
   so a decoder can rebuild the image without the payload).
 
-Either is read back as ``value % 2**k``.
+Either is read back as ``value % 2**k``. A third layout, ``hamming``, puts 3
+bits in the lowest bits of 7 values with at most one flipped (a Hamming code:
+the 3 bits are the syndrome of the 7), so only 1 value in 8 changes, by 1,
+and the high bits stay as they were.
 """
 
 from __future__ import annotations
@@ -88,6 +91,52 @@ def read(image: np.ndarray, nbytes: int, bits: int, skip_bytes: int = 0) -> byte
     parts = [flat[_indices(flat.size, s, min(s + CHUNK, first + count))] for s in range(first, first + count, CHUNK)]
     symbols = (np.concatenate(parts) & ((1 << bits) - 1)).astype(np.uint8)
     return symbols_to_bytes(symbols, bits, nbytes)
+
+
+HAMMING_N, HAMMING_K = 7, 3
+
+
+def hamming_capacity_bytes(shape: tuple[int, ...]) -> int:
+    return int(np.prod(shape)) // HAMMING_N * HAMMING_K // 8
+
+
+def _syndromes(lsb: np.ndarray) -> np.ndarray:
+    """(G, 7) lowest bits -> (G,) syndromes 0..7: XOR of the 1-based positions holding a 1."""
+    return np.bitwise_xor.reduce(lsb * np.arange(1, HAMMING_N + 1, dtype=np.uint8), axis=1)
+
+
+def write_hamming(image: np.ndarray, data: bytes) -> np.ndarray:
+    """A copy of ``image`` whose lowest bits carry ``data`` as Hamming syndromes (<= 1 flip per 7 values)."""
+    flat = image.reshape(-1).copy()
+    messages = bytes_to_symbols(data, HAMMING_K)
+    groups = len(messages)
+    if groups * HAMMING_N > flat.size:
+        raise ValueError(f"payload of {len(data)} bytes exceeds the image's {hamming_capacity_bytes(image.shape)}")
+    per_chunk = CHUNK // HAMMING_N
+    for start in range(0, groups, per_chunk):
+        stop = min(start + per_chunk, groups)
+        idx = _indices(flat.size, start * HAMMING_N, stop * HAMMING_N).reshape(-1, HAMMING_N)
+        lsb = flat[idx] & 1
+        flip = _syndromes(lsb) ^ messages[start:stop]  # 1-based position to flip, 0: none
+        rows = np.nonzero(flip)[0]
+        targets = idx[rows, flip[rows].astype(np.int64) - 1]
+        flat[targets] ^= 1
+    return flat.reshape(image.shape)
+
+
+def read_hamming(image: np.ndarray, nbytes: int) -> bytes:
+    """The first ``nbytes`` bytes carried by :func:`write_hamming`."""
+    flat = image.reshape(-1)
+    groups = -(-nbytes * 8 // HAMMING_K)
+    if groups * HAMMING_N > flat.size:
+        raise ValueError("the image is too small for that payload")
+    per_chunk = CHUNK // HAMMING_N
+    parts = []
+    for start in range(0, groups, per_chunk):
+        stop = min(start + per_chunk, groups)
+        idx = _indices(flat.size, start * HAMMING_N, stop * HAMMING_N).reshape(-1, HAMMING_N)
+        parts.append(_syndromes(flat[idx] & 1))
+    return symbols_to_bytes(np.concatenate(parts), HAMMING_K, nbytes)
 
 
 def clear_low_bits(image: np.ndarray, bits: int) -> np.ndarray:

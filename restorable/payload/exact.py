@@ -14,16 +14,12 @@ import math
 import numpy as np
 
 from restorable.payload import carrier, codec
-from restorable.payload.header import SIZE, Payload, PayloadMissing, find, pack
+from restorable.payload.header import SIZE, Payload, PayloadMissing, capacity, find, pack
 
 BITS = 2
 MSE_PER_SYMBOL = 1.5  # nearest embedding at 2 bits, random symbols
 TARGET_RANGE_DB = (40.0, 60.0)  # JPEG 2000 quality targets searched for the balance point
 TARGET_SHORTFALL_DB = 0.5  # JPEG 2000 lands this much below its dB target (measured on val/)
-
-
-def capacity_bytes(shape: tuple[int, ...]) -> int:
-    return carrier.capacity_bits(shape, BITS) // 8 - SIZE
 
 
 def approx_db(body_bytes: int, shape: tuple[int, ...]) -> float:
@@ -61,13 +57,13 @@ def embed_exact(effect: np.ndarray, original: np.ndarray) -> np.ndarray:
     if effect.shape != original.shape:
         raise ValueError("effect and original differ in shape")
     height, width = effect.shape[:2]
-    body = choose_body(original, capacity_bytes(effect.shape))
-    return carrier.write(effect, pack(Payload("exact", BITS, body), height, width), BITS, "nearest")
+    body = choose_body(original, capacity("nearest2", effect.shape))
+    return carrier.write(effect, pack(Payload("exact", "nearest2", body), height, width), BITS, "nearest")
 
 
 def restore_exact(image: np.ndarray) -> np.ndarray:
     """The original from an exact-mode image; raises PayloadMissing when there is no intact payload."""
-    payload = find(image, (BITS,))
+    payload = find(image, ("nearest2",))
     if payload.kind != "exact":
         raise PayloadMissing("a refinement payload, not an exact-mode one")
     original = codec.decode(payload.body)

@@ -1,7 +1,8 @@
 """Learned mode's refinement payload: the residual between the original and the learned restoration.
 
-The residual is JPEG 2000 coded into the lowest bit of every RGB value by bit
-replacement. The learned reverse pass then runs on the image with that bit
+The residual is JPEG 2000 coded into the lowest bits as Hamming syndromes (3
+bits per 7 values, one value in 8 changed by 1: a re-encoded file restores as
+well as one without payload). The learned reverse pass then runs on the image with that bit
 set to its mean, which the decoder can rebuild exactly, so encoder and decoder
 agree on the restoration the residual corrects. Without an intact payload
 (JPEG re-encoding, edits) ``restore`` falls back to the plain reverse pass.
@@ -14,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from restorable.payload import carrier, codec
-from restorable.payload.header import SIZE, Payload, PayloadMissing, find, pack
+from restorable.payload.header import Payload, PayloadMissing, capacity, find, pack
 
 BITS = 1
 Reverse = Callable[[np.ndarray], np.ndarray]  # (H, W, 3) float32 in 0..255 -> restored uint8
@@ -28,14 +29,13 @@ def embed_refinement(processed: np.ndarray, original: np.ndarray, reverse: Rever
     """``processed`` (H, W, 3) uint8 carrying what corrects its learned restoration towards ``original``."""
     height, width = processed.shape[:2]
     restored = reverse(carrier.clear_low_bits(processed, BITS))
-    budget = carrier.capacity_bits(processed.shape, BITS) // 8 - SIZE
-    body = codec.encode_fit(_residual_image(original, restored), budget)
-    return carrier.write(processed, pack(Payload("refine", BITS, body), height, width), BITS, "replace")
+    body = codec.encode_fit(_residual_image(original, restored), capacity("hamming", processed.shape))
+    return carrier.write_hamming(processed, pack(Payload("refine", "hamming", body), height, width))
 
 
 def restore_refined(image: np.ndarray, reverse: Reverse) -> np.ndarray:
     """The refined restoration; raises PayloadMissing when the image carries no intact refinement."""
-    payload = find(image, (BITS,))
+    payload = find(image, ("hamming",))
     if payload.kind != "refine":
         raise PayloadMissing("an exact-mode payload, not a refinement")
     residual = codec.decode(payload.body)

@@ -1,0 +1,162 @@
+"""Payloads in the low bits: carrier, header checks, exact mode, the refinement payload, the classical alternative."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from restorable.errors import RestorableError
+from restorable.image_file import read_image
+from restorable.operators import run_operator
+from restorable.payload import carrier
+from restorable.payload.classical import classical_embed, classical_restore
+from restorable.payload.exact import embed_exact, restore_exact
+from restorable.payload.header import Payload, PayloadMissing, find, pack
+from restorable.payload.refine import embed_refinement, restore_refined
+
+DATA = Path(__file__).parent / "data"
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(float) - b.astype(float)) ** 2)
+    return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def jpeg(image: np.ndarray, quality: int = 95) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", quality=quality)
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return read_image(DATA / "cups_511x383.jpg")
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 12, 97, 1024, 511 * 383 * 3])
+def test_scatter_visits_every_position_once(n):
+    step = carrier.scatter_step(n)
+    assert math.gcd(step, n) == 1
+    if n <= 1024:
+        assert sorted((np.arange(n) * step) % n) == list(range(n))
+
+
+@pytest.mark.parametrize("bits", [1, 2])
+@pytest.mark.parametrize("how", ["nearest", "replace"])
+def test_carrier_round_trip_and_distortion(photo, bits, how):
+    data = np.random.default_rng(bits).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
+    out = carrier.write(photo, data, bits, how)
+    assert carrier.read(out, len(data), bits) == data
+    changed = out.astype(int) - photo.astype(int)
+    used = len(data) * 8 // bits
+    mse_used = (changed**2).sum() / used
+    if how == "replace":
+        assert np.array_equal(out >> bits, photo >> bits)  # high bits untouched
+        assert mse_used == pytest.approx({1: 0.5, 2: 2.5}[bits], rel=0.15)
+    else:
+        assert np.abs(changed).max() <= 3  # 3 only where 0 or 255 clips
+        assert mse_used == pytest.approx({1: 0.5, 2: 1.5}[bits], rel=0.15)
+
+
+def test_hamming_layout_round_trip_flips_one_value_in_eight(photo):
+    data = np.random.default_rng(7).integers(0, 256, 30_000, dtype=np.uint8).tobytes()
+    out = carrier.write_hamming(photo, data)
+    assert carrier.read_hamming(out, len(data)) == data
+    changed = out != photo
+    assert np.array_equal(out >> 1, photo >> 1)  # only lowest bits
+    groups = len(data) * 8 / 3
+    assert changed.sum() / (groups * 7) == pytest.approx(1 / 8, rel=0.1)
+
+
+def test_header_rejects_what_was_changed(photo):
+    h, w = photo.shape[:2]
+    body = bytes(range(256)) * 40
+    stored = carrier.write_hamming(photo, pack(Payload("refine", "hamming", body), h, w))
+    assert find(stored).body == body
+    with pytest.raises(PayloadMissing, match="no payload"):
+        find(photo)
+    with pytest.raises(PayloadMissing):
+        find(jpeg(stored, 95))
+    edited = stored.copy()
+    flat = edited.reshape(-1)
+    flat[(5000 * carrier.scatter_step(flat.size)) % flat.size] ^= 1  # one bit inside the body
+    with pytest.raises(PayloadMissing, match="checksum"):
+        find(edited)
+    with pytest.raises(PayloadMissing):
+        find(stored[:, :-1].copy())
+
+
+@pytest.mark.parametrize("op", ["l0", "wls"])
+def test_exact_mode_is_near_the_effect_and_restores(photo, op):
+    effect = run_operator(op, photo)
+    stored = embed_exact(effect, photo)
+    assert psnr(stored, effect) > 45
+    assert psnr(restore_exact(stored), photo) > 45
+    with pytest.raises(PayloadMissing):
+        restore_exact(jpeg(stored, 98))
+
+
+def test_refinement_corrects_a_weak_reverse_pass(photo):
+    blurred = np.asarray(Image.fromarray(photo).resize((128, 96)).resize(photo.shape[1::-1]))
+
+    def reverse(image: np.ndarray) -> np.ndarray:  # a stand-in "network": returns its input
+        return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+    stored = embed_refinement(blurred, photo, reverse)
+    assert psnr(stored, blurred) > 55  # one value in 8 moved, by 1
+    assert psnr(restore_refined(stored, reverse), photo) > psnr(reverse(stored), photo) + 10
+    with pytest.raises(PayloadMissing):
+        restore_refined(jpeg(stored), reverse)
+
+
+def test_classical_alternative_restores_only_from_png(photo):
+    effect = run_operator("l0", photo)
+    stored = classical_embed(effect, photo, 2)
+    assert psnr(classical_restore(stored, 2), photo) > 35
+    assert classical_restore(jpeg(stored, 90), 2) is None
+
+
+def test_api_modes_report_their_path(photo):
+    from restorable.api import apply_photo, restore_photo
+    from restorable.photo import Photo
+
+    small = photo[:160, :200].copy()
+    exact = apply_photo(Photo(small), "l0", mode="exact")
+    assert exact.provenance.mode == "exact" and exact.provenance.payload
+    back = restore_photo(exact)
+    assert back.method == "exact payload" and psnr(back.rgb, small) > 40
+    stripped = Photo(exact.rgb)  # provenance lost: the payload still says what it is
+    assert restore_photo(stripped).method == "exact payload"
+    damaged = Photo(jpeg(exact.rgb), provenance=exact.provenance)
+    with pytest.raises(RestorableError, match="exact-mode file without an intact payload"):
+        restore_photo(damaged)
+
+    learned = apply_photo(Photo(small), "l0", payload=True, device="cpu")
+    plain = restore_photo(Photo(learned.rgb, provenance=replace(learned.provenance, payload=False)), device="cpu")
+    refined = restore_photo(learned, device="cpu")
+    assert refined.method == "learned reverse pass + refinement payload"
+    assert psnr(refined.rgb, small) > psnr(plain.rgb, small) + 3
+    reencoded = restore_photo(Photo(jpeg(learned.rgb, 95), provenance=learned.provenance), device="cpu")
+    assert reencoded.method.startswith("learned reverse pass (the refinement payload is unusable")
+    with pytest.raises(RestorableError, match="unknown mode"):
+        apply_photo(Photo(small), "l0", mode="magic")
+
+
+def test_cli_refuses_payload_into_jpeg(tmp_path):
+    import subprocess
+    import sys
+
+    src = DATA / "cups_96x72.png"
+    for args in (["--mode", "exact"], ["--payload"]):
+        out = subprocess.run(
+            [sys.executable, "-c", "from restorable.cli import main; main()", "apply", "--op", "l0", *args, str(src), str(tmp_path / "o.jpg")],
+            capture_output=True, text=True, timeout=120,
+        )
+        assert out.returncode == 2 and out.stderr.startswith("error:") and "PNG" in out.stderr
+        assert not (tmp_path / "o.jpg").exists()
