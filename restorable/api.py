@@ -108,6 +108,8 @@ def apply_photo(
 
     if mode not in MODES:
         raise RestorableError(f"unknown mode {mode!r} (use learned or exact)")
+    if mode == "exact" and payload:
+        raise RestorableError("--payload is for the learned mode (exact mode always carries its payload)")
     values = resolve_params(get_operator(op), params)
     if mode == "exact":
         from restorable.payload.exact import embed_exact
@@ -124,16 +126,22 @@ def apply_photo(
         reference = reference_tiled(lambda part: run_operator(op, part, values), photo.rgb, tile)
     net, run_device = network(loaded, backend, device)
     processed = forward_image(net, photo.rgb, reference, device=run_device, tile=tile)
-    method = "learned forward pass"
+    method, notes = "learned forward pass", list(photo.notes)
     if payload:
         from restorable.engine import reverse_image
         from restorable.payload.refine import embed_refinement
 
-        processed = embed_refinement(processed, photo.rgb, lambda img: reverse_image(net, img, run_device, tile))
-        method += " + refinement payload"
+        try:
+            processed = embed_refinement(
+                processed, photo.rgb, lambda img: reverse_image(net, img, run_device, tile), loaded.sha256
+            )
+            method += " + refinement payload"
+        except RestorableError as exc:  # e.g. too small to carry one: the payload is optional
+            payload = False
+            notes.append(f"no refinement payload ({exc})")
     provenance = Provenance(op, values, loaded.model_id, loaded.sha256, __version__, payload=payload)
     ran_on = _ran_on(net, run_device)
-    return Photo(processed, photo.alpha, photo.icc_profile, photo.exif, provenance, list(photo.notes), ran_on, method)
+    return Photo(processed, photo.alpha, photo.icc_profile, photo.exif, provenance, notes, ran_on, method)
 
 
 def model_for(photo: Photo, op: str | None, weights: Path | None) -> LoadedModel:
@@ -165,13 +173,14 @@ def _restore_exact(photo: Photo) -> Photo:
     return Photo(original, photo.alpha, photo.icc_profile, photo.exif, None, list(photo.notes), "cpu", "exact payload")
 
 
-def _has_exact_payload(photo: Photo) -> bool:
+def _exact_payload_state(photo: Photo) -> str | None:
+    """For a file without provenance: None (no exact payload), "intact", or why it is unusable."""
     from restorable.payload.header import PayloadMissing, find
 
     try:
-        return find(photo.rgb, ("nearest2",)).kind == "exact"
-    except PayloadMissing:
-        return False
+        return "intact" if find(photo.rgb, ("nearest2",)).kind == "exact" else None
+    except PayloadMissing as exc:
+        return None if str(exc) == "no payload" else str(exc)
 
 
 def restore_photo(
@@ -185,15 +194,22 @@ def restore_photo(
     """Recover the original from a processed photo (its provenance names the model and mode).
 
     Exact-mode files decode their payload; learned-mode files use their
-    refinement payload when it is intact and the learned reverse pass
-    otherwise. ``Photo.method`` of the result says which path was taken.
+    refinement payload when it is intact (and made for these weights) and the
+    learned reverse pass otherwise. ``Photo.method`` of the result says which.
     """
     from restorable.engine import reverse_image
 
     record = photo.provenance
-    if (record is not None and record.mode == "exact") or (record is None and op is None and _has_exact_payload(photo)):
+    if record is not None and record.mode == "exact":
         return _restore_exact(photo)
-    net, run_device = network(model_for(photo, op, weights), backend, device)
+    if record is None:
+        state = _exact_payload_state(photo)
+        if state == "intact":
+            return _restore_exact(photo)
+        if state is not None:
+            raise RestorableError(f"this file carries {state}: it cannot be restored")
+    loaded = model_for(photo, op, weights)
+    net, run_device = network(loaded, backend, device)
 
     def reverse(image):
         return reverse_image(net, image, device=run_device, tile=tile)
@@ -205,10 +221,10 @@ def restore_photo(
         from restorable.payload.refine import restore_refined
 
         try:
-            restored = restore_refined(photo.rgb, reverse)
+            restored = restore_refined(photo.rgb, reverse, loaded.sha256)
             method = "learned reverse pass + refinement payload"
         except PayloadMissing as exc:
-            if record is not None:
+            if record is not None or str(exc) != "no payload":
                 method = f"learned reverse pass (the refinement payload is unusable: {exc})"
     if restored is None:
         restored = reverse(photo.rgb)

@@ -108,11 +108,14 @@ def test_refinement_corrects_a_weak_reverse_pass(photo):
     def reverse(image: np.ndarray) -> np.ndarray:  # a stand-in "network": returns its input
         return np.clip(np.rint(image), 0, 255).astype(np.uint8)
 
-    stored = embed_refinement(blurred, photo, reverse)
+    sha = "ab" * 32
+    stored = embed_refinement(blurred, photo, reverse, sha)
     assert psnr(stored, blurred) > 55  # one value in 8 moved, by 1
-    assert psnr(restore_refined(stored, reverse), photo) > psnr(reverse(stored), photo) + 10
+    assert psnr(restore_refined(stored, reverse, sha), photo) > psnr(reverse(stored), photo) + 10
     with pytest.raises(PayloadMissing):
-        restore_refined(jpeg(stored), reverse)
+        restore_refined(jpeg(stored), reverse, sha)
+    with pytest.raises(PayloadMissing, match="other weights"):  # made for another network's restoration
+        restore_refined(stored, reverse, "cd" * 32)
 
 
 def test_classical_alternative_restores_only_from_png(photo):
@@ -133,6 +136,11 @@ def test_api_modes_report_their_path(photo):
     assert back.method == "exact payload" and psnr(back.rgb, small) > 40
     stripped = Photo(exact.rgb)  # provenance lost: the payload still says what it is
     assert restore_photo(stripped).method == "exact payload"
+    assert restore_photo(stripped, op="l0").method == "exact payload"  # even when the user names the op
+    edited = exact.rgb.copy()
+    edited[80:90, 100:110] //= 2
+    with pytest.raises(RestorableError, match="checksum"):
+        restore_photo(Photo(edited))
     damaged = Photo(jpeg(exact.rgb), provenance=exact.provenance)
     with pytest.raises(RestorableError, match="exact-mode file without an intact payload"):
         restore_photo(damaged)
@@ -146,6 +154,10 @@ def test_api_modes_report_their_path(photo):
     assert reencoded.method.startswith("learned reverse pass (the refinement payload is unusable")
     with pytest.raises(RestorableError, match="unknown mode"):
         apply_photo(Photo(small), "l0", mode="magic")
+    with pytest.raises(RestorableError, match="learned mode"):
+        apply_photo(Photo(small), "l0", mode="exact", payload=True)
+    tiny = apply_photo(Photo(small[:20, :20].copy()), "l0", payload=True, device="cpu")
+    assert not tiny.provenance.payload and any("no refinement payload" in note for note in tiny.notes)
 
 
 def test_cli_refuses_payload_into_jpeg(tmp_path):
@@ -160,3 +172,16 @@ def test_cli_refuses_payload_into_jpeg(tmp_path):
         )
         assert out.returncode == 2 and out.stderr.startswith("error:") and "PNG" in out.stderr
         assert not (tmp_path / "o.jpg").exists()
+
+
+@pytest.mark.parametrize("layout", ["nearest", "hamming"])
+def test_payload_larger_than_one_chunk(layout):
+    """24 MP photos write their payload in several chunks: the chunk boundaries must not show."""
+    image = np.random.default_rng(3).integers(0, 256, (1500, 1500, 3), dtype=np.uint8)
+    data = np.random.default_rng(4).integers(0, 256, 1_100_000 if layout == "nearest" else 700_000, dtype=np.uint8).tobytes()
+    if layout == "nearest":
+        assert len(data) * 8 // 2 > carrier.CHUNK
+        assert carrier.read(carrier.write(image, data, 2, "nearest"), len(data), 2) == data
+    else:
+        assert len(data) * 8 // 3 * 7 > carrier.CHUNK
+        assert carrier.read_hamming(carrier.write_hamming(image, data), len(data)) == data

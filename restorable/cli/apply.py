@@ -34,6 +34,8 @@ def apply(
     params = resolve_params(get_operator(op), parse_params(param))
     if mode not in MODES:
         raise RestorableError(f"--mode {mode}: use learned or exact")
+    if mode == "exact" and payload:
+        raise RestorableError("--payload is for the learned mode (exact mode always carries its payload)")
     png_only = "--mode exact" if mode == "exact" else "--payload" if payload else None
 
     def process(photo):

@@ -34,6 +34,7 @@ def evaluate(
     result.update({"ckpt": str(ckpt), "op": meta["op"], "long_side": long_side, "steps": meta.get("steps")})
     qualities = sorted(set(jpeg), reverse=True)
     if compare_modes:
+        qualities = qualities or [90, 80, 70]
         from restorable.train.compare import compare
 
         result["modes"] = compare(model, pairs, qualities)

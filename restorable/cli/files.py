@@ -9,6 +9,8 @@ import typer
 
 from restorable.errors import RestorableError
 
+LOSSLESS = ("PNG", "TIFF")  # output formats that keep a payload in the lowest bits
+
 
 def run_files(
     paths: list[str],
@@ -52,8 +54,8 @@ def run_files(
             raise RestorableError(f"{dst} is a folder: use -o {dst} for batch mode")
         from restorable.image_file import output_format
 
-        if output_format(dst) != "PNG" and png_only:
-            raise RestorableError(f"{png_only} needs a PNG output (JPEG would destroy the payload): {dst}")
+        if output_format(dst) not in LOSSLESS and png_only:
+            raise RestorableError(f"{png_only} needs a PNG (or TIFF) output: JPEG and WebP would destroy the payload: {dst}")
         if dst.resolve() == src.resolve():
             raise RestorableError(f"{dst}: refusing to write over the input")
         one(src, dst)
@@ -62,7 +64,7 @@ def run_files(
         via = f", {', '.join(sorted(methods))}" if methods else ""
         console.print(f"{src} -> {dst} ({label}, ran on {', '.join(sorted(ran_on))}{via})", markup=False)
         return
-    if png_only and fmt.lstrip(".").lower() != "png":
+    if png_only and fmt.lstrip(".").lower() not in ("png", "tif", "tiff"):
         raise RestorableError(f"{png_only} needs PNG outputs (JPEG would destroy the payload): use --format png")
     inputs = expand_inputs(paths, recursive)
     if not inputs:

@@ -6,7 +6,8 @@ whole image (no visible band) and the decoder finds it from the size alone.
 Two ways to write a k-bit symbol s into value c:
 
 - ``nearest``: the value closest to c that is congruent to s mod 2**k
-  (mean squared change 1.5 for k = 2, vs 2.5 for plain bit replacement);
+  (for k = 2: moves of at most 2, 3 next to 0 or 255, mean squared change 1.5,
+  vs 2.5 for plain bit replacement);
 - ``replace``: c with its k low bits replaced by s (its high bits unchanged,
   so a decoder can rebuild the image without the payload).
 
@@ -44,16 +45,20 @@ def capacity_bits(shape: tuple[int, ...], bits: int) -> int:
 
 
 def bytes_to_symbols(data: bytes, bits: int) -> np.ndarray:
-    """Bytes -> k-bit symbols (most significant first); the last symbol is zero-padded."""
+    """Bytes -> k-bit symbols (most significant first); the last symbol is zero-padded. uint8 throughout."""
     stream = np.unpackbits(np.frombuffer(data, np.uint8))
     stream = np.concatenate([stream, np.zeros((-len(stream)) % bits, np.uint8)])
-    weights = (1 << np.arange(bits - 1, -1, -1)).astype(np.uint8)
-    return (stream.reshape(-1, bits) * weights).sum(axis=1).astype(np.uint8)
+    symbols = np.zeros(len(stream) // bits, np.uint8)
+    for j in range(bits):
+        symbols = (symbols << 1) | stream[j::bits]
+    return symbols
 
 
 def symbols_to_bytes(symbols: np.ndarray, bits: int, length: int) -> bytes:
     """k-bit symbols -> the first ``length`` bytes they encode."""
-    stream = ((symbols[:, None] >> np.arange(bits - 1, -1, -1)) & 1).astype(np.uint8).ravel()
+    stream = np.empty(len(symbols) * bits, np.uint8)
+    for j in range(bits):
+        stream[j::bits] = (symbols >> (bits - 1 - j)) & 1
     return np.packbits(stream[: length * 8]).tobytes()
 
 
@@ -75,6 +80,8 @@ def write(image: np.ndarray, data: bytes, bits: int, how: str) -> np.ndarray:
             continue
         delta = (wanted - cover) % radix  # 0 .. radix-1 upwards
         delta = np.where(delta > radix // 2, delta - radix, delta)  # nearest: -radix/2+1 .. radix/2
+        if radix > 2:  # a tie (+-radix/2): alternate the direction, so the mean does not drift
+            delta = np.where((delta == radix // 2) & (idx % 2 == 1), -delta, delta)
         value = cover + delta
         value = np.where(value > 255, value - radix, np.where(value < 0, value + radix, value))
         flat[idx] = value.astype(np.uint8)

@@ -34,7 +34,9 @@ def classical_embed(effect: np.ndarray, original: np.ndarray, bits: int) -> np.n
         else:
             high = quality - 1
     if best is None:
-        raise ValueError("image too small for the classical payload")
+        from restorable.errors import RestorableError
+
+        raise RestorableError("the image is too small for the classical payload")
     return carrier.write(effect, struct.pack(">I", len(best)) + best, bits, "replace")
 
 

@@ -51,9 +51,14 @@ def encode_fit(image: np.ndarray, budget: int) -> bytes:
 
 
 def decode(data: bytes) -> np.ndarray:
-    """The (H, W, 3) uint8 image coded in ``data``."""
+    """The (H, W, 3) uint8 image coded in ``data``; raises PayloadMissing when it does not decode."""
     from PIL import Image
 
+    from restorable.payload.header import PayloadMissing
+
     _require_jpeg2000()
-    with Image.open(io.BytesIO(data)) as img:
-        return np.asarray(img.convert("RGB"))
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return np.asarray(img.convert("RGB"))
+    except Exception as exc:  # Pillow raises many types for undecodable data
+        raise PayloadMissing(f"an undecodable payload ({type(exc).__name__})") from None

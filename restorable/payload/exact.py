@@ -1,8 +1,8 @@
 """Exact-effect mode: the reference operator's own result, with the original coded into its 2 low bits.
 
 The payload is a JPEG 2000 of the original, written with ``nearest``
-embedding (each value moves by at most 2, mean squared change 1.5 where the
-payload lies). Its size is chosen so that the approximation (vs the exact
+embedding (each value moves by at most 2, or 3 next to 0 and 255; mean
+squared change 1.5 where the payload lies). Its size is chosen so that the approximation (vs the exact
 effect) and the restoration come out about equal, both above 45 dB on
 typical photos: the smaller the payload, the fewer values move.
 """
@@ -36,17 +36,17 @@ def choose_body(original: np.ndarray, budget: int, steps: int = 6) -> bytes:
     when even the balance point does not fit.
     """
     low, high = TARGET_RANGE_DB
-    best, over_budget = None, False
+    best, capped = None, False  # capped: the last failure above `best` was the capacity, not the balance
     for _ in range(steps):
         target = (low + high) / 2
         data = codec.encode_psnr(original, target)
         if len(data) > budget:
-            high, over_budget = target, True
+            high, capped = target, True
         elif target - TARGET_SHORTFALL_DB <= approx_db(len(data), original.shape):
             best, low = data, target
         else:
-            high = target
-    if best is None or over_budget:  # the balance point lies past the capacity: fill it
+            high, capped = target, False
+    if best is None or capped:  # the balance point lies past the capacity: fill it
         fitted = codec.encode_fit(original, budget)
         return fitted if best is None or len(fitted) > len(best) else best
     return best

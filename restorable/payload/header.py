@@ -2,8 +2,10 @@
 
 Layout (28 bytes, big-endian): magic ``RSTRPL`` (6) | version u8 | kind u8 |
 layout u8 | codec u8 | height u32 | width u32 | body length u32 | crc32 u32 |
-reserved u16. The CRC covers the first 22 bytes and the body, so a payload
-cut, shifted (crop, resize) or re-encoded (JPEG) is rejected, never decoded.
+reserved u16. The CRC covers the first 22 bytes, a ``context`` that is not
+stored (for a refinement: the sha256 of the network whose restoration it
+corrects) and the body, so a payload cut, shifted (crop, resize), re-encoded
+(JPEG) or read with other weights is rejected, never decoded.
 """
 
 from __future__ import annotations
@@ -43,11 +45,11 @@ class Payload:
     body: bytes  # the coded image (JPEG 2000)
 
 
-def pack(payload: Payload, height: int, width: int) -> bytes:
+def pack(payload: Payload, height: int, width: int, context: bytes = b"") -> bytes:
     """Header + body, ready to be written with the payload's layout."""
     kind = {v: k for k, v in KINDS.items()}[payload.kind]
     fields = struct.pack(FIELDS, MAGIC, VERSION, kind, LAYOUT_CODES[payload.layout], 1, height, width, len(payload.body))
-    crc = zlib.crc32(payload.body, zlib.crc32(fields))
+    crc = zlib.crc32(payload.body, zlib.crc32(fields + context))
     return fields + struct.pack(">IH", crc, 0) + payload.body
 
 
@@ -56,7 +58,7 @@ def capacity(layout: str, shape: tuple[int, ...]) -> int:
     return LAYOUTS[LAYOUT_CODES[layout]][2](shape) - SIZE
 
 
-def find(image: np.ndarray, layouts: tuple[str, ...] = ("nearest2", "hamming")) -> Payload:
+def find(image: np.ndarray, layouts: tuple[str, ...] = ("nearest2", "hamming"), context: bytes = b"") -> Payload:
     """The intact payload of an (H, W, 3) uint8 image, or raise :class:`PayloadMissing` saying why."""
     height, width = image.shape[:2]
     why = "no payload"
@@ -80,8 +82,8 @@ def find(image: np.ndarray, layouts: tuple[str, ...] = ("nearest2", "hamming")) 
             continue
         body = read(image, SIZE + length)[SIZE:]
         (crc,) = struct.unpack(">I", head[FIELDS_SIZE : FIELDS_SIZE + 4])
-        if zlib.crc32(body, zlib.crc32(head[:FIELDS_SIZE])) != crc:
-            why = "a damaged payload (checksum): the file was edited or re-encoded"
+        if zlib.crc32(body, zlib.crc32(head[:FIELDS_SIZE] + context)) != crc:
+            why = "a damaged payload (checksum): the file was edited or re-encoded, or other weights read it"
             continue
         return Payload(KINDS[kind], layout, body)
     raise PayloadMissing(why)

@@ -25,17 +25,25 @@ def _residual_image(original: np.ndarray, restored: np.ndarray) -> np.ndarray:
     return np.clip(original.astype(np.int16) - restored.astype(np.int16) + 128, 0, 255).astype(np.uint8)
 
 
-def embed_refinement(processed: np.ndarray, original: np.ndarray, reverse: Reverse) -> np.ndarray:
-    """``processed`` (H, W, 3) uint8 carrying what corrects its learned restoration towards ``original``."""
+def embed_refinement(processed: np.ndarray, original: np.ndarray, reverse: Reverse, model_sha256: str) -> np.ndarray:
+    """``processed`` (H, W, 3) uint8 carrying what corrects its learned restoration towards ``original``.
+
+    ``model_sha256`` (of the weights behind ``reverse``) enters the checksum: other weights reject it.
+    """
     height, width = processed.shape[:2]
     restored = reverse(carrier.clear_low_bits(processed, BITS))
     body = codec.encode_fit(_residual_image(original, restored), capacity("hamming", processed.shape))
-    return carrier.write_hamming(processed, pack(Payload("refine", "hamming", body), height, width))
+    packed = pack(Payload("refine", "hamming", body), height, width, _context(model_sha256))
+    return carrier.write_hamming(processed, packed)
 
 
-def restore_refined(image: np.ndarray, reverse: Reverse) -> np.ndarray:
-    """The refined restoration; raises PayloadMissing when the image carries no intact refinement."""
-    payload = find(image, ("hamming",))
+def _context(model_sha256: str) -> bytes:
+    return bytes.fromhex(model_sha256)
+
+
+def restore_refined(image: np.ndarray, reverse: Reverse, model_sha256: str) -> np.ndarray:
+    """The refined restoration; raises PayloadMissing when the image carries no intact refinement for these weights."""
+    payload = find(image, ("hamming",), _context(model_sha256))
     if payload.kind != "refine":
         raise PayloadMissing("an exact-mode payload, not a refinement")
     residual = codec.decode(payload.body)
