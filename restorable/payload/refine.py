@@ -1,10 +1,10 @@
 """Learned mode's refinement payload: the residual between the original and the learned restoration.
 
 The residual is JPEG 2000 coded into the lowest bits as Hamming syndromes (3
-bits per 7 values, one value in 8 changed by 1: a re-encoded file restores as
-well as one without payload). The learned reverse pass then runs on the image with that bit
-set to its mean, which the decoder can rebuild exactly, so encoder and decoder
-agree on the restoration the residual corrects. Without an intact payload
+bits per 7 values, one value in 8 changed by 1: a re-encoded file restores
+within 0.01 dB of one without payload). The learned reverse pass then runs on
+the image with that bit set to its mean, which the decoder can rebuild
+exactly, so encoder and decoder agree on the restoration the residual corrects. Without an intact payload
 (JPEG re-encoding, edits) ``restore`` falls back to the plain reverse pass.
 """
 
