@@ -104,3 +104,29 @@ def test_real_jpeg_changes_pixels_and_passes_gradient():
     assert (j[1] - x[1]).abs().mean() < (j[0] - x[0]).abs().mean()  # q90 is closer than q50
     j.sum().backward()
     assert torch.equal(x.grad, torch.ones_like(x))
+
+
+@pytest.mark.parametrize("damage", ["metadata", "architecture", "shapes"])
+def test_damaged_checkpoint_is_a_one_line_error(tmp_path, damage):
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from restorable.errors import RestorableError
+    from restorable.model.checkpoint import META_KEY, load_model, save_model
+    from restorable.model.qinet import ModelConfig, QuasiInvertibleNet
+
+    path = tmp_path / "w.safetensors"
+    save_model(path, QuasiInvertibleNet(ModelConfig(aux="reference")), {"op": "l0"})
+    model_meta = json.loads(path.with_name(path.name + ".json").read_text())
+    tensors = {"x": torch.zeros(2)}
+    if damage == "metadata":
+        save_file(tensors, str(path), metadata={META_KEY: "{not json"})
+    elif damage == "architecture":
+        save_file(tensors, str(path), metadata={META_KEY: json.dumps({"op": "l0", "architecture": {"nope": 1}})})
+    else:
+        big = QuasiInvertibleNet(ModelConfig(aux="reference", inv_width=48)).state_dict()
+        save_file({k: v.contiguous() for k, v in big.items()}, str(path), metadata={META_KEY: json.dumps(model_meta)})
+    with pytest.raises(RestorableError, match=str(path.name)):
+        load_model(path)

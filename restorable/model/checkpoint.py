@@ -44,18 +44,30 @@ def read_metadata(path: Path) -> dict:
         raise RestorableError(f"{path}: not a readable safetensors checkpoint ({exc})") from None
     if raw is None:
         raise RestorableError(f"{path}: not a restorable checkpoint (no metadata)")
-    return json.loads(raw)
+    try:
+        metadata = json.loads(raw)
+    except ValueError:
+        raise RestorableError(f"{path}: damaged checkpoint metadata (not JSON)") from None
+    if not isinstance(metadata, dict):
+        raise RestorableError(f"{path}: damaged checkpoint metadata")
+    return metadata
 
 
 def load_model(path: Path) -> tuple[QuasiInvertibleNet, dict]:
     """Rebuild the network from a checkpoint; returns (model in eval mode, metadata)."""
     metadata = read_metadata(path)
-    model = QuasiInvertibleNet(ModelConfig(**metadata["architecture"]))
+    try:
+        model = QuasiInvertibleNet(ModelConfig(**metadata["architecture"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RestorableError(f"{path}: checkpoint without a usable architecture ({type(exc).__name__})") from None
     tensors = {}
     with safe_open(str(path), framework="pt") as handle:
         for key in handle.keys():
             tensors[key] = handle.get_tensor(key).float()
-    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(tensors, strict=False)
+    except RuntimeError:  # tensor shapes that do not fit the architecture
+        raise RestorableError(f"{path}: checkpoint does not match its architecture (tensor shapes)") from None
     if missing or unexpected:
         raise RestorableError(f"{path}: checkpoint does not match its architecture ({len(missing)} missing tensors)")
     return model.eval(), metadata
