@@ -86,6 +86,14 @@ def _ran_on(net, device: str) -> str:
 MODES = ("learned", "exact")
 
 
+def check_mode(mode: str, payload: bool) -> None:
+    """Raise the one-line error for an unknown ``mode`` or a payload asked of exact mode."""
+    if mode not in MODES:
+        raise RestorableError(f"unknown mode {mode!r} (use learned or exact)")
+    if mode == "exact" and payload:
+        raise RestorableError("--payload is for the learned mode (exact mode always carries its payload)")
+
+
 def apply_photo(
     photo: Photo,
     op: str,
@@ -106,10 +114,7 @@ def apply_photo(
     from restorable.engine import reference_tiled
     from restorable.operators import get_operator, resolve_params, run_operator
 
-    if mode not in MODES:
-        raise RestorableError(f"unknown mode {mode!r} (use learned or exact)")
-    if mode == "exact" and payload:
-        raise RestorableError("--payload is for the learned mode (exact mode always carries its payload)")
+    check_mode(mode, payload)
     values = resolve_params(get_operator(op), params)
     if mode == "exact":
         from restorable.payload.exact import embed_exact
@@ -159,28 +164,24 @@ def model_for(photo: Photo, op: str | None, weights: Path | None) -> LoadedModel
     return loaded
 
 
-def _restore_exact(photo: Photo) -> Photo:
+def _restore_exact(photo: Photo, recorded: bool) -> Photo | None:
+    """The original from an exact-mode payload. ``recorded``: the provenance says exact mode;
+    without provenance, None when the pixels carry no exact payload at all."""
     from restorable.payload.exact import restore_exact
     from restorable.payload.header import PayloadMissing
 
     try:
         original = restore_exact(photo.rgb)
     except PayloadMissing as exc:
-        raise RestorableError(
-            f"exact-mode file without an intact payload ({exc}): it cannot be restored "
-            "(exact mode survives only lossless copies; use the learned mode for files that get re-encoded)"
-        ) from None
+        if recorded:
+            raise RestorableError(
+                f"exact-mode file without an intact payload ({exc}): it cannot be restored "
+                "(exact mode survives only lossless copies; use the learned mode for files that get re-encoded)"
+            ) from None
+        if str(exc) == "no payload":
+            return None
+        raise RestorableError(f"this file carries {exc}: it cannot be restored") from None
     return Photo(original, photo.alpha, photo.icc_profile, photo.exif, None, list(photo.notes), "cpu", "exact payload")
-
-
-def _exact_payload_state(photo: Photo) -> str | None:
-    """For a file without provenance: None (no exact payload), "intact", or why it is unusable."""
-    from restorable.payload.header import PayloadMissing, find
-
-    try:
-        return "intact" if find(photo.rgb, ("nearest2",)).kind == "exact" else None
-    except PayloadMissing as exc:
-        return None if str(exc) == "no payload" else str(exc)
 
 
 def restore_photo(
@@ -200,14 +201,10 @@ def restore_photo(
     from restorable.engine import reverse_image
 
     record = photo.provenance
-    if record is not None and record.mode == "exact":
-        return _restore_exact(photo)
-    if record is None:
-        state = _exact_payload_state(photo)
-        if state == "intact":
-            return _restore_exact(photo)
-        if state is not None:
-            raise RestorableError(f"this file carries {state}: it cannot be restored")
+    if record is None or record.mode == "exact":
+        exact = _restore_exact(photo, recorded=record is not None)
+        if exact is not None:
+            return exact
     loaded = model_for(photo, op, weights)
     net, run_device = network(loaded, backend, device)
 

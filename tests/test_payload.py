@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -13,25 +12,16 @@ from PIL import Image
 
 from restorable.errors import RestorableError
 from restorable.image_file import read_image
+from restorable.model.quantize import jpeg_roundtrip_uint8
 from restorable.operators import run_operator
 from restorable.payload import carrier
 from restorable.payload.classical import classical_embed, classical_restore
 from restorable.payload.exact import embed_exact, restore_exact
 from restorable.payload.header import Payload, PayloadMissing, find, pack
 from restorable.payload.refine import embed_refinement, restore_refined
+from restorable.train.metrics import psnr
 
 DATA = Path(__file__).parent / "data"
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = np.mean((a.astype(float) - b.astype(float)) ** 2)
-    return math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
-
-
-def jpeg(image: np.ndarray, quality: int = 95) -> np.ndarray:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, "JPEG", quality=quality)
-    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +72,7 @@ def test_header_rejects_what_was_changed(photo):
     with pytest.raises(PayloadMissing, match="no payload"):
         find(photo)
     with pytest.raises(PayloadMissing):
-        find(jpeg(stored, 95))
+        find(jpeg_roundtrip_uint8(stored, 95))
     edited = stored.copy()
     flat = edited.reshape(-1)
     flat[(5000 * carrier.scatter_step(flat.size)) % flat.size] ^= 1  # one bit inside the body
@@ -99,7 +89,7 @@ def test_exact_mode_is_near_the_effect_and_restores(photo, op):
     assert psnr(stored, effect) > 45
     assert psnr(restore_exact(stored), photo) > 45
     with pytest.raises(PayloadMissing):
-        restore_exact(jpeg(stored, 98))
+        restore_exact(jpeg_roundtrip_uint8(stored, 98))
 
 
 def test_refinement_corrects_a_weak_reverse_pass(photo):
@@ -113,7 +103,7 @@ def test_refinement_corrects_a_weak_reverse_pass(photo):
     assert psnr(stored, blurred) > 55  # one value in 8 moved, by 1
     assert psnr(restore_refined(stored, reverse, sha), photo) > psnr(reverse(stored), photo) + 10
     with pytest.raises(PayloadMissing):
-        restore_refined(jpeg(stored), reverse, sha)
+        restore_refined(jpeg_roundtrip_uint8(stored, 95), reverse, sha)
     with pytest.raises(PayloadMissing, match="other weights"):  # made for another network's restoration
         restore_refined(stored, reverse, "cd" * 32)
 
@@ -122,7 +112,7 @@ def test_classical_alternative_restores_only_from_png(photo):
     effect = run_operator("l0", photo)
     stored = classical_embed(effect, photo, 2)
     assert psnr(classical_restore(stored, 2), photo) > 35
-    assert classical_restore(jpeg(stored, 90), 2) is None
+    assert classical_restore(jpeg_roundtrip_uint8(stored, 90), 2) is None
 
 
 def test_api_modes_report_their_path(photo):
@@ -141,7 +131,7 @@ def test_api_modes_report_their_path(photo):
     edited[80:90, 100:110] //= 2
     with pytest.raises(RestorableError, match="checksum"):
         restore_photo(Photo(edited))
-    damaged = Photo(jpeg(exact.rgb), provenance=exact.provenance)
+    damaged = Photo(jpeg_roundtrip_uint8(exact.rgb, 95), provenance=exact.provenance)
     with pytest.raises(RestorableError, match="exact-mode file without an intact payload"):
         restore_photo(damaged)
 
@@ -150,7 +140,7 @@ def test_api_modes_report_their_path(photo):
     refined = restore_photo(learned, device="cpu")
     assert refined.method == "learned reverse pass + refinement payload"
     assert psnr(refined.rgb, small) > psnr(plain.rgb, small) + 3
-    reencoded = restore_photo(Photo(jpeg(learned.rgb, 95), provenance=learned.provenance), device="cpu")
+    reencoded = restore_photo(Photo(jpeg_roundtrip_uint8(learned.rgb, 95), provenance=learned.provenance), device="cpu")
     assert reencoded.method.startswith("learned reverse pass (the refinement payload is unusable")
     with pytest.raises(RestorableError, match="unknown mode"):
         apply_photo(Photo(small), "l0", mode="magic")

@@ -25,17 +25,11 @@ def apply(
     payload: bool = typer.Option(False, "--payload", help="Learned mode: add a refinement payload in the lowest bits (PNG only)."),
 ) -> None:
     """Apply a restorable effect: OUT looks like the effect and still holds the original."""
-    from restorable.api import apply_photo
+    from restorable.api import apply_photo, check_mode
     from restorable.operators import get_operator, parse_params, resolve_params
 
-    from restorable.api import MODES
-    from restorable.errors import RestorableError
-
     params = resolve_params(get_operator(op), parse_params(param))
-    if mode not in MODES:
-        raise RestorableError(f"--mode {mode}: use learned or exact")
-    if mode == "exact" and payload:
-        raise RestorableError("--payload is for the learned mode (exact mode always carries its payload)")
+    check_mode(mode, payload)  # before any file is read
     png_only = "--mode exact" if mode == "exact" else "--payload" if payload else None
 
     def process(photo):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from statistics import mean
 
-import numpy as np
 
 from restorable.engine import forward_image, reverse_image
 from restorable.model.qinet import QuasiInvertibleNet

@@ -53,18 +53,12 @@ def check_file(path: Path, entry: WeightsVersion) -> bool | None:
 def local_copy(entry: WeightsVersion, warn: bool = True) -> Path | None:
     """The cached or bundled file of ``entry`` if one is intact (a damaged cache file is left for
     :func:`fetch` to replace, atomically and under its lock)."""
-    cached = cached_path(entry)
-    state = check_file(cached, entry)
-    if state:
-        return cached
-    if state is False and warn:
-        print(f"warning: {cached} is damaged (sha256 differs); fetching it again", file=sys.stderr)
-    bundled = bundled_path(entry)
-    state = check_file(bundled, entry)
-    if state:
-        return bundled
-    if state is False and warn:
-        print(f"warning: the bundled {bundled.name} is damaged (sha256 differs); reinstall restorable", file=sys.stderr)
+    for path, remedy in ((cached_path(entry), "fetching it again"), (bundled_path(entry), "reinstall restorable")):
+        state = check_file(path, entry)
+        if state:
+            return path
+        if state is False and warn:
+            print(f"warning: {path} is damaged (sha256 differs); {remedy}", file=sys.stderr)
     return None
 
 
