@@ -54,6 +54,27 @@ def test_resume_extends_a_run(folders, tmp_path):
     assert json.loads(ckpt.with_name(ckpt.name + ".json").read_text())["steps"] == 5
 
 
+def test_init_starts_a_new_run_from_finished_weights(folders, tmp_path):
+    from safetensors.torch import load_file
+
+    data, _ = folders
+    first, second = tmp_path / "a.safetensors", tmp_path / "b.safetensors"
+    assert train(["--op", "exposure", "--data", str(data), "--out", str(first), "--steps", "3"]).exit_code == 0
+    result = train(
+        ["--op", "exposure", "--data", str(data), "--out", str(second), "--steps", "2", "--init", str(first),
+         "--w-restore", "4", "--jpeg", "--jpeg-quality", "85-95", "--lr", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    meta = json.loads(second.with_name(second.name + ".json").read_text())
+    assert meta["steps"] == 2 and meta["init"]["steps"] == 3 and meta["init"]["file"] == "a.safetensors"
+    assert meta["train"]["weight_restore"] == 4 and meta["train"]["jpeg_range"] == [85, 95]
+    before, after = load_file(first), load_file(second)
+    assert before.keys() == after.keys()
+    assert all(before[k].equal(after[k]) for k in before)  # lr 0: the weights are the starting ones
+    result = train(["--op", "llf", "--data", str(data), "--out", str(tmp_path / "c.safetensors"), "--steps", "1", "--init", str(first)])
+    assert result.exit_code != 0 and "not 'llf'" in str(result.exception)
+
+
 def test_pairs_trains_a_black_box_operator(folders, tmp_path):
     data, outputs = folders
     ckpt = tmp_path / "m.safetensors"
@@ -69,6 +90,9 @@ def test_pairs_trains_a_black_box_operator(folders, tmp_path):
         (["--steps", "2"], "give --op"),
         (["--op", "exposure", "--steps", "2", "--resume"], "nothing to resume"),
         (["--op", "exposure", "--steps", "2", "--jpeg-mode", "fast"], "--jpeg-mode"),
+        (["--op", "exposure", "--steps", "2", "--jpeg-quality", "95-85"], "--jpeg-quality"),
+        (["--op", "exposure", "--steps", "2", "--jpeg-quality", "high"], "--jpeg-quality"),
+        (["--op", "exposure", "--steps", "2", "--init", "missing.safetensors"], "no such checkpoint"),
     ],
 )
 def test_train_refuses_bad_options(folders, tmp_path, args, message):

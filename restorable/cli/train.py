@@ -9,6 +9,18 @@ import typer
 from restorable.errors import RestorableError
 
 
+def parse_quality_range(text: str) -> tuple[int, int]:
+    """``"85-95"`` -> (85, 95); a one-line error for anything else."""
+    low, sep, high = text.partition("-")
+    try:
+        bounds = (int(low), int(high if sep else low))
+    except ValueError:
+        raise RestorableError(f"--jpeg-quality must look like 85-95, not {text!r}") from None
+    if not 1 <= bounds[0] <= bounds[1] <= 100:
+        raise RestorableError(f"--jpeg-quality needs 1 <= LOW <= HIGH <= 100, not {text!r}")
+    return bounds
+
+
 def train(
     op: str = typer.Option(None, "--op", help="Reference operator to learn (see `restorable ops`)."),
     data: Path = typer.Option(..., "--data", help="Folder of training photos."),
@@ -19,8 +31,12 @@ def train(
     minutes: float = typer.Option(None, "--minutes", min=0.05, help="Train for this many minutes (this run)."),
     steps: int = typer.Option(None, "--steps", min=1, help="Train until this many steps in total."),
     resume: bool = typer.Option(False, "--resume", help="Continue OUT exactly where it stopped."),
+    init: Path = typer.Option(
+        None, "--init", help="Start from the weights of this checkpoint (same operator) with this command's settings."
+    ),
     jpeg: bool = typer.Option(False, "--jpeg", help="Compression-aware: restore from real JPEG in half the batch."),
     jpeg_mode: str = typer.Option("real", "--jpeg-mode", help="real (PIL, straight-through) | differentiable (kornia)."),
+    jpeg_quality: str = typer.Option("70-95", "--jpeg-quality", help="JPEG qualities drawn in training, LOW-HIGH."),
     seed: int = typer.Option(0, "--seed"),
     size: int = typer.Option(512, "--size", min=64, help="Photos are resized to this long side."),
     crop: int = typer.Option(128, "--crop", min=16),
@@ -59,6 +75,7 @@ def train(
         raise RestorableError(f"{out}: the checkpoint name must end in .safetensors")
     if jpeg_mode not in ("real", "differentiable"):
         raise RestorableError(f"--jpeg-mode must be real or differentiable, not {jpeg_mode!r}")
+    jpeg_range = parse_quality_range(jpeg_quality)
     if pairs is not None and aux == "reference":
         raise RestorableError("--aux reference needs a reference operator, not --pairs")
     params: dict = {}
@@ -72,14 +89,15 @@ def train(
     train_pairs = load_pairs(data, size, op, params, target_cache, pairs)
     val_pairs = load_pairs(val, size, op, params, target_cache, None) if val and pairs is None else None
     config = TrainConfig(
-        op=name, params=params, seed=seed, crop=crop, batch=batch, lr=lr, jpeg=jpeg, jpeg_mode=jpeg_mode, aux_warmup=aux_warmup,
+        op=name, params=params, seed=seed, crop=crop, batch=batch, lr=lr, jpeg=jpeg, jpeg_range=jpeg_range, jpeg_mode=jpeg_mode,
+        aux_warmup=aux_warmup,
         weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, weight_adv=weight_adv,
         long_side=size, bf16=bf16, total_steps=steps,
     )
     model_config = ModelConfig(
         inv_blocks=inv_blocks, inv_width=width, fusion_width=width, aux=aux, aux_width=width, code_scale=code_scale
     )
-    trainer = Trainer(config, model_config, train_pairs, out, resume=resume)
+    trainer = Trainer(config, model_config, train_pairs, out, resume=resume, init=init)
     params_count = sum(p.numel() for p in trainer.model.parameters())
     console.print(f"{name}: {len(train_pairs)} photos, {params_count:,} parameters, starting at step {trainer.step}", markup=False)
     columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]

@@ -71,6 +71,7 @@ class Trainer:
         train_pairs: list[Pair],
         out: Path,
         resume: bool = False,
+        init: Path | None = None,
     ) -> None:
         self.config, self.out = config, out
         self.train_pairs = train_pairs
@@ -79,6 +80,9 @@ class Trainer:
         self.step = 0
         self.train_seconds = 0.0
         self.history: list[dict] = []
+        self.init: dict | None = None  # the checkpoint a warm-started run began from
+        if resume and init is not None:
+            raise RestorableError("give --resume or --init, not both")
         if resume:
             if not out.exists() or not state_path(out).exists():
                 raise RestorableError(f"{out}: nothing to resume (checkpoint or its .state file is missing)")
@@ -92,6 +96,9 @@ class Trainer:
             self.config = config = TrainConfig(**stored)
             self.train_seconds = float(meta.get("train_seconds", 0.0))
             self.history = list(meta.get("history", []))
+            self.init = meta.get("init")
+        elif init is not None:
+            self.model, meta = self._warm_start(init, config.op)
         else:
             self.model = QuasiInvertibleNet(model_config)
         self.model.train()
@@ -105,6 +112,18 @@ class Trainer:
 
         augment = OPERATORS[config.op].equivariant if config.op in OPERATORS else False
         self.sampler = CropSampler(train_pairs, config.crop, config.batch, augment, self.generator)
+
+    def _warm_start(self, init: Path, op: str) -> tuple[QuasiInvertibleNet, dict]:
+        """Weights (and architecture) of a finished run; this run's own settings and step count."""
+        if not init.exists():
+            raise RestorableError(f"{init}: no such checkpoint to start from")
+        model, meta = load_model(init)
+        if meta.get("op") != op:
+            raise RestorableError(f"{init}: was trained for {meta.get('op')!r}, not {op!r}")
+        digest = hashlib.sha256(init.read_bytes()).hexdigest()
+        self.train_seconds = float(meta.get("train_seconds", 0.0))  # minutes in the manifest cover both runs
+        self.init = {"file": init.name, "sha256": digest, "steps": meta.get("steps"), "train": meta.get("train")}
+        return model, meta
 
     def _training_state(self) -> tuple[dict, torch.Generator, dict]:
         optimizers: dict = {"model": self.optimizer}
@@ -188,6 +207,7 @@ class Trainer:
             "data_images": len(self.train_pairs),
             "val": val,
             "history": self.history,
+            "init": self.init,
             "tool_version": __version__,
         }
 
