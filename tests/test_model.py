@@ -55,9 +55,10 @@ def test_sequence_reverses_in_reverse_order():
     assert torch.allclose(seq(seq(x), rev=True), x, atol=1e-5)
 
 
-@pytest.mark.parametrize("aux", ["learned", "reference"])
-def test_network_round_trip_with_delta_kept(aux):
-    model = randomise(QuasiInvertibleNet(ModelConfig(inv_blocks=2, inv_width=8, fusion_width=8, aux=aux, aux_width=8)))
+@pytest.mark.parametrize("aux, fusion_blocks", [("learned", 1), ("reference", 1), ("reference", 2)])
+def test_network_round_trip_with_delta_kept(aux, fusion_blocks):
+    config = ModelConfig(inv_blocks=2, inv_width=8, fusion_blocks=fusion_blocks, fusion_width=8, aux=aux, aux_width=8)
+    model = randomise(QuasiInvertibleNet(config))
     x = torch.rand(2, 3, 32, 24)
     ref = torch.rand(2, 3, 32, 24) if aux == "reference" else None
     y, delta = model(x, ref)
@@ -73,8 +74,9 @@ def test_reference_aux_needs_the_reference():
         model(torch.rand(1, 3, 8, 8))
 
 
-def test_initial_output_is_approximation_plus_small_code():
-    model = QuasiInvertibleNet(ModelConfig(aux="reference", inv_blocks=1, inv_width=4, fusion_width=4))
+@pytest.mark.parametrize("fusion_blocks", [1, 2])
+def test_initial_output_is_approximation_plus_small_code(fusion_blocks):
+    model = QuasiInvertibleNet(ModelConfig(aux="reference", inv_blocks=1, inv_width=4, fusion_blocks=fusion_blocks, fusion_width=4))
     x, ref = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
     y, _ = model(x, ref)
     assert torch.allclose(y, ref + x / 16, atol=1e-5)

@@ -45,6 +45,7 @@ def train(
     aux: str = typer.Option("learned", "--aux", help="Auxiliary branch: learned | reference."),
     aux_warmup: int = typer.Option(0, "--aux-warmup", help="First steps train the auxiliary branch alone."),
     inv_blocks: int = typer.Option(4, "--inv-blocks", min=1, help="Coupling blocks of the invertible branch."),
+    fusion_blocks: int = typer.Option(1, "--fusion-blocks", min=1, help="Coupling blocks of the fusion block H."),
     width: int = typer.Option(32, "--width", min=4, help="Channels of the subnets."),
     code_scale: float = typer.Option(1 / 16, "--code-scale", help="Initial scale of the hidden code in the output."),
     weight_approx: float = typer.Option(1.0, "--w-approx"),
@@ -95,7 +96,7 @@ def train(
         long_side=size, bf16=bf16, total_steps=steps,
     )
     model_config = ModelConfig(
-        inv_blocks=inv_blocks, inv_width=width, fusion_width=width, aux=aux, aux_width=width, code_scale=code_scale
+        inv_blocks=inv_blocks, inv_width=width, fusion_blocks=fusion_blocks, fusion_width=width, aux=aux, aux_width=width, code_scale=code_scale
     )
     trainer = Trainer(config, model_config, train_pairs, out, resume=resume, init=init)
     params_count = sum(p.numel() for p in trainer.model.parameters())

@@ -59,9 +59,8 @@ class QuasiInvertibleNet(nn.Module):
         self.haar = HaarSqueeze()
         blocks = [AffineCoupling(12, 3, conv_subnet(config.inv_width), config.clamp) for _ in range(config.inv_blocks)]
         self.invertible = InvertibleSequence(*blocks, InvertibleScale(12, config.code_scale))
-        self.fusion = InvertibleSequence(
-            *[AffineCoupling(24, 12, fusion_subnet(config.fusion_width), config.clamp) for _ in range(config.fusion_blocks)]
-        )
+        fusion = fusion_subnet(config.fusion_width)  # one constructor: it knows which block comes first
+        self.fusion = InvertibleSequence(*[AffineCoupling(24, 12, fusion, config.clamp) for _ in range(config.fusion_blocks)])
         self.aux = ContextApproximator(config.aux_width) if config.aux == "learned" else None
 
     def approximate(self, x: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:

@@ -41,7 +41,8 @@ def fusion_subnet(width: int):
     """Subnets of the fusion block H: F starts as +identity, G as -identity, S at zero.
 
     With H's input ``(z, a)`` (hidden code, approximation) this makes the block
-    start at ``y = z + a`` (output = approximation plus code) and ``delta = a - y``.
+    start at ``y = z + a`` (output = approximation plus code) and ``delta = a - y``;
+    further blocks start as the identity.
     """
     plain = conv_subnet(width)
     made: list[str] = []
@@ -49,8 +50,9 @@ def fusion_subnet(width: int):
     def make(c_in: int, c_out: int) -> nn.Module:
         # AffineCoupling builds f, s, g in this order.
         role = "fsg"[len(made) % 3]
+        first_block = len(made) < 3  # later blocks start as the identity (zero subnets)
         made.append(role)
-        if role == "s" or c_in != c_out:
+        if role == "s" or c_in != c_out or not first_block:
             return plain(c_in, c_out)
         return SkipSubnet(plain(c_in, c_out), 1.0 if role == "f" else -1.0)
 
