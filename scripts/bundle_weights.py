@@ -36,7 +36,10 @@ def training_summary(meta: dict, minutes: float | None) -> dict:
         "command": f"bash scripts/train_all.sh {meta['op']}",
         "steps": meta.get("steps"),
         "minutes": round(minutes if minutes is not None else meta.get("train_seconds", 0) / 60, 1),
-        "settings": {k: train[k] for k in ("crop", "batch", "lr", "jpeg", "weight_restore", "weight_adv", "long_side") if k in train},
+        "settings": {
+            k: train[k] for k in ("crop", "batch", "lr", "jpeg", "jpeg_range", "weight_restore", "weight_adv", "long_side") if k in train
+        },
+        "started_from": (meta.get("init") or {}).get("sha256"),  # a warm start: sha256 of the finished run it began from
         "val_512px": {k: round(v, 2) for k, v in (meta.get("val") or {}).items()},
     }
 
