@@ -32,7 +32,10 @@ def train(
     steps: int = typer.Option(None, "--steps", min=1, help="Train until this many steps in total."),
     resume: bool = typer.Option(False, "--resume", help="Continue OUT exactly where it stopped."),
     init: Path = typer.Option(
-        None, "--init", help="Start from the weights of this checkpoint (same operator) with this command's settings."
+        None,
+        "--init",
+        help="Start from the weights (and architecture) of this checkpoint of the same operator,"
+        " with this command's training settings.",
     ),
     jpeg: bool = typer.Option(False, "--jpeg", help="Compression-aware: restore from real JPEG in half the batch."),
     jpeg_mode: str = typer.Option("real", "--jpeg-mode", help="real (PIL, straight-through) | differentiable (kornia)."),
@@ -96,7 +99,8 @@ def train(
         long_side=size, bf16=bf16, total_steps=steps,
     )
     model_config = ModelConfig(
-        inv_blocks=inv_blocks, inv_width=width, fusion_blocks=fusion_blocks, fusion_width=width, aux=aux, aux_width=width, code_scale=code_scale
+        inv_blocks=inv_blocks, inv_width=width, fusion_blocks=fusion_blocks, fusion_width=width,
+        aux=aux, aux_width=width, code_scale=code_scale,
     )
     trainer = Trainer(config, model_config, train_pairs, out, resume=resume, init=init)
     params_count = sum(p.numel() for p in trainer.model.parameters())
