@@ -48,20 +48,25 @@ done
 # restoration weighted 4 and JPEG qualities 85-95; retouch is a fresh run with
 # restoration weighted 1 (its effect is small, so the hidden code must be quieter).
 # bwp's version-1 run had been resumed towards 6,000 steps and stopped at 2,739.
-v2() {  # v2 OP ARGS...: one version-2 run into runs/all/OP-v2.safetensors
-  local op=$1; shift
-  local ckpt="$OUT/$op-v2.safetensors" resume=()
+# cpd (Type III: no JPEG bar) trains afresh with two fusion blocks and without
+# JPEG, then continues with restoration weighted 4.
+stage() {  # stage NAME OP ARGS...: one run into runs/all/NAME.safetensors
+  local name=$1 op=$2; shift 2
+  local ckpt="$OUT/$name.safetensors" resume=()
   if [ -f "$ckpt" ]; then  # continue a stopped run (its start is recorded in it)
     resume=(--resume)
     [ "$1" = --init ] && shift 2
   fi
-  echo "== $op v2 $(date -u +%H:%M:%S)"
+  echo "== $name $(date -u +%H:%M:%S)"
   restorable train --op "$op" --data "$DATA" --val "$VAL" --out "$ckpt" "${resume[@]}" --aux reference --val-every 500 "$@"
 }
 for op in "${OPS[@]}"; do
   case $op in
-    bwp) v2 bwp --init "$OUT/bwp.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 3000 ;;
-    exposure) v2 exposure --init "$OUT/exposure.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 2000 ;;
-    retouch) v2 retouch --jpeg --w-restore 1 --steps 2500 ;;
+    bwp) stage bwp-v2 bwp --init "$OUT/bwp.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 3000 ;;
+    exposure) stage exposure-v2 exposure --init "$OUT/exposure.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 2000 ;;
+    retouch) stage retouch-v2 retouch --jpeg --w-restore 1 --steps 2500 ;;
+    cpd)
+      stage cpd-f2 cpd --fusion-blocks 2 --w-restore 2 --code-scale 0.25 --steps 2500
+      stage cpd-v2 cpd --init "$OUT/cpd-f2.safetensors" --w-restore 4 --steps 1500 ;;
   esac
 done
