@@ -49,7 +49,8 @@ done
 # restoration weighted 1 (its effect is small, so the hidden code must be quieter).
 # bwp's version-1 run had been resumed towards 6,000 steps and stopped at 2,739.
 # cpd (Type III: no JPEG bar) trains afresh with two fusion blocks and without
-# JPEG, then continues with restoration weighted 4.
+# JPEG, then continues with restoration weighted 4; style-b the same with
+# restoration weighted 4, then 8.
 stage() {  # stage NAME OP ARGS...: one run into runs/all/NAME.safetensors
   local name=$1 op=$2; shift 2
   local ckpt="$OUT/$name.safetensors" resume=()
@@ -68,5 +69,8 @@ for op in "${OPS[@]}"; do
     cpd)
       stage cpd-f2 cpd --fusion-blocks 2 --w-restore 2 --code-scale 0.25 --steps 2500
       stage cpd-v2 cpd --init "$OUT/cpd-f2.safetensors" --w-restore 4 --steps 1500 ;;
+    style-b)
+      stage style-b-f2 style-b --fusion-blocks 2 --w-restore 4 --code-scale 0.25 --steps 2500
+      stage style-b-v2 style-b --init "$OUT/style-b-f2.safetensors" --w-restore 8 --steps 1000 ;;
   esac
 done
