@@ -26,20 +26,25 @@ if [ ${#OPS[@]} -eq 0 ]; then
   OPS=(wls llf wmf rtv rgf bwp exposure retouch cpd style-a style-b l0)
 fi
 
+stage() {  # stage NAME OP ARGS...: one run into runs/all/NAME.safetensors
+  local name=$1 op=$2; shift 2
+  local ckpt="$OUT/$name.safetensors" resume=()
+  if [ -f "$ckpt" ]; then  # continue a stopped run (its start is recorded in it)
+    resume=(--resume)
+    [ "$1" = --init ] && shift 2
+  fi
+  echo "== $name $(date -u +%H:%M:%S)"
+  restorable train --op "$op" --data "$DATA" --val "$VAL" --out "$ckpt" "${resume[@]}" --aux reference --val-every 500 "$@"
+}
+
+# Version-1 settings of every operator.
+V1=(--jpeg --w-restore 2 --code-scale 0.25)
 for op in "${OPS[@]}"; do
   steps=$STEPS
   [ "$op" = l0 ] && steps=8000
-  ckpt="$OUT/$op.safetensors"
-  resume=()
-  [ -f "$ckpt" ] && resume=(--resume)
-  echo "== $op: $steps steps $(date -u +%H:%M:%S)"
-  restorable train --op "$op" --data "$DATA" --val "$VAL" --out "$ckpt" "${resume[@]}" \
-    --aux reference --jpeg --w-restore 2 --code-scale 0.25 \
-    --steps "$steps" --val-every 500
+  stage "$op" "$op" "${V1[@]}" --steps "$steps"
   if [ -n "${RESUME_TO[$op]:-}" ]; then
-    restorable train --op "$op" --data "$DATA" --val "$VAL" --out "$ckpt" --resume \
-      --aux reference --jpeg --w-restore 2 --code-scale 0.25 \
-      --steps "${RESUME_TO[$op]}" --val-every 500
+    stage "$op" "$op" "${V1[@]}" --steps "${RESUME_TO[$op]}"
   fi
 done
 
@@ -51,16 +56,6 @@ done
 # cpd (Type III: no JPEG bar) trains afresh with two fusion blocks and without
 # JPEG, then continues with restoration weighted 4; style-b the same with
 # restoration weighted 4, then 8.
-stage() {  # stage NAME OP ARGS...: one run into runs/all/NAME.safetensors
-  local name=$1 op=$2; shift 2
-  local ckpt="$OUT/$name.safetensors" resume=()
-  if [ -f "$ckpt" ]; then  # continue a stopped run (its start is recorded in it)
-    resume=(--resume)
-    [ "$1" = --init ] && shift 2
-  fi
-  echo "== $name $(date -u +%H:%M:%S)"
-  restorable train --op "$op" --data "$DATA" --val "$VAL" --out "$ckpt" "${resume[@]}" --aux reference --val-every 500 "$@"
-}
 for op in "${OPS[@]}"; do
   case $op in
     bwp) stage bwp-v2 bwp --init "$OUT/bwp.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 3000 ;;

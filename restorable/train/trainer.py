@@ -21,6 +21,7 @@ from restorable.model.quantize import jpeg_differentiable, jpeg_straight_through
 from restorable.train.adversarial import Adversary
 from restorable.train.data import CropSampler, Pair
 from restorable.train.evaluate import evaluate
+from restorable.weights.download import file_sha256
 
 
 @dataclass
@@ -61,6 +62,14 @@ def data_fingerprint(pairs: list[Pair]) -> str:
     return digest.hexdigest()
 
 
+def load_run(path: Path, op: str) -> tuple[QuasiInvertibleNet, dict]:
+    """A training checkpoint of operator ``op`` (model, metadata); a one-line error for another operator's."""
+    model, meta = load_model(path)
+    if meta.get("op") != op:
+        raise RestorableError(f"{path}: was trained for {meta.get('op')!r}, not {op!r}")
+    return model, meta
+
+
 class Trainer:
     """Holds model, optimizer and sampler; ``run`` trains until a step or time budget."""
 
@@ -86,9 +95,7 @@ class Trainer:
         if resume:
             if not out.exists() or not state_path(out).exists():
                 raise RestorableError(f"{out}: nothing to resume (checkpoint or its .state file is missing)")
-            self.model, meta = load_model(out)
-            if meta.get("op") != config.op:
-                raise RestorableError(f"{out}: was trained for {meta.get('op')!r}, not {config.op!r}")
+            self.model, meta = load_run(out, config.op)
             # the run's own settings win over the command line, so a resumed run is the same run
             stored = dict(meta["train"])
             stored["jpeg_range"] = tuple(stored["jpeg_range"])
@@ -117,12 +124,9 @@ class Trainer:
         """Weights (and architecture) of a finished run; this run's own settings and step count."""
         if not init.exists():
             raise RestorableError(f"{init}: no such checkpoint to start from")
-        model, meta = load_model(init)
-        if meta.get("op") != op:
-            raise RestorableError(f"{init}: was trained for {meta.get('op')!r}, not {op!r}")
-        digest = hashlib.sha256(init.read_bytes()).hexdigest()
+        model, meta = load_run(init, op)
         self.train_seconds = float(meta.get("train_seconds", 0.0))  # minutes in the manifest cover both runs
-        self.init = {"file": init.name, "sha256": digest, "steps": meta.get("steps"), "train": meta.get("train")}
+        self.init = {"file": init.name, "sha256": file_sha256(init), "steps": meta.get("steps"), "train": meta.get("train")}
         return model, meta
 
     def _training_state(self) -> tuple[dict, torch.Generator, dict]:
