@@ -54,8 +54,8 @@ done
 # restoration weighted 1 (its effect is small, so the hidden code must be quieter).
 # bwp's version-1 run had been resumed towards 6,000 steps and stopped at 2,739.
 # cpd (Type III: no JPEG bar) trains afresh with two fusion blocks and without
-# JPEG, then continues with restoration weighted 4; style-b the same with
-# restoration weighted 4, then 8.
+# JPEG, then continues with restoration weighted 4; style-a and style-b the same
+# with restoration weighted 4, then 8.
 for op in "${OPS[@]}"; do
   case $op in
     bwp) stage bwp-v2 bwp --init "$OUT/bwp.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 3000 ;;
@@ -64,8 +64,8 @@ for op in "${OPS[@]}"; do
     cpd)
       stage cpd-f2 cpd --fusion-blocks 2 --w-restore 2 --code-scale 0.25 --steps 2500
       stage cpd-v2 cpd --init "$OUT/cpd-f2.safetensors" --w-restore 4 --steps 1500 ;;
-    style-b)
-      stage style-b-f2 style-b --fusion-blocks 2 --w-restore 4 --code-scale 0.25 --steps 2500
-      stage style-b-v2 style-b --init "$OUT/style-b-f2.safetensors" --w-restore 8 --steps 1000 ;;
+    style-a | style-b)
+      stage $op-f2 $op --fusion-blocks 2 --w-restore 4 --code-scale 0.25 --steps 2500
+      stage $op-v2 $op --init "$OUT/$op-f2.safetensors" --w-restore 8 --steps 1000 ;;
   esac
 done
