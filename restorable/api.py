@@ -146,7 +146,10 @@ def apply_photo(
             notes.append(f"no refinement payload ({exc})")
     provenance = Provenance(op, values, loaded.model_id, loaded.sha256, __version__, payload=payload)
     ran_on = _ran_on(net, run_device)
-    return Photo(processed, photo.alpha, photo.icc_profile, photo.exif, provenance, notes, ran_on, method)
+    result = Photo(processed, photo.alpha, photo.icc_profile, photo.exif, provenance, notes, ran_on, method)
+    if not loaded.metadata.get("train", {}).get("jpeg", True):
+        result.lossless_only = f"the {op} weights ({loaded.model_id}) were trained without JPEG"
+    return result
 
 
 def model_for(photo: Photo, op: str | None, weights: Path | None) -> LoadedModel:

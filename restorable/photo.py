@@ -28,6 +28,7 @@ class Photo:
     notes: list[str] = field(default_factory=list)  # conversions the user should know about
     ran_on: str | None = None  # the device or ONNX Runtime provider that produced it
     method: str | None = None  # how it was produced, e.g. "exact payload", "learned reverse pass"
+    lossless_only: str | None = None  # why a lossy (JPEG/WebP) copy would not restore well, if it would not
 
 
 def _is_16_bit(img: Image.Image) -> bool:
@@ -92,6 +93,8 @@ def write_photo(path: str | os.PathLike[str], photo: Photo, quality: int = 95) -
     keep_alpha = fmt in ("PNG", "TIFF", "WEBP")
     if photo.alpha is not None and not keep_alpha:
         notes.append(f"{fmt} has no alpha channel: transparency dropped")
+    if photo.lossless_only and fmt not in ("PNG", "TIFF"):
+        notes.append(f"{photo.lossless_only}: restoring from this {fmt} will be poor; save as PNG")
     img = photo_to_pil(photo, keep_alpha)
     options = save_options(fmt, photo.provenance)
     if fmt in ("JPEG", "WEBP"):

@@ -61,6 +61,18 @@ def test_cli_round_trip_restore_needs_no_flags(weights, photo_path, tmp_path, su
     assert psnr(back, original) > psnr(processed, original) + 3
 
 
+def test_jpeg_output_warns_when_weights_were_trained_without_jpeg(weights, photo_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("RESTORABLE_OFFLINE", "1")
+    without_jpeg = invoke("apply", "--op", "exposure", "--weights", weights, photo_path, tmp_path / "a.jpg")
+    as_png = invoke("apply", "--op", "exposure", "--weights", weights, photo_path, tmp_path / "a.png")
+    with_jpeg = invoke("apply", "--op", "l0", photo_path, tmp_path / "b.jpg")  # bundled l0: trained with JPEG
+    for result in (without_jpeg, as_png, with_jpeg):
+        assert result.exit_code == 0, result.output
+    assert "trained without JPEG" in without_jpeg.output and "save as PNG" in without_jpeg.output
+    assert "trained without JPEG" not in as_png.output
+    assert "trained without JPEG" not in with_jpeg.output
+
+
 def test_stripped_record_needs_op(weights, photo_path, tmp_path):
     out = tmp_path / "out.png"
     assert invoke("apply", "--op", "exposure", "--weights", weights, photo_path, out).exit_code == 0

@@ -55,7 +55,9 @@ def train(
     weight_restore: float = typer.Option(1.0, "--w-restore"),
     weight_delta: float = typer.Option(0.1, "--w-delta"),
     weight_adv: float = typer.Option(None, "--w-adv", help="Adversarial weight (default: 0.01 for Type III, else 0)."),
-    bf16: bool = typer.Option(True, "--bf16/--fp32", help="bfloat16 autocast for training (inference is float32)."),
+    bf16: bool = typer.Option(
+        None, "--bf16/--fp32", help="bfloat16 autocast for training (default: only where the CPU has native bfloat16)."
+    ),
     val_every: int = typer.Option(250, "--val-every", min=1),
     save_minutes: float = typer.Option(5.0, "--save-minutes"),
     cache: Path = typer.Option(None, "--cache", help="Target cache folder (default: user cache/targets)."),
@@ -68,7 +70,7 @@ def train(
     from restorable.operators import get_operator, parse_params, resolve_params
     from restorable.paths import cache_dir
     from restorable.train.data import load_pairs
-    from restorable.train.trainer import Trainer, TrainConfig
+    from restorable.train.trainer import Trainer, TrainConfig, bf16_is_fast
 
     console = Console(stderr=True, soft_wrap=True)
     if steps is None and minutes is None:
@@ -96,7 +98,7 @@ def train(
         op=name, params=params, seed=seed, crop=crop, batch=batch, lr=lr, jpeg=jpeg, jpeg_range=jpeg_range, jpeg_mode=jpeg_mode,
         aux_warmup=aux_warmup,
         weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, weight_adv=weight_adv,
-        long_side=size, bf16=bf16, total_steps=steps,
+        long_side=size, bf16=bf16_is_fast() if bf16 is None else bf16, total_steps=steps,
     )
     model_config = ModelConfig(
         inv_blocks=inv_blocks, inv_width=width, fusion_blocks=fusion_blocks, fusion_width=width,
