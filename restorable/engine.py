@@ -24,7 +24,11 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 
 def _prepare(model, device: str):
-    """``model`` on ``device``; torch networks in channels-last layout (~2x faster convolutions on CPU)."""
+    """``model`` on ``device``; torch networks in channels-last layout (~2x faster convolutions on CPU).
+
+    Called outside inference mode: ``Module.to`` replaces the parameters in place, and
+    parameters made in inference mode could not be trained further (validation mid-training).
+    """
     if isinstance(model, torch.nn.Module):
         return model.to(device, memory_format=torch.channels_last)
     return model.to(device)
@@ -107,7 +111,6 @@ def reference_tiled(
     return out
 
 
-@torch.inference_mode()
 def forward_image(
     model: QuasiInvertibleNet,
     image: np.ndarray,
@@ -121,15 +124,16 @@ def forward_image(
     if reference is not None:
         inputs.append(pad_to_multiple(to_tensor(reference), model.stride))
     model = _prepare(model, device)
-    y = run_tiled(lambda *xs: model(*xs)[0], inputs, choose_tile(h, w, tile), model.stride, device)
+    with torch.inference_mode():
+        y = run_tiled(lambda *xs: model(*xs)[0], inputs, choose_tile(h, w, tile), model.stride, device)
     return _to_uint8(y[..., :h, :w])
 
 
-@torch.inference_mode()
 def reverse_image(model: QuasiInvertibleNet, processed: np.ndarray, device: str = "cpu", tile: int | None = None) -> np.ndarray:
     """The restored 8-bit photo (H, W, 3) from a processed (H, W, 3) uint8 image, delta = 0."""
     h, w = processed.shape[:2]
     y = pad_to_multiple(to_tensor(processed), model.stride)
     model = _prepare(model, device)
-    x = run_tiled(model.reverse, [y], choose_tile(h, w, tile), model.stride, device)
+    with torch.inference_mode():
+        x = run_tiled(model.reverse, [y], choose_tile(h, w, tile), model.stride, device)
     return _to_uint8(x[..., :h, :w])

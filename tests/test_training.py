@@ -69,6 +69,16 @@ def test_training_lowers_the_loss_and_saves_safetensors(photo_dir, tmp_path):
     assert state_path(out).exists()
 
 
+@pytest.mark.parametrize("bf16", [False, True])
+def test_training_goes_on_after_validation(photo_dir, tmp_path, bf16):
+    # validation runs the inference engine on the model being trained; training must go on after it
+    trainer, pairs = make_trainer(photo_dir, tmp_path, tmp_path / "m.safetensors", bf16=bf16)
+    seen = []
+    trainer.run(steps=4, minutes=None, val_pairs=pairs[:1], val_every=2, on_step=lambda s, t, v: seen.append((s, v)))
+    assert trainer.step == 4
+    assert [h["step"] for h in trainer.history] == [2, 4] and seen[-1][1] is not None
+
+
 def test_resume_continues_exactly(photo_dir, tmp_path):
     straight = tmp_path / "straight.safetensors"
     trainer, _ = make_trainer(photo_dir, tmp_path, straight)

@@ -55,7 +55,7 @@ class TrainConfig:
     long_side: int = 512
     grad_clip: float = 10.0
     total_steps: int | None = None  # with --steps: cosine learning-rate decay to 5% over the run
-    bf16: bool = field(default_factory=bf16_is_fast)  # bfloat16 autocast + channels_last: ~2.6x faster on AVX-512 BF16 CPUs
+    bf16: bool = field(default_factory=bf16_is_fast)  # bfloat16 autocast: ~2.6x faster steps on AVX-512 BF16 CPUs
 
 
 def state_path(out: Path) -> Path:
@@ -120,8 +120,7 @@ class Trainer:
         else:
             self.model = QuasiInvertibleNet(model_config)
         self.model.train()
-        if config.bf16:
-            self.model = self.model.to(memory_format=torch.channels_last)
+        self.model = self.model.to(memory_format=torch.channels_last)  # 13% faster steps in float32 too
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         self.adversary = Adversary() if config.weight_adv > 0 else None
         if resume:
@@ -193,9 +192,8 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate()
         source, target = self.sampler.sample()
-        if cfg.bf16:
-            source = source.contiguous(memory_format=torch.channels_last)
-            target = target.contiguous(memory_format=torch.channels_last)
+        source = source.contiguous(memory_format=torch.channels_last)
+        target = target.contiguous(memory_format=torch.channels_last)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             terms = self.losses(source, target)
         weights = {"approx": cfg.weight_approx, "restore": cfg.weight_restore, "delta": cfg.weight_delta, "adv": cfg.weight_adv}
