@@ -60,7 +60,8 @@ done
 # with restoration weighted 4, then 8. rgf (session 5) starts from its bundled
 # version 1 with the bwp recipe: on six photos in neither corpus folder
 # (benchmarks/heldout_photos.sh) version 1 restored 33.96 dB after PNG, under
-# the 35 dB bar it held on val/ by 0.4 dB. style-a (session 5) then continues once
+# the 35 dB bar it held on val/ by 0.4 dB. rtv (session 5) likewise with
+# restoration weighted 3: version 1 restored only 35.16 dB on those photos. style-a (session 5) then continues once
 # more with restoration weighted 4: after the weight-8 stage it approximated at
 # only 30.40 dB (restoring 33.59); 1,000 more steps gave 32.78 / 34.89 dB.
 for op in "${OPS[@]}"; do
@@ -69,6 +70,7 @@ for op in "${OPS[@]}"; do
     exposure) stage exposure-v2 exposure --init "$OUT/exposure.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 2000 ;;
     retouch) stage retouch-v2 retouch --jpeg --w-restore 1 --steps 2500 ;;
     rgf) stage rgf-v2 rgf --init "$BUNDLED/rgf-v1.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 2000 ;;
+    rtv) stage rtv-v2 rtv --init "$BUNDLED/rtv-v1.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 3 --steps 2000 ;;
     cpd)
       stage cpd-f2 cpd --fusion-blocks 2 --w-restore 2 --code-scale 0.25 --steps 2500
       stage cpd-v2 cpd --init "$OUT/cpd-f2.safetensors" --w-restore 4 --steps 1500 ;;
