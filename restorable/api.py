@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from restorable import __version__
+from restorable.device import resolve_device
 from restorable.errors import RestorableError
 from restorable.photo import Photo, photo_from_pil, photo_to_pil
 from restorable.provenance import Provenance
@@ -51,22 +52,10 @@ def _like_input(photo: Photo, image):
     return img
 
 
-def _device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RestorableError("--device cuda: no CUDA device is available to torch")
-    if name not in ("cpu", "cuda"):
-        raise RestorableError(f"unknown device {name!r} (use auto, cpu or cuda)")
-    return name
-
-
 def network(loaded: LoadedModel, backend: str, device: str):
     """The torch network of ``loaded``, or its ONNX Runtime stand-in (exported once into the cache)."""
     if backend == "torch":
-        return loaded.model, _device(device)
+        return loaded.model, resolve_device(device)
     if backend != "onnx":
         raise RestorableError(f"unknown backend {backend!r} (use torch or onnx)")
     from restorable.onnx_backend import OnnxNetwork, export_onnx
@@ -116,20 +105,23 @@ def apply_photo(
 
     check_mode(mode, payload)
     values = resolve_params(get_operator(op), params)
+
+    def reference_on(run_device: str):
+        """The reference operator's result on the whole photo, computed on ``run_device``."""
+        return reference_tiled(lambda part: run_operator(op, part, values, run_device), photo.rgb, tile, device=run_device)
+
     if mode == "exact":
         from restorable.payload.exact import embed_exact
 
-        effect = reference_tiled(lambda part: run_operator(op, part, values), photo.rgb, tile)
+        effect = reference_on(resolve_device(device) if backend == "torch" else "cpu")
         provenance = Provenance(op, values, "", "", __version__, mode="exact", payload=True)
         carrier = embed_exact(effect, photo.rgb)
         return Photo(carrier, photo.alpha, photo.icc_profile, photo.exif, provenance, list(photo.notes), "cpu", "exact effect + payload")
     from restorable.engine import forward_image
 
     loaded = load_weights(op, weights)
-    reference = None
-    if loaded.model.config.aux == "reference":
-        reference = reference_tiled(lambda part: run_operator(op, part, values), photo.rgb, tile)
     net, run_device = network(loaded, backend, device)
+    reference = reference_on(run_device) if loaded.model.config.aux == "reference" else None
     processed = forward_image(net, photo.rgb, reference, device=run_device, tile=tile)
     method, notes = "learned forward pass", list(photo.notes)
     if payload:

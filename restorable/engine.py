@@ -1,4 +1,8 @@
-"""Running a network on whole images of any size: stride padding, tiling, device, 8-bit in and out."""
+"""Running a network on whole images of any size: stride padding, tiling, device, 8-bit in and out.
+
+Images travel to and from the device as 8-bit (4x less to move than float)
+and are converted and rounded there.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,10 @@ from restorable.model.qinet import QuasiInvertibleNet
 # Above this many pixels an image goes through in tiles (memory stays bounded).
 AUTO_TILE_PIXELS = 2048 * 2048
 DEFAULT_TILE = 1024
+# On a GPU whole photos up to this many pixels go through at once (a 24 MP photo
+# needs ~6 GB there), larger ones in tiles of GPU_TILE: fewer, larger launches.
+GPU_AUTO_TILE_PIXELS = 8192 * 8192
+GPU_TILE = 4096
 # Context around each tile: covers the receptive field of the invertible parts (~120 px).
 TILE_MARGIN = 128
 
@@ -35,11 +43,20 @@ def _prepare(model, device: str):
 
 
 def _on(x: torch.Tensor, device: str) -> torch.Tensor:
-    return x.to(device, memory_format=torch.channels_last)
+    """(B, 3, H, W) uint8 -> float32 in [0, 1] on ``device``, channels-last."""
+    return x.to(device).float().div_(255.0).contiguous(memory_format=torch.channels_last)
 
 
-def _to_uint8(tensor: torch.Tensor) -> np.ndarray:
-    return (tensor[0].clamp(0, 1) * 255.0).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+def _quantize(x: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) float in [0, 1] -> uint8 levels, on the tensor's device."""
+    return (x.float().clamp(0, 1) * 255.0).round().to(torch.uint8)
+
+
+def _uint8_input(image: np.ndarray, stride: int) -> torch.Tensor:
+    """(H, W, 3) uint8 -> (1, 3, H', W') uint8, edge-replicated at the bottom/right to multiples of ``stride``."""
+    h, w = image.shape[:2]
+    padded = np.pad(image, ((0, (-h) % stride), (0, (-w) % stride), (0, 0)), mode="edge")
+    return torch.from_numpy(np.ascontiguousarray(padded)).permute(2, 0, 1)[None]
 
 
 def pad_to_multiple(x: torch.Tensor, stride: int) -> torch.Tensor:
@@ -51,10 +68,12 @@ def pad_to_multiple(x: torch.Tensor, stride: int) -> torch.Tensor:
     return x
 
 
-def choose_tile(height: int, width: int, tile: int | None) -> int | None:
-    """Tile size to use: ``tile`` if given (0 = never tile), else automatic by image size."""
+def choose_tile(height: int, width: int, tile: int | None, device: str = "cpu") -> int | None:
+    """Tile size to use: ``tile`` if given (0 = never tile), else automatic by image size and device."""
     if tile is not None:
         return tile or None
+    if device != "cpu":
+        return GPU_TILE if height * width > GPU_AUTO_TILE_PIXELS else None
     return DEFAULT_TILE if height * width > AUTO_TILE_PIXELS else None
 
 
@@ -75,19 +94,20 @@ def tile_windows(height: int, width: int, size: int, margin: int):
 def run_tiled(
     fn: Callable[..., torch.Tensor], inputs: list[torch.Tensor], tile: int | None, stride: int, device: str
 ) -> torch.Tensor:
-    """Apply ``fn`` to (B, C, H, W) ``inputs`` whole or tile by tile (CPU result, same H, W).
+    """Apply ``fn`` to (B, 3, H, W) uint8 ``inputs`` whole or tile by tile (uint8 CPU result, same H, W).
 
-    Each tile is computed with ``TILE_MARGIN`` pixels of real context on every
-    side and only its centre is kept, so tiles join without seams.
+    ``fn`` gets float32 tensors in [0, 1] on ``device``. Each tile is computed with
+    ``TILE_MARGIN`` pixels of real context on every side and only its centre is
+    kept, so tiles join without seams.
     """
     h, w = inputs[0].shape[-2:]
     if tile is None or (h <= tile and w <= tile):
-        return fn(*[_on(x, device) for x in inputs]).cpu()
+        return _quantize(fn(*[_on(x, device) for x in inputs])).cpu()
     tile = max(stride, tile - tile % stride)
     margin = TILE_MARGIN - TILE_MARGIN % stride
-    out = torch.empty(inputs[0].shape[0], 3, h, w)
+    out = torch.empty(inputs[0].shape[0], 3, h, w, dtype=torch.uint8)
     for crop, keep, inner in tile_windows(h, w, tile, margin):
-        result = fn(*[_on(x[(..., *crop)], device) for x in inputs]).cpu()
+        result = _quantize(fn(*[_on(x[(..., *crop)], device) for x in inputs])).cpu()
         out[(..., *keep)] = result[(..., *inner)]
     return out
 
@@ -99,12 +119,20 @@ REFERENCE_MARGIN = 128
 
 
 def reference_tiled(
-    run: Callable[[np.ndarray], np.ndarray], image: np.ndarray, tile: int | None, size: int = REFERENCE_TILE
+    run: Callable[[np.ndarray], np.ndarray],
+    image: np.ndarray,
+    tile: int | None,
+    size: int | None = None,
+    device: str = "cpu",
 ) -> np.ndarray:
-    """Run a reference operator on ``image`` (H, W, 3) uint8 whole, or in overlapping ``size`` tiles when large."""
+    """Run a reference operator on ``image`` (H, W, 3) uint8 whole, or in overlapping tiles when large.
+
+    ``size``: the tile side (default: ``REFERENCE_TILE`` on the CPU, ``GPU_TILE`` on a GPU).
+    """
     h, w = image.shape[:2]
-    if choose_tile(h, w, tile) is None:
+    if choose_tile(h, w, tile, device) is None:
         return run(image)
+    size = size or (REFERENCE_TILE if device == "cpu" else GPU_TILE)
     out = np.empty_like(image)
     for crop, keep, inner in tile_windows(h, w, size, REFERENCE_MARGIN):
         out[keep] = run(image[crop])[inner]
@@ -120,20 +148,20 @@ def forward_image(
 ) -> np.ndarray:
     """The processed 8-bit image (H, W, 3) for an (H, W, 3) uint8 photo."""
     h, w = image.shape[:2]
-    inputs = [pad_to_multiple(to_tensor(image), model.stride)]
+    inputs = [_uint8_input(image, model.stride)]
     if reference is not None:
-        inputs.append(pad_to_multiple(to_tensor(reference), model.stride))
+        inputs.append(_uint8_input(reference, model.stride))
     model = _prepare(model, device)
     with torch.inference_mode():
-        y = run_tiled(lambda *xs: model(*xs)[0], inputs, choose_tile(h, w, tile), model.stride, device)
-    return _to_uint8(y[..., :h, :w])
+        y = run_tiled(lambda *xs: model(*xs)[0], inputs, choose_tile(h, w, tile, device), model.stride, device)
+    return y[0, :, :h, :w].permute(1, 2, 0).numpy()
 
 
 def reverse_image(model: QuasiInvertibleNet, processed: np.ndarray, device: str = "cpu", tile: int | None = None) -> np.ndarray:
     """The restored 8-bit photo (H, W, 3) from a processed (H, W, 3) uint8 image, delta = 0."""
     h, w = processed.shape[:2]
-    y = pad_to_multiple(to_tensor(processed), model.stride)
+    y = _uint8_input(processed, model.stride)
     model = _prepare(model, device)
     with torch.inference_mode():
-        x = run_tiled(model.reverse, [y], choose_tile(h, w, tile), model.stride, device)
-    return _to_uint8(x[..., :h, :w])
+        x = run_tiled(model.reverse, [y], choose_tile(h, w, tile, device), model.stride, device)
+    return x[0, :, :h, :w].permute(1, 2, 0).numpy()

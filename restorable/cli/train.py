@@ -56,7 +56,13 @@ def train(
     weight_delta: float = typer.Option(0.1, "--w-delta"),
     weight_adv: float = typer.Option(None, "--w-adv", help="Adversarial weight (default: 0.01 for Type III, else 0)."),
     bf16: bool = typer.Option(
-        None, "--bf16/--fp32", help="bfloat16 autocast for training (default: only where the CPU has native bfloat16)."
+        None,
+        "--bf16/--fp32",
+        help="bfloat16 autocast for training (default: on a GPU, and on CPUs with native bfloat16).",
+    ),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda: where the network trains."),
+    workers: int = typer.Option(
+        None, "--workers", min=0, help="Processes that cut training batches (default: 0 on the CPU, up to 4 for a GPU)."
     ),
     val_every: int = typer.Option(250, "--val-every", min=1),
     save_minutes: float = typer.Option(5.0, "--save-minutes"),
@@ -66,6 +72,7 @@ def train(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from restorable.device import resolve_device
     from restorable.model.qinet import ModelConfig
     from restorable.operators import get_operator, parse_params, resolve_params
     from restorable.paths import cache_dir
@@ -75,6 +82,7 @@ def train(
     console = Console(stderr=True, soft_wrap=True)
     if steps is None and minutes is None:
         raise RestorableError("give --steps N or --minutes M")
+    run_device = resolve_device(device)
     if pairs is None and op is None:
         raise RestorableError("give --op NAME (or --pairs DIR for a black-box operator)")
     if out.suffix != ".safetensors":
@@ -98,15 +106,20 @@ def train(
         op=name, params=params, seed=seed, crop=crop, batch=batch, lr=lr, jpeg=jpeg, jpeg_range=jpeg_range, jpeg_mode=jpeg_mode,
         aux_warmup=aux_warmup,
         weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, weight_adv=weight_adv,
-        long_side=size, bf16=bf16_is_fast() if bf16 is None else bf16, total_steps=steps,
+        long_side=size, bf16=(run_device != "cpu" or bf16_is_fast()) if bf16 is None else bf16, total_steps=steps,
     )
     model_config = ModelConfig(
         inv_blocks=inv_blocks, inv_width=width, fusion_blocks=fusion_blocks, fusion_width=width,
         aux=aux, aux_width=width, code_scale=code_scale,
     )
-    trainer = Trainer(config, model_config, train_pairs, out, resume=resume, init=init)
+    trainer = Trainer(config, model_config, train_pairs, out, resume=resume, init=init, device=run_device, workers=workers)
     params_count = sum(p.numel() for p in trainer.model.parameters())
-    console.print(f"{name}: {len(train_pairs)} photos, {params_count:,} parameters, starting at step {trainer.step}", markup=False)
+    precision = "bfloat16 autocast" if trainer.config.bf16 else "float32"
+    console.print(
+        f"{name}: {len(train_pairs)} photos, {params_count:,} parameters, starting at step {trainer.step}"
+        f" on {run_device} ({precision}, {trainer.workers} batch workers)",
+        markup=False,
+    )
     columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("train", total=steps, completed=trainer.step, info="")
@@ -116,8 +129,11 @@ def train(
         started = time.monotonic()
 
         def on_step(step: int, terms: dict, val_figures: dict | None) -> None:
+            if step % 10 and step % val_every and step != steps:  # reading the terms waits for the device
+                progress.update(task, completed=step)
+                return
             rate = (step - first) / max(1e-9, time.monotonic() - started)
-            info = " ".join(f"{k} {v:.2e}" for k, v in terms.items()) + f" | {rate:.2f} step/s"
+            info = " ".join(f"{k} {float(v):.2e}" for k, v in terms.items()) + f" | {rate:.2f} step/s"
             if val_figures:
                 info += f" | val {val_figures['approx_psnr']:.2f}/{val_figures['restore_png_psnr']:.2f} dB"
             progress.update(task, completed=step, info=info)

@@ -48,8 +48,9 @@ def solve_weighted_laplacian(
     rhs: np.ndarray,
     x0: np.ndarray | None = None,
     rtol: float = 1e-3,
+    device: str | None = None,
 ) -> np.ndarray:
-    """Solve ``(diag(d) + L_w) x = rhs`` channel by channel.
+    """Solve ``(diag(d) + L_w) x = rhs`` channel by channel (SciPy), or on a torch ``device``.
 
     Args:
         diag, wx, wy: (H, W) arrays, see :func:`weighted_laplacian_system`.
@@ -59,6 +60,10 @@ def solve_weighted_laplacian(
     Returns:
         float32 array with the shape of ``rhs``.
     """
+    if device is not None:
+        from restorable.operators._sparse_torch import solve_weighted_laplacian_torch
+
+        return solve_weighted_laplacian_torch(diag, wx, wy, rhs, x0, rtol, device)
     h, w = diag.shape
     if rhs.shape[:2] != (h, w):
         raise ValueError(f"rhs shape {rhs.shape} does not match the grid {h}x{w}")

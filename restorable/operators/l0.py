@@ -24,20 +24,22 @@ def _gradient_spectrum(height: int, width: int):
     return torch.fft.rfft2(dx).abs() ** 2 + torch.fft.rfft2(dy).abs() ** 2
 
 
-def l0_smooth(image: np.ndarray, lam: float = 0.02, kappa: float = 2.0) -> np.ndarray:
+def l0_smooth(image: np.ndarray, lam: float = 0.02, kappa: float = 2.0, device: str | None = None) -> np.ndarray:
     """Flatten an (H, W, 3) float32 image in [0, 1] into piecewise-constant regions.
 
     ``lam`` weighs the count of non-zero gradients; ``kappa`` is the rate at
     which the half-quadratic splitting weight beta grows (paper section 3).
+    ``device``: the torch device to solve on (None: the CPU).
     """
     import torch
 
     rows, cols = image.shape[:2]
     # The solver needs two pixels per side; a replicated edge adds no gradient.
     padded = np.pad(image, ((0, max(0, 2 - rows)), (0, max(0, 2 - cols)), (0, 0)), mode="edge")
-    s = torch.from_numpy(np.ascontiguousarray(padded.transpose(2, 0, 1), dtype=np.float32))  # (C, H, W)
+    device = device or "cpu"
+    s = torch.from_numpy(np.ascontiguousarray(padded.transpose(2, 0, 1), dtype=np.float32)).to(device)  # (C, H, W)
     _, height, width = s.shape
-    spectrum = _gradient_spectrum(height, width)
+    spectrum = _gradient_spectrum(height, width).to(device)
     source_freq = torch.fft.rfft2(s)
     h, v, minus_div = torch.zeros_like(s), torch.zeros_like(s), torch.empty_like(s)
     beta = 2.0 * lam
@@ -58,4 +60,4 @@ def l0_smooth(image: np.ndarray, lam: float = 0.02, kappa: float = 2.0) -> np.nd
             numerator = source_freq + beta * torch.fft.rfft2(minus_div)
             s = torch.fft.irfft2(numerator / (1.0 + beta * spectrum), s=(height, width))
             beta *= kappa
-    return s.clamp(0.0, 1.0).permute(1, 2, 0)[:rows, :cols].numpy()
+    return s.clamp(0.0, 1.0).permute(1, 2, 0)[:rows, :cols].cpu().numpy()

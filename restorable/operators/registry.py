@@ -44,6 +44,8 @@ class OperatorSpec:
     # True when flipping/rotating the input flips/rotates the output the same way
     # (false for operators with a fixed texture direction); training augments only then.
     equivariant: bool = True
+    # True when the implementation takes ``device=`` and runs its heavy part in torch there (a GPU).
+    on_device: bool = False
 
     @property
     def defaults(self) -> dict[str, int | float]:
@@ -64,6 +66,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "lambda_fine": Param(0.125, 0.01, 2.0, "WLS smoothness of the fine split"),
                 "lambda_coarse": Param(1.0, 0.05, 8.0, "WLS smoothness of the coarse split"),
             },
+            on_device=True,
         ),
         OperatorSpec(
             "llf",
@@ -85,6 +88,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "lam": Param(0.02, 0.001, 0.2, "weight of the gradient count"),
                 "kappa": Param(2.0, 1.05, 8.0, "growth rate of the splitting weight"),
             },
+            on_device=True,
         ),
         OperatorSpec(
             "wmf",
@@ -107,6 +111,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "sharpness": Param(0.02, 0.001, 0.1, "eps_s: smaller keeps sharper edges"),
                 "iterations": Param(4, 1, 10, "reweighting iterations"),
             },
+            on_device=True,
         ),
         OperatorSpec(
             "rgf",
@@ -166,6 +171,7 @@ OPERATORS: dict[str, OperatorSpec] = {
             "Exposure increase in linear light that clips highlights",
             "exposure:exposure",
             {"ev": Param(1.0, 0.1, 4.0, "exposure change in stops")},
+            on_device=True,
         ),
         OperatorSpec(
             "retouch",

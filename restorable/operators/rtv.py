@@ -31,13 +31,21 @@ def _direction_weights(structure: np.ndarray, axis: int, sigma: float, sharpness
 
 
 def rtv_smooth(
-    image: np.ndarray, lam: float = 0.01, sigma: float = 3.0, sharpness: float = 0.02, iterations: int = 4
+    image: np.ndarray,
+    lam: float = 0.01,
+    sigma: float = 3.0,
+    sharpness: float = 0.02,
+    iterations: int = 4,
+    device: str | None = None,
 ) -> np.ndarray:
-    """Remove texture and keep main structures of an (H, W, 3) float32 image in [0, 1]."""
+    """Remove texture and keep main structures of an (H, W, 3) float32 image in [0, 1].
+
+    ``device``: a torch device for the sparse solves (None: SciPy on the CPU).
+    """
     structure = image.astype(np.float32, copy=True)
     ones = np.ones(image.shape[:2], dtype=np.float32)
     for _ in range(iterations):
         wx = lam * _direction_weights(structure, 1, sigma, sharpness)
         wy = lam * _direction_weights(structure, 0, sigma, sharpness)
-        structure = solve_weighted_laplacian(ones, wx, wy, image, x0=structure)
+        structure = solve_weighted_laplacian(ones, wx, wy, image, x0=structure, device=device)
     return np.clip(structure, 0.0, 1.0)

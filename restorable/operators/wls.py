@@ -14,7 +14,9 @@ from restorable.operators._color import replace_lightness, rgb_to_lab
 from restorable.operators._sparse import solve_weighted_laplacian
 
 
-def wls_smooth(lightness: np.ndarray, lam: float, alpha: float = 1.2, eps: float = 1e-4) -> np.ndarray:
+def wls_smooth(
+    lightness: np.ndarray, lam: float, alpha: float = 1.2, eps: float = 1e-4, device: str | None = None
+) -> np.ndarray:
     """WLS edge-preserving smoothing of an (H, W) image in [0, 1] (Farbman et al. eq. 2-3).
 
     Smoothness weights are ``lam / (|d log l|^alpha + eps)`` along x and y.
@@ -26,7 +28,7 @@ def wls_smooth(lightness: np.ndarray, lam: float, alpha: float = 1.2, eps: float
     gy[:-1, :] = np.diff(log_l, axis=0)
     wx = lam / (np.abs(gx) ** alpha + eps)
     wy = lam / (np.abs(gy) ** alpha + eps)
-    return solve_weighted_laplacian(np.ones_like(log_l), wx, wy, lightness, x0=lightness)
+    return solve_weighted_laplacian(np.ones_like(log_l), wx, wy, lightness, x0=lightness, device=device)
 
 
 def _soft_gain(detail: np.ndarray, gain: float, knee: float = 0.15) -> np.ndarray:
@@ -35,12 +37,20 @@ def _soft_gain(detail: np.ndarray, gain: float, knee: float = 0.15) -> np.ndarra
 
 
 def wls_enhance(
-    image: np.ndarray, fine: float = 2.5, medium: float = 1.5, lambda_fine: float = 0.125, lambda_coarse: float = 1.0
+    image: np.ndarray,
+    fine: float = 2.5,
+    medium: float = 1.5,
+    lambda_fine: float = 0.125,
+    lambda_coarse: float = 1.0,
+    device: str | None = None,
 ) -> np.ndarray:
-    """Enhance fine and medium details of an (H, W, 3) float32 image in [0, 1]."""
+    """Enhance fine and medium details of an (H, W, 3) float32 image in [0, 1].
+
+    ``device``: a torch device for the two sparse solves (None: SciPy on the CPU).
+    """
     lightness = rgb_to_lab(image)[..., 0]
-    smooth_fine = wls_smooth(lightness, lambda_fine)
-    smooth_coarse = wls_smooth(lightness, lambda_coarse)
+    smooth_fine = wls_smooth(lightness, lambda_fine, device=device)
+    smooth_coarse = wls_smooth(lightness, lambda_coarse, device=device)
     enhanced = (
         smooth_coarse
         + _soft_gain(smooth_fine - smooth_coarse, medium)

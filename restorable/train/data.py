@@ -12,7 +12,6 @@ import torch
 from PIL import Image, ImageOps
 
 from restorable.errors import RestorableError
-from restorable.engine import to_tensor
 from restorable.image_file import IMAGE_SUFFIXES, write_image
 
 
@@ -92,36 +91,81 @@ def load_pairs(
     return pairs
 
 
+@dataclass(frozen=True)
+class BatchPlan:
+    """Where one training batch comes from, drawn in the main process from the run's generator.
+
+    ``crops``: (pair index, top, left, quarter turns, flip) per image; ``qualities``: the JPEG
+    qualities of the batch's JPEG half (empty without ``--jpeg``); ``rng_after``: the
+    generator's state right after drawing this plan, which a checkpoint taken after this
+    step saves so that a resumed run draws the same next plan.
+    """
+
+    crops: tuple[tuple[int, int, int, int, int], ...]
+    qualities: tuple[int, ...]
+    rng_after: torch.Tensor
+
+
 class CropSampler:
     """Random crops (and flips/rotations when the operator allows) from a list of pairs.
 
-    All randomness comes from one ``torch.Generator`` so a resumed run continues exactly.
+    All randomness comes from one ``torch.Generator`` (crops, then the batch's JPEG
+    qualities), so a resumed run continues exactly, whichever device or worker count.
     """
 
-    def __init__(self, pairs: list[Pair], crop: int, batch: int, augment: bool, generator: torch.Generator) -> None:
+    def __init__(
+        self,
+        pairs: list[Pair],
+        crop: int,
+        batch: int,
+        augment: bool,
+        generator: torch.Generator,
+        jpeg_count: int = 0,
+        jpeg_range: tuple[int, int] = (70, 95),
+    ) -> None:
         self.pairs = [p for p in pairs if min(p.source.shape[:2]) >= crop]
         if not self.pairs:
             raise RestorableError(f"no training image is at least {crop}x{crop} px")
         self.crop, self.batch, self.augment, self.generator = crop, batch, augment, generator
+        self.jpeg_count, self.jpeg_range = jpeg_count, jpeg_range
 
     def _randint(self, high: int) -> int:
         return int(torch.randint(high, (1,), generator=self.generator))
 
-    def sample(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(source, target) float32 tensors (B, 3, crop, crop) in [0, 1]."""
-        sources, targets = [], []
+    def plan(self) -> BatchPlan:
+        """Draw the next batch's crops and JPEG qualities."""
+        crops = []
         for _ in range(self.batch):
-            pair = self.pairs[self._randint(len(self.pairs))]
-            h, w = pair.source.shape[:2]
+            index = self._randint(len(self.pairs))
+            h, w = self.pairs[index].source.shape[:2]
             top, left = self._randint(h - self.crop + 1), self._randint(w - self.crop + 1)
-            window = (slice(top, top + self.crop), slice(left, left + self.crop))
-            s, t = pair.source[window], pair.target[window]
-            if self.augment:
-                k, flip = self._randint(4), self._randint(2)
-                s, t = np.rot90(s, k), np.rot90(t, k)
-                if flip:
-                    s, t = s[:, ::-1], t[:, ::-1]
-            sources.append(np.ascontiguousarray(s))
-            targets.append(np.ascontiguousarray(t))
-        return to_tensor(np.stack(sources)), to_tensor(np.stack(targets))
+            k, flip = (self._randint(4), self._randint(2)) if self.augment else (0, 0)
+            crops.append((index, top, left, k, flip))
+        qualities: tuple[int, ...] = ()
+        if self.jpeg_count:
+            low, high = self.jpeg_range
+            qualities = tuple(int(q) for q in torch.randint(low, high + 1, (self.jpeg_count,), generator=self.generator))
+        return BatchPlan(tuple(crops), qualities, self.generator.get_state())
 
+    def cut(self, plan: BatchPlan) -> tuple[torch.Tensor, torch.Tensor]:
+        """(source, target) uint8 tensors (B, crop, crop, 3) of ``plan`` (runs in a worker process)."""
+        sources, targets = [], []
+        for index, top, left, k, flip in plan.crops:
+            pair = self.pairs[index]
+            window = (slice(top, top + self.crop), slice(left, left + self.crop))
+            s, t = np.rot90(pair.source[window], k), np.rot90(pair.target[window], k)
+            if flip:
+                s, t = s[:, ::-1], t[:, ::-1]
+            sources.append(s)
+            targets.append(t)
+        return torch.from_numpy(np.stack(sources)), torch.from_numpy(np.stack(targets))
+
+    def sample(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(source, target) float32 tensors (B, 3, crop, crop) in [0, 1] of the next plan."""
+        source, target = self.cut(self.plan())
+        return to_float(source), to_float(target)
+
+
+def to_float(batch: torch.Tensor) -> torch.Tensor:
+    """(B, H, W, 3) uint8 -> (B, 3, H, W) float32 in [0, 1], channels-last in memory."""
+    return batch.permute(0, 3, 1, 2).float().div_(255.0)

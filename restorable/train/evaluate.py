@@ -12,11 +12,13 @@ from restorable.train.data import Pair
 from restorable.train.metrics import psnr, ssim
 
 
-def evaluate_pair(model: QuasiInvertibleNet, pair: Pair, jpeg_qualities: list[int], with_ssim: bool = True) -> dict:
+def evaluate_pair(
+    model: QuasiInvertibleNet, pair: Pair, jpeg_qualities: list[int], with_ssim: bool = True, device: str = "cpu"
+) -> dict:
     """Figures for one photo. Keys: approx_*, restore_png_*, restore_jpeg{q}_*, identity_*."""
     reference = pair.target if model.config.aux == "reference" else None
-    processed = forward_image(model, pair.source, reference)
-    restored = reverse_image(model, processed)
+    processed = forward_image(model, pair.source, reference, device=device)
+    restored = reverse_image(model, processed, device=device)
     row = {
         "approx_psnr": psnr(processed, pair.target),
         "restore_png_psnr": psnr(restored, pair.source),
@@ -27,16 +29,18 @@ def evaluate_pair(model: QuasiInvertibleNet, pair: Pair, jpeg_qualities: list[in
         row["restore_png_ssim"] = ssim(restored, pair.source)
         row["identity_ssim"] = ssim(pair.source, pair.target)
     for quality in jpeg_qualities:
-        restored_jpeg = reverse_image(model, jpeg_roundtrip_uint8(processed, quality))
+        restored_jpeg = reverse_image(model, jpeg_roundtrip_uint8(processed, quality), device=device)
         row[f"restore_jpeg{quality}_psnr"] = psnr(restored_jpeg, pair.source)
         if with_ssim:
             row[f"restore_jpeg{quality}_ssim"] = ssim(restored_jpeg, pair.source)
     return row
 
 
-def evaluate(model: QuasiInvertibleNet, pairs: list[Pair], jpeg_qualities: list[int], with_ssim: bool = True) -> dict:
+def evaluate(
+    model: QuasiInvertibleNet, pairs: list[Pair], jpeg_qualities: list[int], with_ssim: bool = True, device: str = "cpu"
+) -> dict:
     """{"images": {name: figures}, "mean": figures averaged over images}."""
-    rows = {pair.name: evaluate_pair(model, pair, jpeg_qualities, with_ssim) for pair in pairs}
+    rows = {pair.name: evaluate_pair(model, pair, jpeg_qualities, with_ssim, device) for pair in pairs}
     keys = next(iter(rows.values())).keys()
     return {"images": rows, "mean": {k: mean(r[k] for r in rows.values()) for k in keys}}
 
