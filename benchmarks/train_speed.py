@@ -29,8 +29,7 @@ VARIANTS = {
     "default": {},
     "fp32": {"bf16": False},
     "workers0": {"workers": 0},
-    # exploratory: torch.compile of the network's forward and reverse (compile time not counted)
-    "compiled": {"compiled": True},
+    "eager": {"compile": False},
 }
 
 
@@ -45,19 +44,16 @@ def pairs() -> list[Pair]:
     return found
 
 
-def steps_per_second(device: str, seconds: float, bf16: bool, workers: int | None, compiled: bool = False) -> float:
+def steps_per_second(device: str, seconds: float, bf16: bool, workers: int | None, compile: bool | None = None) -> float:
     config = TrainConfig(
         op="l0", params={}, jpeg=True, weight_restore=2.0, bf16=bf16, batch=8, crop=128, long_side=512
     )
     model = ModelConfig(aux="reference", code_scale=0.25)
     with tempfile.TemporaryDirectory() as folder:
-        trainer = Trainer(config, model, pairs(), Path(folder) / "m.safetensors", device=device, workers=workers)
-        if compiled:
-            import torch
-
-            trainer.model.forward = torch.compile(trainer.model.forward)
-            trainer.model.reverse = torch.compile(trainer.model.reverse)
-        for _ in range(10):
+        trainer = Trainer(
+            config, model, pairs(), Path(folder) / "m.safetensors", device=device, workers=workers, compile=compile
+        )
+        for _ in range(10):  # and compiling, where the passes are compiled
             trainer.train_step()
         start, steps = time.perf_counter(), 0
         while time.perf_counter() - start < seconds:
@@ -76,9 +72,10 @@ def main() -> None:
     print(f"| l0 training on {args.device} | steps/s |")
     print("|---|---|")
     for name in args.variant:
-        options = {"bf16": args.device != "cpu" or bf16_is_fast(), "workers": None, **VARIANTS[name]}
+        options = {"bf16": args.device != "cpu" or bf16_is_fast(), "workers": None, "compile": None, **VARIANTS[name]}
         rate = steps_per_second(args.device, args.seconds, **options)
-        print(f"| {name} (bf16 {options['bf16']}, workers {options['workers']}) | {rate:.2f} |", flush=True)
+        settings = ", ".join(f"{k} {v}" for k, v in options.items())
+        print(f"| {name} ({settings}; None: the device's default) | {rate:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ and are converted and rounded there.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -38,6 +39,10 @@ def _prepare(model, device: str):
     parameters made in inference mode could not be trained further (validation mid-training).
     """
     if isinstance(model, torch.nn.Module):
+        kind = torch.device(device).type
+        if all(p.device.type == kind and (p.dim() != 4 or p.is_contiguous(memory_format=torch.channels_last))
+               for p in model.parameters()):
+            return model  # already there: walking every module again costs ~2 ms a call
         return model.to(device, memory_format=torch.channels_last)
     return model.to(device)
 
@@ -55,8 +60,11 @@ def _quantize(x: torch.Tensor) -> torch.Tensor:
 def _uint8_input(image: np.ndarray, stride: int) -> torch.Tensor:
     """(H, W, 3) uint8 -> (1, 3, H', W') uint8, edge-replicated at the bottom/right to multiples of ``stride``."""
     h, w = image.shape[:2]
-    padded = np.pad(image, ((0, (-h) % stride), (0, (-w) % stride), (0, 0)), mode="edge")
-    return torch.from_numpy(np.ascontiguousarray(padded)).permute(2, 0, 1)[None]
+    if h % stride or w % stride:
+        image = np.pad(image, ((0, (-h) % stride), (0, (-w) % stride), (0, 0)), mode="edge")
+    with warnings.catch_warnings():  # a read-only array (from PIL) is only ever read here
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]
 
 
 def pad_to_multiple(x: torch.Tensor, stride: int) -> torch.Tensor:

@@ -64,6 +64,12 @@ def train(
     workers: int = typer.Option(
         None, "--workers", min=0, help="Processes that cut training batches (default: 0 on the CPU, up to 4 for a GPU)."
     ),
+    compile_passes: bool = typer.Option(
+        None,
+        "--compile/--no-compile",
+        help="torch.compile the training passes, with CUDA graphs on a GPU (default: on a GPU only;"
+        " the first steps then take a minute).",
+    ),
     val_every: int = typer.Option(250, "--val-every", min=1),
     save_minutes: float = typer.Option(5.0, "--save-minutes"),
     cache: Path = typer.Option(None, "--cache", help="Target cache folder (default: user cache/targets)."),
@@ -112,12 +118,15 @@ def train(
         inv_blocks=inv_blocks, inv_width=width, fusion_blocks=fusion_blocks, fusion_width=width,
         aux=aux, aux_width=width, code_scale=code_scale,
     )
-    trainer = Trainer(config, model_config, train_pairs, out, resume=resume, init=init, device=run_device, workers=workers)
+    trainer = Trainer(
+        config, model_config, train_pairs, out, resume=resume, init=init, device=run_device, workers=workers,
+        compile=compile_passes,
+    )
     params_count = sum(p.numel() for p in trainer.model.parameters())
     precision = "bfloat16 autocast" if trainer.config.bf16 else "float32"
     console.print(
         f"{name}: {len(train_pairs)} photos, {params_count:,} parameters, starting at step {trainer.step}"
-        f" on {run_device} ({precision}, {trainer.workers} batch workers)",
+        f" on {run_device} ({precision}, {trainer.workers} batch workers{', compiled' if trainer.compiled else ''})",
         markup=False,
     )
     columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]

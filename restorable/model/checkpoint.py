@@ -95,6 +95,20 @@ def save_training_state(
     _atomic_save(tensors, path, {"step": step, "param_groups": groups})
 
 
+def _match_parameter_layout(optimizer: torch.optim.Optimizer) -> None:
+    """Give each parameter-shaped state tensor (Adam's moments) its parameter's memory layout.
+
+    Checkpoints store contiguous tensors; a channels-last network's fused optimizer
+    on a GPU needs moments with the same strides as the parameters.
+    """
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            state = optimizer.state.get(param, {})
+            for key, value in state.items():
+                if torch.is_tensor(value) and value.shape == param.shape and value.stride() != param.stride():
+                    state[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
+
+
 def load_training_state(
     path: Path,
     optimizers: dict[str, torch.optim.Optimizer],
@@ -123,6 +137,7 @@ def load_training_state(
         current = optimizer.state_dict()
         groups = [{**g, **saved} for g, saved in zip(current["param_groups"], metadata["param_groups"][name])]
         optimizer.load_state_dict({"state": states[name], "param_groups": groups})
+        _match_parameter_layout(optimizer)
     for name, module in (modules or {}).items():
         module.load_state_dict(module_states[name])
     return int(metadata["step"])

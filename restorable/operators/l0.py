@@ -13,15 +13,18 @@ import numpy as np
 BETA_MAX = 1e5
 
 
-def _gradient_spectrum(height: int, width: int):
-    """|F(dx)|^2 + |F(dy)|^2 of the forward-difference filters, (H, W//2+1) float32."""
+def _gradient_spectrum(height: int, width: int, device: str = "cpu"):
+    """|F(dx)|^2 + |F(dy)|^2 of the circular forward-difference filters, (H, W//2+1) float32.
+
+    In closed form: |1 - exp(2 pi i k / N)|^2 = 2 - 2 cos(2 pi k / N) per axis.
+    """
     import torch
 
-    dx = torch.zeros(height, width)
-    dx[0, 0], dx[0, -1] = -1.0, 1.0
-    dy = torch.zeros(height, width)
-    dy[0, 0], dy[-1, 0] = -1.0, 1.0
-    return torch.fft.rfft2(dx).abs() ** 2 + torch.fft.rfft2(dy).abs() ** 2
+    kx = torch.arange(width // 2 + 1, device=device, dtype=torch.float64)
+    ky = torch.arange(height, device=device, dtype=torch.float64)
+    across = 2.0 - 2.0 * torch.cos(2.0 * torch.pi * kx / width)
+    down = 2.0 - 2.0 * torch.cos(2.0 * torch.pi * ky / height)
+    return (down[:, None] + across[None, :]).float()
 
 
 def l0_smooth(image: np.ndarray, lam: float = 0.02, kappa: float = 2.0, device: str | None = None) -> np.ndarray:
@@ -35,11 +38,12 @@ def l0_smooth(image: np.ndarray, lam: float = 0.02, kappa: float = 2.0, device: 
 
     rows, cols = image.shape[:2]
     # The solver needs two pixels per side; a replicated edge adds no gradient.
-    padded = np.pad(image, ((0, max(0, 2 - rows)), (0, max(0, 2 - cols)), (0, 0)), mode="edge")
+    if rows < 2 or cols < 2:
+        image = np.pad(image, ((0, max(0, 2 - rows)), (0, max(0, 2 - cols)), (0, 0)), mode="edge")
     device = device or "cpu"
-    s = torch.from_numpy(np.ascontiguousarray(padded.transpose(2, 0, 1), dtype=np.float32)).to(device)  # (C, H, W)
+    s = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).to(device).permute(2, 0, 1).contiguous()  # (C, H, W)
     _, height, width = s.shape
-    spectrum = _gradient_spectrum(height, width).to(device)
+    spectrum = _gradient_spectrum(height, width, device)
     source_freq = torch.fft.rfft2(s)
     h, v, minus_div = torch.zeros_like(s), torch.zeros_like(s), torch.empty_like(s)
     beta = 2.0 * lam

@@ -86,6 +86,8 @@ class Trainer:
 
     ``device``: ``"cpu"`` or ``"cuda"`` (bfloat16 autocast there when ``config.bf16``);
     ``workers``: processes that cut the batches (None: none on the CPU, up to 4 for a GPU).
+    ``compile``: run the training forward and reverse passes through ``torch.compile`` with
+    CUDA graphs (None: on a GPU only, where a step is otherwise bound by kernel launches).
     Checkpoints hold CPU tensors, so a run started on one device resumes on the other.
     """
 
@@ -99,10 +101,12 @@ class Trainer:
         init: Path | None = None,
         device: str = "cpu",
         workers: int | None = None,
+        compile: bool | None = None,
     ) -> None:
         self.config, self.out = config, out
         self.device = device
         self.workers = default_workers(device) if workers is None else workers
+        self.compiled = device != "cpu" if compile is None else compile
         self.train_pairs = train_pairs
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
@@ -147,6 +151,11 @@ class Trainer:
         )
         self.rng_state = self.generator.get_state()  # as of the last step taken (batches are drawn ahead)
         self._batches = None
+        self._forward, self._reverse = self.model, self.model.reverse
+        if self.compiled:  # the training passes only; validation runs the plain network on whole images
+            mode = "reduce-overhead" if device != "cpu" else None
+            self._forward = torch.compile(self.model, mode=mode)
+            self._reverse = torch.compile(self.model.reverse, mode=mode)
 
     def _warm_start(self, init: Path, op: str) -> tuple[QuasiInvertibleNet, dict]:
         """Weights (and architecture) of a finished run; this run's own settings and step count."""
@@ -180,7 +189,7 @@ class Trainer:
             approx = model.haar(model.approximate(source), rev=True).float()
             return {"approx": F.mse_loss(approx, target)}
         reference = target if model.config.aux == "reference" else None
-        y, delta = model(source, reference)
+        y, delta = self._forward(source, reference)
         y, delta = y.float(), delta.float()  # bf16 cannot hold all 8-bit levels near 1
         stored = quantize_8bit(y)
         if cfg.jpeg:  # half the batch restores from PNG, half from real JPEG
@@ -188,7 +197,7 @@ class Trainer:
             compress = jpeg_straight_through if cfg.jpeg_mode == "real" else jpeg_differentiable
             jpeg = compress(y[half:], list(qualities or self._jpeg_qualities(source.shape[0] - half)))
             stored = torch.cat([stored[:half], jpeg], dim=0)
-        restored = model.reverse(stored)
+        restored = self._reverse(stored)
         terms = {
             "approx": F.mse_loss(y, target),
             "restore": F.mse_loss(restored, source),
@@ -218,6 +227,8 @@ class Trainer:
             group["lr"] = self.learning_rate()
         if self._batches is None:
             self._batches = batch_stream(self.sampler, self.device, self.workers)
+        if self.compiled and self.device != "cpu":
+            torch.compiler.cudagraph_mark_step_begin()  # last step's graph outputs are no longer needed
         source, target, plan = next(self._batches)
         self.rng_state = plan.rng_after
         with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16, enabled=cfg.bf16):
