@@ -19,6 +19,7 @@ import numpy as np
 from restorable import __version__
 from restorable.device import resolve_device
 from restorable.errors import RestorableError
+from restorable.limits import check_tile
 from restorable.photo import Photo, photo_from_pil, photo_to_pil
 from restorable.provenance import Provenance
 from restorable.weights import LoadedModel, load_weights
@@ -104,7 +105,10 @@ def apply_photo(
     from restorable.operators import get_operator, resolve_params, run_operator
 
     check_mode(mode, payload)
+    check_tile(tile)
     values = resolve_params(get_operator(op), params)
+    if photo.record_error:
+        photo.notes.append(f"ignored its {photo.record_error}")
 
     def reference_on(run_device: str):
         """The reference operator's result on the whole photo, computed on ``run_device``."""
@@ -195,6 +199,9 @@ def restore_photo(
     """
     from restorable.engine import reverse_image
 
+    check_tile(tile)
+    if photo.record_error and op is None:
+        raise RestorableError(f"{photo.record_error}: pass --op NAME to restore it without the record")
     record = photo.provenance
     if record is None or record.mode == "exact":
         exact = _restore_exact(photo, recorded=record is not None)

@@ -1,18 +1,69 @@
-"""Atomic file writes: a temporary file beside the target, then one rename."""
+"""Atomic file writes and output claims that survive killed and concurrent runs.
+
+A write goes to a hidden temporary file beside the target, named with the
+writer's process id, then one rename. A run killed mid-write leaves that file
+behind; the next write to the same target removes the leftovers of writers that
+are no longer running. A claim (a hidden ``.NAME.claim`` file, created
+exclusively) tells a concurrent batch that an output is already being made.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+# Leftovers without a readable process id (written by older versions) count as stale after this long.
+STALE_SECONDS = 600
 
 
 def _default_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists (on this machine)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _writer_pid(name: str, prefix: str) -> int | None:
+    """The process id in a temporary name ``PREFIX<pid>.<random>.tmp``, or None."""
+    head = name[len(prefix):].split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove temporary files of ``path`` left by writers that are gone; returns what was removed."""
+    prefix = f".{path.name}."
+    removed = []
+    for leftover in path.parent.glob(f".{_glob_escape(path.name)}.*.tmp"):
+        pid = _writer_pid(leftover.name, prefix)
+        try:
+            stale = not _running(pid) if pid is not None else time.time() - leftover.stat().st_mtime > STALE_SECONDS
+            if stale:
+                leftover.unlink()
+                removed.append(leftover)
+        except OSError:
+            continue  # gone already, or not ours to remove
+    return removed
+
+
+def _glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
@@ -22,7 +73,8 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     is removed on any error. The new file gets the usual permissions (umask).
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -31,3 +83,34 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def claim(path: Path) -> Iterator[bool]:
+    """Claim the making of ``path`` for this process: yields False when a running process holds it.
+
+    A claim left by a process that is gone is taken over. The claim is released on exit.
+    """
+    marker = path.with_name(f".{path.name}.claim")
+    for _ in range(2):
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = int(marker.read_text().strip() or 0)
+                age = time.time() - marker.stat().st_mtime
+            except (OSError, ValueError):
+                holder, age = 0, STALE_SECONDS
+            if (holder and _running(holder)) or (not holder and age < 5):  # held, or being written just now
+                yield False
+                return
+            marker.unlink(missing_ok=True)  # the claim of a run that was killed
+            continue
+        with os.fdopen(fd, "w") as handle:
+            handle.write(str(os.getpid()))
+        try:
+            yield True
+        finally:
+            marker.unlink(missing_ok=True)
+        return
+    yield False

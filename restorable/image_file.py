@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,34 +11,79 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from restorable.atomic import atomic_write
 from restorable.errors import RestorableError
+from restorable.limits import DEFAULT_MAX_PIXELS
 
 # Files we read as photos (folders, training data).
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp"}
 # Output formats by file extension.
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP"}
+# Pillow modes whose samples are not 8 or 16 bits: 32-bit integer and float images.
+_UNSUPPORTED_MODES = {"I": "32-bit integer", "F": "32-bit float"}
+# Set in ``Image.info`` by :func:`open_image` for files whose samples were 16-bit.
+BITS_KEY = "restorable.bits"
 
 
-def open_image(path: str | os.PathLike[str]) -> Image.Image:
-    """Open and fully load an image file, or raise a one-line :class:`RestorableError`."""
+def _sixteen_bit(img: Image.Image) -> bool:
+    """Whether an opened, not yet loaded image stores 16-bit samples (Pillow's raw modes say so)."""
+    if img.mode.startswith("I;16"):
+        return True
+    return any(";16" in str(tile[3]) for tile in (img.tile or []) if len(tile) > 3)
+
+
+def open_image(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open and fully load a single-frame image file, or raise a one-line :class:`RestorableError`.
+
+    The size is checked against ``max_pixels`` (None: no limit) from the header,
+    before any pixel is decoded. Animations and multi-page files are refused, as
+    are 32-bit integer or float images.
+    """
     path = Path(path)
     if not path.exists():
         raise RestorableError(f"{path}: no such file")
     if path.is_dir():
         raise RestorableError(f"{path}: is a folder, not an image")
+    limit = Image.MAX_IMAGE_PIXELS
     try:
-        with Image.open(path) as img:
-            img.load()
-            return img
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            Image.MAX_IMAGE_PIXELS = None  # our own check below, with the size in its message
+            with Image.open(path) as img:
+                check_pixels(path, img.width, img.height, max_pixels)
+                frames = getattr(img, "n_frames", 1)
+                if frames > 1:
+                    raise RestorableError(f"{path}: has {frames} frames (an animation or several pages): save one frame first")
+                if img.mode in _UNSUPPORTED_MODES:
+                    raise RestorableError(
+                        f"{path}: {_UNSUPPORTED_MODES[img.mode]} samples are not supported: save it as 8- or 16-bit first"
+                    )
+                sixteen = _sixteen_bit(img)
+                img.load()
+                if sixteen:
+                    img.info[BITS_KEY] = 16
+                return img
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise RestorableError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
-def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+def check_pixels(path: str | os.PathLike[str], width: int, height: int, max_pixels: int | None) -> None:
+    """A one-line error when a ``width`` x ``height`` image is over ``max_pixels`` or empty."""
+    if width < 1 or height < 1:
+        raise RestorableError(f"{path}: the image is empty ({width}x{height})")
+    if max_pixels is not None and width * height > max_pixels:
+        raise RestorableError(
+            f"{path}: {width}x{height} is {width * height / 1e6:.0f} MP, over the limit of"
+            f" {max_pixels / 1e6:g} MP (--max-pixels raises it)"
+        )
+
+
+def read_image(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read ``path`` as uint8: (H, W) for grey files, (H, W, 3) RGB otherwise.
 
     EXIF orientation is applied. Alpha is dropped here (the product path keeps it).
     """
-    img = ImageOps.exif_transpose(open_image(path))
+    img = ImageOps.exif_transpose(open_image(path, max_pixels))
     if img.mode in ("L", "I;16", "I;16B", "I", "F"):
         grey = np.asarray(img)
         if grey.dtype != np.uint8:  # 16-bit or float grey: scale to 8 bits

@@ -10,7 +10,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from restorable.atomic import atomic_write
-from restorable.image_file import open_image, output_format
+from restorable.errors import RestorableError
+from restorable.image_file import BITS_KEY, DEFAULT_MAX_PIXELS, open_image, output_format
 from restorable.provenance import Provenance, read_provenance, save_options
 
 _ORIENTATION_TAG = 0x0112
@@ -29,13 +30,12 @@ class Photo:
     ran_on: str | None = None  # the device or ONNX Runtime provider that produced it
     method: str | None = None  # how it was produced, e.g. "exact payload", "learned reverse pass"
     lossless_only: str | None = None  # why a lossy (JPEG/WebP) copy would not restore well, if it would not
+    record_error: str | None = None  # why the file's restorable record could not be read, if it is damaged
 
 
 def _is_16_bit(img: Image.Image) -> bool:
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        return True
-    tiles = getattr(img, "tile", None) or []  # only images opened from a file have tiles
-    return any(";16" in str(tile[3]) for tile in tiles if len(tile) > 3)
+    """16-bit samples: by mode, or as :func:`open_image` found them in the file before decoding."""
+    return img.mode in ("I;16", "I;16B", "I;16L", "I") or img.info.get(BITS_KEY) == 16
 
 
 def photo_from_pil(img: Image.Image) -> Photo:
@@ -62,19 +62,24 @@ def photo_from_pil(img: Image.Image) -> Photo:
     elif img.mode in ("L", "LA", "1"):
         notes.append("greyscale converted to RGB")
     rgb = np.asarray(img.convert("RGB")).copy()
+    try:
+        provenance, record_error = read_provenance(info), None
+    except RestorableError as exc:  # only restore needs the record: apply ignores a damaged one
+        provenance, record_error = None, str(exc)
     return Photo(
         rgb=rgb,
         alpha=alpha,
         icc_profile=info.get("icc_profile") if img.mode != "CMYK" else None,
         exif=exif.tobytes() if exif else None,
-        provenance=read_provenance(info),
+        provenance=provenance,
         notes=notes,
+        record_error=record_error,
     )
 
 
-def read_photo(path: str | os.PathLike[str]) -> Photo:
-    """Read a photo file; a clear :class:`RestorableError` for anything that is not one."""
-    return photo_from_pil(open_image(path))
+def read_photo(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Photo:
+    """Read a photo file; a clear :class:`RestorableError` for anything that is not one (or over ``max_pixels``)."""
+    return photo_from_pil(open_image(path, max_pixels))
 
 
 def photo_to_pil(photo: Photo, keep_alpha: bool = True) -> Image.Image:

@@ -30,15 +30,34 @@ def test_file_without_record_has_none(tmp_path):
     assert read_photo(path).provenance is None
 
 
-def test_damaged_record_is_a_clear_error(tmp_path):
+@pytest.mark.parametrize(
+    "record, reason",
+    [
+        ("{not json", "not JSON"),
+        ('{"op": ["l0"], "params": {}, "model_id": "", "model_sha256": "", "tool_version": ""}', "op is not text"),
+        ('{"op": {"a": 1}, "params": {}, "model_id": "", "model_sha256": "", "tool_version": ""}', "op is not text"),
+        ('{"op": "l0", "params": {}, "model_id": "", "model_sha256": 7, "tool_version": ""}', "model_sha256 is not text"),
+        ('{"op": "l0", "params": {}, "model_id": "", "model_sha256": "zz", "tool_version": ""}', "model_sha256 is not a sha256"),
+        ('{"op": "l0", "params": {"lam": "x"}, "model_id": "", "model_sha256": "", "tool_version": ""}', "params"),
+        ("[" * 100_000 + "]" * 100_000, "too long"),
+        ("[" * 5_000 + "]" * 5_000, "not JSON"),  # nesting deep enough for a RecursionError
+    ],
+)
+def test_damaged_record_is_a_clear_error_for_restore_only(tmp_path, record, reason):
     from PIL.PngImagePlugin import PngInfo
 
+    from restorable.api import apply_photo, restore_photo
+
     info = PngInfo()
-    info.add_itxt("restorable", "{not json")
+    info.add_itxt("restorable", record)
     path = tmp_path / "bad.png"
     Image.fromarray(rgb()).save(path, pnginfo=info)
-    with pytest.raises(RestorableError, match="damaged provenance"):
-        read_photo(path)
+    photo = read_photo(path)
+    assert photo.provenance is None and f"damaged restorable record ({reason}" in photo.record_error
+    with pytest.raises(RestorableError, match="damaged restorable record.*pass --op"):
+        restore_photo(photo)
+    processed = apply_photo(photo, "exposure")  # the input's own record plays no part in apply
+    assert processed.provenance.op == "exposure" and any("ignored its damaged" in n for n in processed.notes)
 
 
 def test_exif_orientation_is_applied_and_reset(tmp_path):

@@ -6,6 +6,7 @@ Heavy libraries (torch, OpenCV, SciPy) are imported inside the commands, so
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -30,13 +31,50 @@ app.command("export-onnx")(export_onnx.export_onnx)
 app.add_typer(weights.app, name="weights")
 
 
+def one_line(text: str) -> str:
+    """``text`` with its line breaks and runs of spaces folded into single spaces."""
+    return " ".join(str(text).split())
+
+
+def _fail(message: str, code: int = 2) -> None:
+    print(f"error: {one_line(message)}", file=sys.stderr)
+    sys.exit(code)
+
+
 def main() -> None:
-    """Console entry point: a user error becomes one line on stderr and exit status 2."""
+    """Console entry point: every error is one line on stderr and a non-zero exit, never a traceback.
+
+    User errors exit 2 (a batch with failed files exits 1). An unexpected error
+    is reported in one line too; ``RESTORABLE_DEBUG=1`` shows its traceback.
+    """
+    # Before torch loads: idle OpenMP threads sleep instead of spinning, so a busy
+    # core elsewhere on the machine does not stall every parallel region.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
-        app()
+        from typer._click import exceptions as click_errors
+    except ImportError:  # typer releases that use click itself
+        from click import exceptions as click_errors  # type: ignore[no-redef]
+    try:
+        code = app(standalone_mode=False)
     except RestorableError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _fail(str(exc))
+    except click_errors.NoArgsIsHelpError as exc:
+        print(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        sys.exit(0)
+    except click_errors.ClickException as exc:
+        message = exc.format_message()
+        if isinstance(exc, click_errors.NoSuchOption) and not exc.option_name.startswith("--"):
+            message += " (put -- before a file name that starts with -)"
+        _fail(message, exc.exit_code)
+    except (KeyboardInterrupt, click_errors.Abort):
+        _fail("interrupted", 130)
+    except OSError as exc:  # a full disk, a read-only folder, ...
+        where = f" ({exc.filename})" if exc.filename else ""
+        _fail(f"{exc.strerror or exc.__class__.__name__}{where}")
+    except MemoryError:
+        _fail("out of memory: try a smaller image, --tile 512, or --device cpu")
+    except Exception as exc:
+        if os.environ.get("RESTORABLE_DEBUG"):
+            raise
+        _fail(f"unexpected {exc.__class__.__name__}: {exc} (RESTORABLE_DEBUG=1 shows where)")
+    sys.exit(code or 0)

@@ -6,6 +6,7 @@ import typer
 
 from restorable.cli import options as o
 from restorable.cli.files import run_files
+from restorable.limits import DEFAULT_MAX_PIXELS, check_tile
 
 
 def apply(
@@ -21,6 +22,7 @@ def apply(
     device: o.Device = "auto",
     backend: o.Backend = "torch",
     tile: o.Tile = None,
+    max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
     mode: str = typer.Option("learned", "--mode", help="learned (the network) | exact (the operator's exact result + payload; PNG only)."),
     payload: bool = typer.Option(False, "--payload", help="Learned mode: add a refinement payload in the lowest bits (PNG only)."),
 ) -> None:
@@ -30,9 +32,10 @@ def apply(
 
     params = resolve_params(get_operator(op), parse_params(param))
     check_mode(mode, payload)  # before any file is read
+    check_tile(tile)
     png_only = "--mode exact" if mode == "exact" else "--payload" if payload else None
 
     def process(photo):
         return apply_photo(photo, op, params, weights, device, tile, backend, mode, payload)
 
-    run_files(paths, out_dir, fmt, quality, recursive, overwrite, process, f"apply {op}", png_only)
+    run_files(paths, out_dir, fmt, quality, recursive, overwrite, process, f"apply {op}", png_only, max_pixels)

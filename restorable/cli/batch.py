@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from restorable.atomic import claim
 from restorable.errors import RestorableError
 from restorable.image_file import FORMATS, IMAGE_SUFFIXES
 
@@ -33,20 +34,49 @@ def expand_inputs(items: list[str], recursive: bool) -> list[Path]:
 
 
 def output_paths(inputs: list[Path], out_dir: Path, suffix: str) -> list[Path]:
-    """Mirror each input's path relative to the inputs' common folder under ``out_dir``, with ``suffix``."""
+    """Mirror each input's path relative to the inputs' common folder under ``out_dir``, with ``suffix``.
+
+    Inputs that would share an output (``photo.png`` and ``photo.jpg``) keep their own
+    extension in the name (``photo.png.png``, ``photo.jpg.png``); a clash left after
+    that is refused before anything runs.
+    """
     if suffix.lower() not in FORMATS:
         raise RestorableError(f"unknown output format {suffix!r} (use one of {', '.join(sorted(FORMATS))})")
     resolved = [p.resolve() for p in inputs]
     parents = [p.parent for p in resolved]
     common = Path(os.path.commonpath(parents)) if parents else Path.cwd()
-    return [out_dir / p.relative_to(common).with_suffix(suffix) for p in resolved]
+    relative = [p.relative_to(common) for p in resolved]
+    plain = [r.with_suffix(suffix) for r in relative]
+    shared = {key for key in plain if plain.count(key) > 1}
+    outputs = [out_dir / (r.with_name(r.name + suffix) if key in shared else key) for r, key in zip(relative, plain)]
+    by_output: dict[Path, list[Path]] = {}
+    for src, dst in zip(inputs, outputs):
+        by_output.setdefault(dst, []).append(src)
+    clashes = [f"{', '.join(map(str, srcs))} -> {dst}" for dst, srcs in by_output.items() if len(srcs) > 1]
+    if clashes:
+        raise RestorableError(f"inputs would share an output: {'; '.join(clashes)} (rename them or run them apart)")
+    return outputs
 
 
 @dataclass
 class BatchReport:
     done: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
+    busy: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line saying why a file failed: the message of our own errors, the kind and text of others."""
+    if isinstance(exc, RestorableError):
+        text = str(exc)
+    elif isinstance(exc, OSError):
+        text = f"{exc.strerror or exc.__class__.__name__}" + (f" ({exc.filename})" if exc.filename else "")
+    elif isinstance(exc, MemoryError):
+        text = "out of memory"
+    else:
+        text = f"unexpected {exc.__class__.__name__}: {exc}"
+    return " ".join(text.split())
 
 
 def run_batch(
@@ -71,14 +101,20 @@ def run_batch(
             else:
                 try:
                     dst.parent.mkdir(parents=True, exist_ok=True)
-                    process(src, dst)
-                    report.done.append(src)
-                except RestorableError as exc:
-                    report.failed.append((src, str(exc)))
-                except OSError as exc:
-                    report.failed.append((src, f"{exc.__class__.__name__}: {exc}"))
+                    with claim(dst) as mine:
+                        if not mine or (dst.exists() and not overwrite):
+                            report.busy.append(src)  # another run is making it, or has just made it
+                        else:
+                            process(src, dst)
+                            report.done.append(src)
+                except Exception as exc:  # any failure of one file: report it and go on with the others
+                    report.failed.append((src, failure_reason(exc)))
             progress.advance(task)
-    console.print(f"{len(report.done)} done, {len(report.skipped)} skipped (exist; --overwrite to redo), {len(report.failed)} failed", markup=False)
+    busy = f", {len(report.busy)} made by another run" if report.busy else ""
+    console.print(
+        f"{len(report.done)} done, {len(report.skipped)} skipped (exist; --overwrite to redo){busy}, {len(report.failed)} failed",
+        markup=False,
+    )
     for src, reason in report.failed:
         console.print(f"failed: {reason if reason.startswith(str(src)) else f'{src}: {reason}'}", markup=False)
     return report

@@ -22,11 +22,14 @@ def run_files(
     process: Callable,
     label: str,
     png_only: str | None = None,
+    max_pixels: int | None = None,
 ) -> None:
     """Read each input photo, ``process`` it, write it with its metadata; exit 1 if any failed in a batch.
 
-    ``png_only`` names the option that needs PNG outputs (a payload does not survive JPEG).
+    ``png_only`` names the option that needs PNG outputs (a payload does not survive JPEG);
+    inputs over ``max_pixels`` are refused before decoding (None: the default limit).
     """
+    from restorable.limits import DEFAULT_MAX_PIXELS
     from rich.console import Console
 
     from restorable.cli.batch import expand_inputs, output_paths, run_batch
@@ -38,7 +41,7 @@ def run_files(
     methods: set[str] = set()
 
     def one(src: Path, dst: Path) -> None:
-        photo = read_photo(src)
+        photo = read_photo(src, max_pixels or DEFAULT_MAX_PIXELS)
         result = process(photo)
         ran_on.add(result.ran_on or "?")
         if result.method:
@@ -58,6 +61,8 @@ def run_files(
             raise RestorableError(f"{png_only} needs a PNG (or TIFF) output: JPEG and WebP would destroy the payload: {dst}")
         if dst.resolve() == src.resolve():
             raise RestorableError(f"{dst}: refusing to write over the input")
+        if dst.exists() and not overwrite:
+            raise RestorableError(f"{dst} exists: --overwrite replaces it")
         one(src, dst)
         for note in notes_seen:
             console.print(f"warning: {note}", markup=False)

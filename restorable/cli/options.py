@@ -7,13 +7,21 @@ from typing import Annotated, Optional
 
 import typer
 
+from restorable.limits import MIN_TILE
+
 Paths = Annotated[list[str], typer.Argument(help="IN OUT, or several files/folders/globs with -o OUTDIR.")]
 OutDir = Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Batch mode: write outputs here.")]
 Format = Annotated[str, typer.Option("--format", help="Output format in batch mode: png (best restoration) or jpg.")]
 Quality = Annotated[int, typer.Option("--quality", min=1, max=100, help="JPEG quality.")]
 Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Include images in sub-folders.")]
-Overwrite = Annotated[bool, typer.Option("--overwrite", help="Redo outputs that already exist.")]
+Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist (by default they are kept: batches skip them).")]
 Weights = Annotated[Optional[Path], typer.Option("--weights", help="Network weights to use instead of the installed ones.")]
 Device = Annotated[str, typer.Option("--device", help="auto | cpu | cuda (torch).")]
 Backend = Annotated[str, typer.Option("--backend", help="torch | onnx (ONNX Runtime).")]
-Tile = Annotated[Optional[int], typer.Option("--tile", help="Tile size in pixels (0: never tile; default: automatic).")]
+Tile = Annotated[
+    Optional[int], typer.Option("--tile", help=f"Tile size in pixels, at least {MIN_TILE} (0: never tile; default: automatic).")
+]
+MaxPixels = Annotated[
+    int,
+    typer.Option("--max-pixels", min=1, help="Refuse larger images, before decoding them (default: 64 MP)."),
+]

@@ -8,7 +8,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from restorable.cli import options as o
 from restorable.errors import RestorableError
+from restorable.limits import DEFAULT_MAX_PIXELS
 
 
 def reference(
@@ -17,6 +19,7 @@ def reference(
     src: Path = typer.Argument(..., help="Input image."),
     dst: Path = typer.Argument(..., help="Output image (.png, .jpg, .tif, .webp)."),
     quality: int = typer.Option(95, "--quality", min=1, max=100, help="JPEG/WebP quality."),
+    max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
 ) -> None:
     """Apply the reference operator OP to SRC and write DST (not restorable: the ground truth)."""
     from restorable.image_file import output_format, read_image, write_image
@@ -27,7 +30,7 @@ def reference(
     output_format(dst)
     if src.resolve() == dst.resolve():
         raise RestorableError(f"{dst}: refusing to write over the input")
-    image = read_image(src)
+    image = read_image(src, max_pixels)
     start = time.perf_counter()
     out = run_operator(op, image, params)
     seconds = time.perf_counter() - start

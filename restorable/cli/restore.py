@@ -8,6 +8,7 @@ import typer
 
 from restorable.cli import options as o
 from restorable.cli.files import run_files
+from restorable.limits import DEFAULT_MAX_PIXELS, check_tile
 
 
 def restore(
@@ -22,9 +23,12 @@ def restore(
     device: o.Device = "auto",
     backend: o.Backend = "torch",
     tile: o.Tile = None,
+    max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
 ) -> None:
     """Restore the original of processed files (IN alone writes IN-STEM.restored.png)."""
     from restorable.api import restore_photo
+
+    check_tile(tile)
 
     def process(photo):
         return restore_photo(photo, op, weights, device, tile, backend)
@@ -32,4 +36,4 @@ def restore(
     if len(paths) == 1 and out_dir is None:
         src = Path(paths[0])
         paths = [paths[0], str(src.with_name(f"{src.stem}.restored.{fmt.lstrip('.')}"))]
-    run_files(paths, out_dir, fmt, quality, recursive, overwrite, process, "restore")
+    run_files(paths, out_dir, fmt, quality, recursive, overwrite, process, "restore", max_pixels=max_pixels)

@@ -14,6 +14,8 @@ from restorable.errors import RestorableError
 from restorable.model.qinet import ModelConfig, QuasiInvertibleNet
 
 META_KEY = "restorable"
+# Metadata is a few kilobytes (the training history included); a header beyond this is not ours.
+MAX_METADATA_BYTES = 4_000_000
 
 
 def _atomic_save(tensors: dict[str, torch.Tensor], path: Path, metadata: dict) -> None:
@@ -44,9 +46,11 @@ def read_metadata(path: Path) -> dict:
         raise RestorableError(f"{path}: not a readable safetensors checkpoint ({exc})") from None
     if raw is None:
         raise RestorableError(f"{path}: not a restorable checkpoint (no metadata)")
+    if len(raw) > MAX_METADATA_BYTES:
+        raise RestorableError(f"{path}: damaged checkpoint metadata (over {MAX_METADATA_BYTES:,} bytes)")
     try:
         metadata = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise RestorableError(f"{path}: damaged checkpoint metadata (not JSON)") from None
     if not isinstance(metadata, dict):
         raise RestorableError(f"{path}: damaged checkpoint metadata")
@@ -58,12 +62,16 @@ def load_model(path: Path) -> tuple[QuasiInvertibleNet, dict]:
     metadata = read_metadata(path)
     try:
         model = QuasiInvertibleNet(ModelConfig(**metadata["architecture"]))
-    except (KeyError, TypeError, ValueError) as exc:
+    except ValueError as exc:
+        raise RestorableError(f"{path}: checkpoint with an unusable architecture ({exc})") from None
+    except (KeyError, TypeError) as exc:
         raise RestorableError(f"{path}: checkpoint without a usable architecture ({type(exc).__name__})") from None
     tensors = {}
     with safe_open(str(path), framework="pt") as handle:
         for key in handle.keys():
             tensors[key] = handle.get_tensor(key).float()
+            if not bool(torch.isfinite(tensors[key]).all()):
+                raise RestorableError(f"{path}: damaged checkpoint (NaN or infinite values in {key})")
     try:
         missing, unexpected = model.load_state_dict(tensors, strict=False)
     except RuntimeError:  # tensor shapes that do not fit the architecture

@@ -25,6 +25,11 @@ from restorable.model.haar import HaarSqueeze
 from restorable.model.subnets import ContextApproximator, conv_subnet, fusion_subnet
 
 AUX_KINDS = ("learned", "reference")
+# Largest accepted architecture values (checkpoints are checked against them when loaded).
+LIMITS = {
+    "inv_blocks": 64, "inv_width": 1024, "fusion_blocks": 16, "fusion_width": 1024, "aux_width": 1024,
+    "code_scale": 100.0, "clamp": 100.0,
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,13 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.aux not in AUX_KINDS:
             raise ValueError(f"aux must be one of {AUX_KINDS}, got {self.aux!r}")
+        # bounds far beyond any useful network: a file cannot make us build a huge one
+        for name, high in LIMITS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= high:
+                raise ValueError(f"{name} must be a number in (0, {high}], got {value!r}")
+            if isinstance(high, int) and not isinstance(value, int):
+                raise ValueError(f"{name} must be a whole number, got {value!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -50,8 +50,12 @@ def encode_fit(image: np.ndarray, budget: int) -> bytes:
     raise RestorableError("could not fit the payload into the image")
 
 
-def decode(data: bytes) -> np.ndarray:
-    """The (H, W, 3) uint8 image coded in ``data``; raises PayloadMissing when it does not decode."""
+def decode(data: bytes, size: tuple[int, int]) -> np.ndarray:
+    """The (H, W, 3) uint8 image coded in ``data``, which must be ``size`` (H, W).
+
+    Raises PayloadMissing when it does not decode or declares another size
+    (checked before decoding: a forged header cannot make it decode a huge image).
+    """
     from PIL import Image
 
     from restorable.payload.header import PayloadMissing
@@ -59,6 +63,10 @@ def decode(data: bytes) -> np.ndarray:
     _require_jpeg2000()
     try:
         with Image.open(io.BytesIO(data)) as img:
+            if (img.height, img.width) != tuple(size):
+                raise PayloadMissing("a payload of another size")
             return np.asarray(img.convert("RGB"))
+    except PayloadMissing:
+        raise
     except Exception as exc:  # Pillow raises many types for undecodable data
         raise PayloadMissing(f"an undecodable payload ({type(exc).__name__})") from None

@@ -115,6 +115,8 @@ def _load(path: Path, mtime_ns: int, size: int) -> Manifest:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RestorableError(f"weights manifest {path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise RestorableError(f"weights manifest {path}: not valid JSON (nested too deeply)") from None
     return parse_manifest(data, path)
 
 

@@ -1,0 +1,17 @@
+"""Limits on what the tool accepts, checked before any work (no heavy imports here: the CLI reads them)."""
+
+from __future__ import annotations
+
+from restorable.errors import RestorableError
+
+# Images larger than this are refused before decoding (``--max-pixels`` raises it): 64 MP
+# covers today's cameras; a forged header cannot make the tool decode gigabytes.
+DEFAULT_MAX_PIXELS = 64_000_000
+# The smallest ``--tile`` (0 turns tiling off): smaller tiles are mostly margin and take minutes.
+MIN_TILE = 64
+
+
+def check_tile(tile: int | None) -> None:
+    """A one-line error for a tile size that would be mostly margin (or negative)."""
+    if tile is not None and tile != 0 and tile < MIN_TILE:
+        raise RestorableError(f"--tile must be 0 (no tiles) or at least {MIN_TILE}, not {tile}")
