@@ -118,8 +118,8 @@ def apply_photo(
         from restorable.payload.exact import embed_exact
 
         effect = reference_on(resolve_device(device) if backend == "torch" else "cpu")
-        provenance = Provenance(op, values, "", "", __version__, mode="exact", payload=True)
         carrier = embed_exact(effect, photo.rgb)
+        provenance = Provenance(op, values, "", "", __version__, mode="exact", payload=True, **describe(carrier))
         return Photo(carrier, photo.alpha, photo.icc_profile, photo.exif, provenance, list(photo.notes), "cpu", "exact effect + payload")
     from restorable.engine import forward_image
 
@@ -140,12 +140,19 @@ def apply_photo(
         except RestorableError as exc:  # e.g. too small to carry one: the payload is optional
             payload = False
             notes.append(f"no refinement payload ({exc})")
-    provenance = Provenance(op, values, loaded.model_id, loaded.sha256, __version__, payload=payload)
+    provenance = Provenance(op, values, loaded.model_id, loaded.sha256, __version__, payload=payload, **describe(processed))
     ran_on = _ran_on(net, run_device)
     result = Photo(processed, photo.alpha, photo.icc_profile, photo.exif, provenance, notes, ran_on, method)
     if not loaded.metadata.get("train", {}).get("jpeg", True):
         result.lossless_only = f"the {op} weights ({loaded.model_id}) were trained without JPEG"
     return result
+
+
+def describe(rgb: np.ndarray) -> dict:
+    """The record fields that pin down the processed pixels: their size and fingerprint."""
+    from restorable.provenance import fingerprint
+
+    return {"size": (rgb.shape[1], rgb.shape[0]), "thumb": fingerprint(rgb)}
 
 
 def model_for(photo: Photo, op: str | None, weights: Path | None) -> LoadedModel:
@@ -190,8 +197,12 @@ def restore_photo(
     device: str = "auto",
     tile: int | None = None,
     backend: str = "torch",
+    force: bool = False,
 ) -> Photo:
     """Recover the original from a processed photo (its provenance names the model and mode).
+
+    A photo whose pixels are not those its record was made for (resized, cropped,
+    rotated, edited) is refused; ``force=True`` restores it with a note instead.
 
     Exact-mode files decode their payload; learned-mode files use their
     refinement payload when it is intact (and made for these weights) and the
@@ -203,11 +214,18 @@ def restore_photo(
     if photo.record_error and op is None:
         raise RestorableError(f"{photo.record_error}: pass --op NAME to restore it without the record")
     record = photo.provenance
+    changed = record.check_pixels(photo.rgb) if record is not None else None
+    if changed and not force:
+        raise RestorableError(f"not the image that was processed: {changed} (--force restores it anyway, poorly)")
+    notes = list(photo.notes) + ([f"restored anyway: {changed}"] if changed else [])
     if record is None or record.mode == "exact":
         exact = _restore_exact(photo, recorded=record is not None)
         if exact is not None:
+            exact.notes = notes
             return exact
     loaded = model_for(photo, op, weights)
+    if record is None:
+        notes.append(f"no restorable record: restored as a {op} result, which nothing can check")
     net, run_device = network(loaded, backend, device)
 
     def reverse(image):
@@ -227,7 +245,7 @@ def restore_photo(
                 method = f"learned reverse pass (the refinement payload is unusable: {exc})"
     if restored is None:
         restored = reverse(photo.rgb)
-    return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, list(photo.notes), _ran_on(net, run_device), method)
+    return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, notes, _ran_on(net, run_device), method)
 
 
 def apply(

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-# Leftovers without a readable process id (written by older versions) count as stale after this long.
-STALE_SECONDS = 600
+# A claim file still empty after this many seconds was left by a run killed as it made it.
+EMPTY_CLAIM_SECONDS = 5
 
 
 def _default_mode() -> int:
@@ -47,14 +47,16 @@ def _writer_pid(name: str, prefix: str) -> int | None:
 
 
 def remove_stale_temporaries(path: Path) -> list[Path]:
-    """Remove temporary files of ``path`` left by writers that are gone; returns what was removed."""
+    """Remove temporary files of ``path`` left by writers that are gone; returns what was removed.
+
+    Names without a process id come from versions that did not write one: all gone by now.
+    """
     prefix = f".{path.name}."
     removed = []
     for leftover in path.parent.glob(f".{_glob_escape(path.name)}.*.tmp"):
         pid = _writer_pid(leftover.name, prefix)
         try:
-            stale = not _running(pid) if pid is not None else time.time() - leftover.stat().st_mtime > STALE_SECONDS
-            if stale:
+            if pid is None or not _running(pid):  # without a process id: left by an older version
                 leftover.unlink()
                 removed.append(leftover)
         except OSError:
@@ -100,8 +102,8 @@ def claim(path: Path) -> Iterator[bool]:
                 holder = int(marker.read_text().strip() or 0)
                 age = time.time() - marker.stat().st_mtime
             except (OSError, ValueError):
-                holder, age = 0, STALE_SECONDS
-            if (holder and _running(holder)) or (not holder and age < 5):  # held, or being written just now
+                holder, age = 0, EMPTY_CLAIM_SECONDS
+            if (holder and _running(holder)) or (not holder and age < EMPTY_CLAIM_SECONDS):  # held, or just made
                 yield False
                 return
             marker.unlink(missing_ok=True)  # the claim of a run that was killed

@@ -7,6 +7,9 @@ from restorable.errors import RestorableError
 # Images larger than this are refused before decoding (``--max-pixels`` raises it): 64 MP
 # covers today's cameras; a forged header cannot make the tool decode gigabytes.
 DEFAULT_MAX_PIXELS = 64_000_000
+# ``apply`` refuses a result that would restore below this PSNR (dB) for its photo: the bundled
+# weights restore photos at 30-40 dB; 1-bit art, text pages and tiny images can fall far below.
+MIN_RESTORE_DB = 28.0
 # The smallest ``--tile`` (0 turns tiling off): smaller tiles are mostly margin and take minutes.
 MIN_TILE = 64
 

@@ -2,7 +2,9 @@
 
 PNG: an iTXt chunk named ``restorable``; JPEG: a COM (comment) segment starting
 with ``restorable:``. Both hold the same JSON: operator, parameters, model id
-and sha256, tool version.
+and sha256, tool version, and what the processed pixels were (their size and a
+coarse fingerprint), so that ``restore`` can tell a file that was resized,
+cropped, rotated or edited since.
 """
 
 from __future__ import annotations
@@ -38,7 +40,36 @@ def _check_record(data: object) -> dict:
         raise ValueError("unknown mode")
     if not isinstance(data.get("payload", False), bool):
         raise ValueError("payload is not true/false")
+    size = data.get("size")
+    if size is not None and not (
+        isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and v > 0 for v in size)
+    ):
+        raise ValueError("size is not a width and height")
+    thumb = data.get("thumb")
+    if thumb is not None and not (isinstance(thumb, str) and len(thumb) == 2 * FINGERPRINT_SIDE**2 and set(thumb) <= _HEX):
+        raise ValueError("thumb is not a fingerprint")
     return data
+
+
+# The fingerprint: mean luma of a FINGERPRINT_SIDE x FINGERPRINT_SIDE grid of the processed pixels.
+FINGERPRINT_SIDE = 12
+# Mean difference (8-bit levels) up to which a fingerprint still matches: JPEG re-encoding
+# moves block means by ~1 level; a rotation, flip or edit by tens.
+FINGERPRINT_TOLERANCE = 6.0
+
+
+def fingerprint(rgb) -> str:
+    """Coarse content of an (H, W, 3) uint8 image, as hex (survives JPEG, not rotation or edits)."""
+    from PIL import Image
+
+    grid = Image.fromarray(rgb).convert("L").resize((FINGERPRINT_SIDE, FINGERPRINT_SIDE), Image.BOX)
+    return grid.tobytes().hex()
+
+
+def fingerprint_distance(a: str, b: str) -> float:
+    """Mean absolute difference in 8-bit levels between two fingerprints."""
+    left, right = bytes.fromhex(a), bytes.fromhex(b)
+    return sum(abs(x - y) for x, y in zip(left, right)) / len(left)
 
 
 @dataclass(frozen=True)
@@ -52,9 +83,25 @@ class Provenance:
     tool_version: str
     mode: str = "learned"  # learned | exact
     payload: bool = False  # the pixels carry a payload (always in exact mode)
+    size: tuple[int, int] | None = None  # width, height of the processed pixels (files since 0.x: None before)
+    thumb: str | None = None  # fingerprint() of the processed pixels
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        record = {k: v for k, v in asdict(self).items() if v is not None}
+        return json.dumps(record, sort_keys=True, separators=(",", ":"))
+
+    def check_pixels(self, rgb) -> str | None:
+        """Why ``rgb`` (H, W, 3) is not the image this record was made for, or None when it is."""
+        height, width = rgb.shape[:2]
+        if self.size is not None and tuple(self.size) != (width, height):
+            made_w, made_h = self.size
+            turned = " (turned by 90 degrees?)" if (made_w, made_h) == (height, width) else ""
+            return f"it is {width}x{height} but was made {made_w}x{made_h}: resized or cropped since{turned}"
+        if self.thumb is not None:
+            distance = fingerprint_distance(fingerprint(rgb), self.thumb)
+            if distance > FINGERPRINT_TOLERANCE:
+                return f"its content differs from what was made ({distance:.0f} levels on average): rotated, flipped or edited since"
+        return None
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Provenance:
@@ -67,7 +114,10 @@ class Provenance:
             reason = str(exc) if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError) else "not JSON"
             raise RestorableError(f"damaged restorable record ({reason})") from None
         fields = {k: data[k] for k in ("op", "params", "model_id", "model_sha256", "tool_version")}
-        return cls(**fields, mode=data.get("mode", "learned"), payload=data.get("payload", False))
+        size = tuple(data["size"]) if data.get("size") else None
+        return cls(
+            **fields, mode=data.get("mode", "learned"), payload=data.get("payload", False), size=size, thumb=data.get("thumb")
+        )
 
 
 def read_provenance(info: dict) -> Provenance | None:

@@ -66,7 +66,7 @@ def main() -> None:
         if isinstance(exc, click_errors.NoSuchOption) and not exc.option_name.startswith("--"):
             message += " (put -- before a file name that starts with -)"
         _fail(message, exc.exit_code)
-    except (KeyboardInterrupt, click_errors.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         _fail("interrupted", 130)
     except OSError as exc:  # a full disk, a read-only folder, ...
         where = f" ({exc.filename})" if exc.filename else ""

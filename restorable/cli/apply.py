@@ -6,7 +6,8 @@ import typer
 
 from restorable.cli import options as o
 from restorable.cli.files import run_files
-from restorable.limits import DEFAULT_MAX_PIXELS, check_tile
+from restorable.errors import RestorableError
+from restorable.limits import DEFAULT_MAX_PIXELS, MIN_RESTORE_DB, check_tile
 
 
 def apply(
@@ -25,6 +26,12 @@ def apply(
     max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
     mode: str = typer.Option("learned", "--mode", help="learned (the network) | exact (the operator's exact result + payload; PNG only)."),
     payload: bool = typer.Option(False, "--payload", help="Learned mode: add a refinement payload in the lowest bits (PNG only)."),
+    min_restore_db: float = typer.Option(
+        MIN_RESTORE_DB,
+        "--min-restore-db",
+        help="Restore each result as it will be saved and refuse to write it when it comes back below this PSNR"
+        " (0: no check).",
+    ),
 ) -> None:
     """Apply a restorable effect: OUT looks like the effect and still holds the original."""
     from restorable.api import apply_photo, check_mode
@@ -38,4 +45,21 @@ def apply(
     def process(photo):
         return apply_photo(photo, op, params, weights, device, tile, backend, mode, payload)
 
-    run_files(paths, out_dir, fmt, quality, recursive, overwrite, process, f"apply {op}", png_only, max_pixels)
+    def verify(photo, result, out_format: str, out_quality: int) -> str:
+        from restorable.api import restore_photo
+        from restorable.verify import restoration_db
+
+        def restore(part):
+            return restore_photo(part, op, weights, device, tile, backend)
+
+        db = restoration_db(photo, result, out_format, out_quality, restore)
+        if db < min_restore_db:
+            raise RestorableError(
+                f"it would restore at only {db:.1f} dB as {out_format} (below --min-restore-db {min_restore_db:g}): not written"
+            )
+        return f"restores at {db:.1f} dB"
+
+    run_files(
+        paths, out_dir, fmt, quality, recursive, overwrite, process, f"apply {op}", png_only, max_pixels,
+        verify if min_restore_db > 0 else None,
+    )

@@ -23,16 +23,20 @@ def run_files(
     label: str,
     png_only: str | None = None,
     max_pixels: int | None = None,
+    verify: Callable | None = None,
 ) -> None:
     """Read each input photo, ``process`` it, write it with its metadata; exit 1 if any failed in a batch.
 
     ``png_only`` names the option that needs PNG outputs (a payload does not survive JPEG);
     inputs over ``max_pixels`` are refused before decoding (None: the default limit).
+    ``verify(photo, result, fmt, quality) -> str`` checks a result before it is written
+    (it raises to refuse it) and returns a short figure for the report.
     """
     from restorable.limits import DEFAULT_MAX_PIXELS
     from rich.console import Console
 
     from restorable.cli.batch import expand_inputs, output_paths, run_batch
+    from restorable.image_file import output_format
     from restorable.photo import read_photo, write_photo
 
     console = Console(stderr=True, soft_wrap=True)
@@ -40,9 +44,13 @@ def run_files(
     ran_on: set[str] = set()
     methods: set[str] = set()
 
+    figures: list[str] = []
+
     def one(src: Path, dst: Path) -> None:
         photo = read_photo(src, max_pixels or DEFAULT_MAX_PIXELS)
         result = process(photo)
+        if verify is not None:
+            figures.append(verify(photo, result, output_format(dst), quality))
         ran_on.add(result.ran_on or "?")
         if result.method:
             methods.add(result.method)
@@ -55,8 +63,6 @@ def run_files(
         src, dst = Path(paths[0]), Path(paths[1])
         if dst.is_dir():
             raise RestorableError(f"{dst} is a folder: use -o {dst} for batch mode")
-        from restorable.image_file import output_format
-
         if output_format(dst) not in LOSSLESS and png_only:
             raise RestorableError(f"{png_only} needs a PNG (or TIFF) output: JPEG and WebP would destroy the payload: {dst}")
         if dst.resolve() == src.resolve():
@@ -67,6 +73,7 @@ def run_files(
         for note in notes_seen:
             console.print(f"warning: {note}", markup=False)
         via = f", {', '.join(sorted(methods))}" if methods else ""
+        via += f", {figures[0]}" if figures else ""
         console.print(f"{src} -> {dst} ({label}, ran on {', '.join(sorted(ran_on))}{via})", markup=False)
         return
     if png_only and fmt.lstrip(".").lower() not in ("png", "tif", "tiff"):

@@ -24,6 +24,9 @@ def restore(
     backend: o.Backend = "torch",
     tile: o.Tile = None,
     max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
+    force: bool = typer.Option(
+        False, "--force", help="Restore files changed since they were processed (resized, cropped, rotated), with a warning."
+    ),
 ) -> None:
     """Restore the original of processed files (IN alone writes IN-STEM.restored.png)."""
     from restorable.api import restore_photo
@@ -31,7 +34,7 @@ def restore(
     check_tile(tile)
 
     def process(photo):
-        return restore_photo(photo, op, weights, device, tile, backend)
+        return restore_photo(photo, op, weights, device, tile, backend, force)
 
     if len(paths) == 1 and out_dir is None:
         src = Path(paths[0])

@@ -14,7 +14,9 @@ def parse_params(pairs: Iterable[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise RestorableError(f"bad parameter {pair!r}: use key=value")
+            raise RestorableError(
+                f"bad parameter {pair!r}: use key=value (a file name that starts with - goes after --)"
+            )
         parsed[key.strip()] = value.strip()
     return parsed
 

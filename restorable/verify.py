@@ -1,0 +1,75 @@
+"""``apply`` checks its own output: what it is about to write must restore.
+
+The result is passed through the output format in memory (JPEG/WebP at the
+chosen quality; PNG and TIFF are lossless) and restored the way ``restore``
+would. Learned-mode results of large photos are restored in a few windows
+(the network sees ~120 px around each pixel, so a window with a margin gives
+the same pixels as the whole image); payload and exact-mode results, whose
+payload spans the whole image, are restored whole.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from restorable.photo import Photo
+
+# Up to this many pixels the whole image is restored; above it, PROBE_WINDOWS windows.
+WHOLE_PIXELS = 2_000_000
+PROBE_WINDOW = 768
+PROBE_MARGIN = 64
+
+
+def stored_pixels(rgb: np.ndarray, fmt: str, quality: int) -> np.ndarray:
+    """``rgb`` as a file of format ``fmt`` would give it back (lossy formats are round-tripped)."""
+    if fmt not in ("JPEG", "WEBP"):
+        return rgb
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    options = {"quality": quality}
+    if fmt == "JPEG":
+        options["subsampling"] = 0 if quality >= 90 else 2  # as write_photo saves it
+    Image.fromarray(rgb).save(buffer, format=fmt, **options)
+    buffer.seek(0)
+    with Image.open(buffer) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+def probe_windows(height: int, width: int) -> list[tuple[tuple[slice, slice], tuple[slice, slice]]]:
+    """(window with margin, interior within it) pairs: the whole image, or one window per quadrant."""
+    if height * width <= WHOLE_PIXELS:
+        whole = (slice(0, height), slice(0, width))
+        return [(whole, whole)]
+    windows = []
+    for cy in (height // 4, 3 * height // 4):
+        for cx in (width // 4, 3 * width // 4):
+            top, left = max(0, cy - PROBE_WINDOW // 2), max(0, cx - PROBE_WINDOW // 2)
+            bottom, right = min(height, top + PROBE_WINDOW), min(width, left + PROBE_WINDOW)
+            y0, x0 = max(0, top - PROBE_MARGIN), max(0, left - PROBE_MARGIN)
+            y1, x1 = min(height, bottom + PROBE_MARGIN), min(width, right + PROBE_MARGIN)
+            inner = (slice(top - y0, bottom - y0), slice(left - x0, right - x0))
+            windows.append(((slice(y0, y1), slice(x0, x1)), inner))
+    return windows
+
+
+def restoration_db(original: Photo, result: Photo, fmt: str, quality: int, restore) -> float:
+    """PSNR (dB) against ``original`` of restoring ``result`` as saved in ``fmt``.
+
+    ``restore(photo) -> Photo`` restores like ``restore_photo`` with the same weights and device.
+    """
+    from restorable.train.metrics import psnr
+
+    stored = stored_pixels(result.rgb, fmt, quality)
+    record = result.provenance
+    if record is not None and (record.payload or record.mode == "exact"):
+        return psnr(restore(Photo(stored, provenance=record)).rgb, original.rgb)
+    height, width = stored.shape[:2]
+    restored, wanted = [], []
+    for window, inner in probe_windows(height, width):
+        part = Photo(np.ascontiguousarray(stored[window]), provenance=None)
+        restored.append(restore(part).rgb[inner].reshape(-1, 3))
+        wanted.append(original.rgb[window][inner].reshape(-1, 3))
+    return psnr(np.concatenate(restored), np.concatenate(wanted))
