@@ -7,7 +7,14 @@
 The API is imported lazily so that ``import restorable`` (and the CLI) start fast.
 """
 
+import os
+
 __version__ = "0.1.0"
+
+# Idle OpenMP threads sleep instead of spinning, so one busy core elsewhere on the machine
+# does not stall every parallel region (l0 ran several times slower with one busy process).
+# Only takes effect when torch is imported after restorable, and never overrides a user's setting.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __all__ = ["apply", "restore", "pnginfo", "__version__"]
 

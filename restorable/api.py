@@ -160,6 +160,8 @@ def model_for(photo: Photo, op: str | None, weights: Path | None) -> LoadedModel
     record = photo.provenance
     if record is None and op is None:
         raise RestorableError("no restorable record in this file (was it re-saved by another program?): pass --op NAME")
+    if record is not None and op is not None and op != record.op:
+        raise RestorableError(f"this file was made with {record.op}, not {op}: leave out --op")
     # The exact weights that made the file (by sha256), even when a newer version is the default.
     made_with = record.model_sha256 if record is not None and weights is None and (op in (None, record.op)) else None
     loaded = load_weights(op or record.op, weights, sha256=made_with)

@@ -108,8 +108,12 @@ def claim(path: Path) -> Iterator[bool]:
                 return
             marker.unlink(missing_ok=True)  # the claim of a run that was killed
             continue
-        with os.fdopen(fd, "w") as handle:
-            handle.write(str(os.getpid()))
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(str(os.getpid()))
+        except OSError:  # e.g. a full disk: leave no empty claim behind
+            marker.unlink(missing_ok=True)
+            raise
         try:
             yield True
         finally:

@@ -12,14 +12,20 @@ class FileServer:
     """Serves ``files`` (name -> bytes) at ``url``; records every request as (name, Range header or None).
 
     ``cut_once``: names whose first full transfer stops after half the bytes
-    (the connection closes mid-body). ``delay``: seconds to sleep per 64 KiB sent.
+    (the connection closes mid-body). ``delay``: seconds to sleep per ``chunk`` bytes sent.
     ``ignore_range``: answer every request with the whole file (200), as some servers do.
     """
 
     def __init__(
-        self, files: dict[str, bytes], cut_once: set[str] = frozenset(), delay: float = 0.0, ignore_range: bool = False
+        self,
+        files: dict[str, bytes],
+        cut_once: set[str] = frozenset(),
+        delay: float = 0.0,
+        ignore_range: bool = False,
+        chunk: int = 1 << 16,
     ) -> None:
         self.files = dict(files)
+        self.chunk = chunk
         self.ignore_range = ignore_range
         self.cut_once = set(cut_once)
         self.delay = delay
@@ -58,8 +64,12 @@ class FileServer:
                 if name in server.cut_once and start == 0:
                     server.cut_once.discard(name)
                     body = body[: len(body) // 2]  # then the connection closes early
-                for offset in range(0, len(body), 1 << 16):
-                    self.wfile.write(body[offset : offset + (1 << 16)])
+                for offset in range(0, len(body), server.chunk):
+                    try:
+                        self.wfile.write(body[offset : offset + server.chunk])
+                        self.wfile.flush()
+                    except OSError:  # the client gave up
+                        return
                     if server.delay:
                         time.sleep(server.delay)
                 self.close_connection = True

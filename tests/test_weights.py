@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import json
 import os
 import subprocess
@@ -310,3 +311,28 @@ def test_nothing_in_the_project_unpickles():
         text = path.read_text()
         for unsafe in ("torch.load(", "import pickle", "from pickle", "allow_pickle=True", "torch.jit.load"):
             assert unsafe not in text, (path, unsafe)
+
+
+def test_a_trickling_server_is_cut_and_the_fetch_has_a_deadline(env, other_l0, monkeypatch):
+    # 1 KiB every 0.1 s: far below min_rate; each attempt is cut after rate_grace, all within the deadline
+    policy = FetchPolicy(backoff=0.05, timeout=(5.0, 5.0), deadline=2.0, min_rate=100_000.0, rate_grace=0.3)
+    monkeypatch.setattr("restorable.weights.store.DEFAULT_POLICY", policy)
+    with FileServer({NAME: other_l0}, delay=0.1, chunk=1024) as server:
+        write_manifest(env / "manifest.json", server.url, other_l0)
+        started = time.monotonic()
+        with pytest.raises(RestorableError, match=r"could not fetch .*(gave up after 2 s|too slow)"):
+            resolve_weights("l0")
+        assert time.monotonic() - started < 4.0
+        assert len(server.gets(NAME)) >= 2  # cut and resumed, not one endless transfer
+    assert not [name for name in cache_files(env) if not name.endswith(".part")]
+
+
+def test_a_silent_server_ends_at_the_deadline(env, other_l0, monkeypatch):
+    policy = FetchPolicy(backoff=0.05, timeout=(1.0, 0.5), deadline=1.5, attempts=100)
+    monkeypatch.setattr("restorable.weights.store.DEFAULT_POLICY", policy)
+    with FileServer({NAME: other_l0}, delay=30.0, chunk=10) as server:  # 10 bytes, then silence
+        write_manifest(env / "manifest.json", server.url, other_l0)
+        started = time.monotonic()
+        with pytest.raises(RestorableError, match="gave up after 1.5 s"):
+            resolve_weights("l0")
+        assert time.monotonic() - started < 3.5

@@ -47,9 +47,6 @@ def main() -> None:
     User errors exit 2 (a batch with failed files exits 1). An unexpected error
     is reported in one line too; ``RESTORABLE_DEBUG=1`` shows its traceback.
     """
-    # Before torch loads: idle OpenMP threads sleep instead of spinning, so a busy
-    # core elsewhere on the machine does not stall every parallel region.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         from typer._click import exceptions as click_errors
     except ImportError:  # typer releases that use click itself

@@ -69,7 +69,7 @@ def list_weights(as_json: bool = typer.Option(False, "--json", help="Print JSON 
 @app.command("fetch")
 def fetch_weights(ops: Ops = None, all_versions: bool = typer.Option(False, "--all-versions", help="Every version, not only the defaults.")) -> None:
     """Download weights into the user cache (skips files already cached or bundled intact)."""
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the terminal width
     failed = 0
     for entry in _entries(ops, all_versions):
         path = local_copy(entry)

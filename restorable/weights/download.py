@@ -18,12 +18,22 @@ CHUNK = 1 << 16
 
 @dataclass(frozen=True)
 class FetchPolicy:
-    """How hard to try: attempts per URL, first back-off (doubling), (connect, read) timeouts in seconds."""
+    """How hard to try: attempts per URL, first back-off (doubling), (connect, read) timeouts in seconds,
+    an overall ``deadline`` in seconds for one file (every mirror and attempt together), and the
+    slowest transfer accepted (``min_rate`` bytes/s, averaged once an attempt is ``rate_grace`` s old:
+    a slower one is cut and resumed, perhaps from the next mirror)."""
 
     attempts: int = 4
     backoff: float = 1.0
-    timeout: tuple[float, float] = (10.0, 60.0)
+    timeout: tuple[float, float] = (10.0, 30.0)
     progress: bool = True
+    deadline: float = 300.0
+    min_rate: float = 16_384.0
+    rate_grace: float = 20.0
+
+
+class _OutOfTime(RestorableError):
+    """The overall deadline for one file has passed."""
 
 
 class _WrongFile(Exception):
@@ -67,28 +77,31 @@ def fetch_file(
         with file_lock(lock, on_wait=lambda: print(f"waiting for another process fetching {dest.name} ...", file=sys.stderr)):
             if dest.is_file() and dest.stat().st_size == size and file_sha256(dest) == sha256:
                 return dest  # another process fetched it while we waited
-            return _fetch_locked(urls, dest, sha256, size, policy)
+            return _fetch_locked(urls, dest, sha256, size, policy, time.monotonic() + policy.deadline)
     except OSError as exc:
         raise RestorableError(f"cannot write the weights cache {dest.parent}: {exc.strerror or exc}") from None
 
 
-def _fetch_locked(urls: list[str], dest: Path, sha256: str, size: int, policy: FetchPolicy) -> Path:
+def _fetch_locked(urls: list[str], dest: Path, sha256: str, size: int, policy: FetchPolicy, deadline: float) -> Path:
     part = dest.with_name(dest.name + ".part")
     errors = []
     for url in urls:
         try:
             try:
-                _fetch_from(url, part, sha256, size, policy)
+                _fetch_from(url, part, sha256, size, policy, deadline)
             except _WrongFile:
                 if not part.exists():
                     raise
                 # The bytes kept from an earlier transfer may be what is wrong: once more from zero.
                 part.unlink()
-                _fetch_from(url, part, sha256, size, policy)
+                _fetch_from(url, part, sha256, size, policy, deadline)
         except _WrongFile as exc:
             part.unlink(missing_ok=True)
             errors.append(f"{url}: {exc}")
             continue
+        except _OutOfTime as exc:
+            errors.append(str(exc))
+            break
         except RestorableError as exc:
             errors.append(str(exc))
             continue
@@ -97,24 +110,30 @@ def _fetch_locked(urls: list[str], dest: Path, sha256: str, size: int, policy: F
     raise RestorableError(f"could not fetch {dest.name}: " + "; ".join(errors))
 
 
-def _fetch_from(url: str, part: Path, sha256: str, size: int, policy: FetchPolicy) -> None:
-    """Complete ``part`` from ``url`` with retries and back-off; raises _WrongFile on a bad checksum
-    (``part`` is then left for the caller to delete or retry)."""
+def _fetch_from(url: str, part: Path, sha256: str, size: int, policy: FetchPolicy, deadline: float) -> None:
+    """Complete ``part`` from ``url`` with retries and back-off until ``deadline`` (monotonic seconds);
+    raises _WrongFile on a bad checksum (``part`` is then left for the caller to delete or retry)."""
     import requests
+    from urllib3.exceptions import HTTPError as TransportError  # raised by reads of the raw stream
 
     last = ""
     for attempt in range(policy.attempts):
         if attempt:
-            time.sleep(policy.backoff * 2 ** (attempt - 1))
+            time.sleep(max(0.0, min(policy.backoff * 2 ** (attempt - 1), deadline - time.monotonic())))
+        if time.monotonic() >= deadline:
+            raise _OutOfTime(f"{url}: gave up after {policy.deadline:g} s ({last or 'no answer in time'})")
         try:
-            _transfer(requests, url, part, size, policy)
+            _transfer(requests, url, part, size, policy, deadline)
         except _PermanentHttpError as exc:
             raise RestorableError(f"{url}: {exc}") from None
-        except (requests.RequestException, _Incomplete) as exc:
+        except (requests.RequestException, TransportError, _Incomplete) as exc:
             last = f"{type(exc).__name__}: {exc}"
             continue
-        if part.stat().st_size != size or file_sha256(part) != sha256:
-            raise _WrongFile(f"the file differs from the manifest (sha256 or size; {part.stat().st_size} bytes, expected {size})")
+        got = part.stat().st_size
+        if got != size:
+            raise _WrongFile(f"the file has {got} bytes, the manifest says {size}")
+        if file_sha256(part) != sha256:
+            raise _WrongFile("the file's sha256 differs from the manifest's")
         return
     raise RestorableError(f"{url}: gave up after {policy.attempts} attempts ({last})")
 
@@ -125,8 +144,21 @@ def _resume_start(response) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _transfer(requests, url: str, part: Path, size: int, policy: FetchPolicy) -> None:
-    """One request: append to ``part`` from where it stops (Range), or start over when the server ignores Range."""
+def _chunks(response):
+    """The body as it arrives: each piece is what one socket read gave (so slow servers are noticed)."""
+    raw = response.raw
+    if hasattr(raw, "read1"):  # urllib3 2
+        while chunk := raw.read1(CHUNK):
+            yield chunk
+    else:
+        yield from response.iter_content(4096)
+
+
+def _transfer(requests, url: str, part: Path, size: int, policy: FetchPolicy, deadline: float = float("inf")) -> None:
+    """One request: append to ``part`` from where it stops (Range), or start over when the server ignores Range.
+
+    Past ``deadline`` it raises _OutOfTime; slower than ``policy.min_rate`` it cuts the transfer (_Incomplete).
+    """
     have = part.stat().st_size if part.exists() else 0
     if have >= size:
         if have == size:
@@ -153,8 +185,14 @@ def _transfer(requests, url: str, part: Path, size: int, policy: FetchPolicy) ->
         expected = response.headers.get("Content-Length")
         received = 0
         name = part.name.removesuffix(".part")
+        started = time.monotonic()
         with open(part, "ab" if have else "wb") as handle, _progress(name, size, have, policy.progress) as advance:
-            for chunk in response.iter_content(CHUNK):
+            for chunk in _chunks(response):
+                now = time.monotonic()
+                if now >= deadline:
+                    raise _OutOfTime(f"{url}: gave up after {policy.deadline:g} s ({have + received} of {size} bytes)")
+                if now - started > policy.rate_grace and received / (now - started) < policy.min_rate:
+                    raise _Incomplete(f"too slow ({received / (now - started):,.0f} bytes/s)")
                 received += len(chunk)
                 if have + received > size:
                     raise _WrongFile(f"the server sends more than the manifest's {size} bytes")

@@ -52,14 +52,15 @@ def check_file(path: Path, entry: WeightsVersion) -> bool | None:
 
 def local_copy(entry: WeightsVersion, warn: bool = True) -> Path | None:
     """The cached or bundled file of ``entry`` if one is intact (a damaged cache file is left for
-    :func:`fetch` to replace, atomically and under its lock)."""
-    for path, remedy in ((cached_path(entry), "fetching it again"), (bundled_path(entry), "reinstall restorable")):
-        state = check_file(path, entry)
-        if state:
-            return path
-        if state is False and warn:
-            print(f"warning: {path} is damaged (sha256 differs); {remedy}", file=sys.stderr)
-    return None
+    :func:`fetch` to replace, atomically and under its lock); a damaged one is named in a warning
+    that says what happens instead."""
+    damaged = [path for path in (cached_path(entry), bundled_path(entry)) if check_file(path, entry) is False]
+    found = next((p for p in (cached_path(entry), bundled_path(entry)) if p not in damaged and check_file(p, entry)), None)
+    for path in damaged if warn else []:
+        instead = f"using {found} instead" if found else "fetching the file again"
+        remedy = "`restorable weights fetch` replaces it" if path == cached_path(entry) else "reinstall restorable"
+        print(f"warning: {path} is damaged (sha256 differs): {instead}; {remedy}", file=sys.stderr)
+    return found
 
 
 def fetch(entry: WeightsVersion, policy: FetchPolicy | None = None) -> Path:
@@ -89,6 +90,8 @@ def find_entry(op: str, version: str | None = None, sha256: str | None = None) -
 def resolve_weights(op: str, explicit: Path | None = None, version: str | None = None, sha256: str | None = None) -> Path:
     """The weights file to use for ``op`` (downloaded if needed and allowed)."""
     if explicit is not None:
+        if Path(explicit).is_dir():
+            raise RestorableError(f"{explicit}: is a folder, not a weights file")
         if not Path(explicit).is_file():
             raise RestorableError(f"{explicit}: no such weights file")
         return Path(explicit)

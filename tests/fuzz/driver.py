@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from restorable.train.metrics import psnr
 from tests.fuzz.cases import CLASSES, Case, all_cases, build_case
 
 TIMEOUT_S = 60.0
@@ -123,12 +124,7 @@ def _decodes(path: Path) -> bool:
 
 def _rgb(path: Path) -> np.ndarray:
     with Image.open(path) as img:
-        return np.asarray(img.convert("RGB"), np.float64)
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    mse = float(np.mean((a - b) ** 2))
-    return 99.0 if mse == 0 else 10 * np.log10(255.0**2 / mse)
+        return np.asarray(img.convert("RGB"))
 
 
 def _make_writable(root: Path) -> None:
@@ -191,6 +187,11 @@ def run_case(case: Case, workdir: Path) -> dict:
             fail("exit", f"exit status {run.rc}, expected {sorted(case.exit)}: {_last_line(run.stderr)}")
         if case.stderr and not re.search(case.stderr, run.stderr):
             fail("stderr", f"stderr does not match {case.stderr!r}: {_last_line(run.stderr)}")
+    if case.parallel > 1:  # concurrent batches claim files: together they make each output once
+        made = sum(int(m.group(1)) for r in runs for m in [re.search(r"(\d+) done", r.stderr)] if m)
+        wanted = sum(case.count.values())
+        if made != wanted:
+            fail("twice", f"the {case.parallel} runs made {made} outputs in all, expected {wanted} (work done twice?)")
     main = runs[0]
     if case.roundtrip and main.rc == 0 and not re.search(r"dB", main.stderr):
         rt = case.roundtrip

@@ -1,0 +1,119 @@
+"""Hostile inputs beyond the fuzz corpus (issue 13): a full disk, claims and leftovers, and messages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from restorable.atomic import atomic_write, claim, remove_stale_temporaries
+from restorable.errors import RestorableError
+
+
+def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
+    code = "import sys; from restorable.cli import main; sys.argv[0] = 'restorable'; main()"
+    env = {**os.environ, "RESTORABLE_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, timeout=120, env=env, cwd=cwd)
+
+
+@pytest.fixture()
+def photos(tmp_path, odd_photo_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with Image.open(odd_photo_path) as img:
+        for i in range(3):
+            img.crop((i * 100, 50, i * 100 + 160, 170)).save(folder / f"p{i}.png")
+    return folder
+
+
+@pytest.fixture()
+def full_disk(tmp_path):
+    """A 64 KiB filesystem (tmpfs; needs root), unmounted afterwards."""
+    mount = tmp_path / "full"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)]).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    yield mount
+    subprocess.run(["umount", str(mount)])
+
+
+def test_full_disk_is_one_line_and_leaves_nothing(tmp_path, full_disk):
+    photos = tmp_path / "noisy"
+    photos.mkdir()
+    for i in range(3):  # ~270 KB each as PNG: none fits in 64 KiB
+        Image.fromarray(np.random.default_rng(i).integers(0, 256, (300, 300, 3), dtype=np.uint8)).save(photos / f"p{i}.png")
+    result = run_cli("apply", "--op", "exposure", photos / "p0.png", full_disk / "out.png", "--min-restore-db", "0")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "No space left on device" in result.stderr
+    batch = run_cli("apply", "--op", "exposure", "-o", full_disk / "batch", photos, "--min-restore-db", "0")
+    assert batch.returncode == 1 and "Traceback" not in batch.stderr and "No space left on device" in batch.stderr
+    assert "0 done, 0 skipped (exist; --overwrite to redo), 3 failed" in batch.stderr  # went on past each failure
+    assert not [p for p in full_disk.rglob("*") if p.name.endswith(".tmp") or p.name.endswith(".claim")]
+
+
+def test_a_claim_held_by_a_running_process_is_respected_and_a_dead_ones_taken_over(tmp_path):
+    target = tmp_path / "out.png"
+    with claim(target) as mine:
+        assert mine
+        with claim(target) as again:  # this process holds it: a second claim is refused
+            assert not again
+    assert not (tmp_path / ".out.png.claim").exists()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / ".out.png.claim").write_text(dead.stdout.strip())
+    with claim(target) as mine:
+        assert mine  # the run that left it is gone
+
+
+def test_leftovers_of_killed_writers_are_removed_and_live_ones_kept(tmp_path):
+    target = tmp_path / "out.png"
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout)
+    gone = tmp_path / f".out.png.{dead}.abcd1234.tmp"
+    legacy = tmp_path / ".out.png.k3j9x2ab.tmp"  # written before temporary names carried a process id
+    live = tmp_path / f".out.png.{os.getppid()}.abcd1234.tmp"
+    other = tmp_path / f".other.png.{dead}.abcd1234.tmp"
+    for path in (gone, legacy, live, other):
+        path.write_bytes(b"half")
+    atomic_write(target, lambda handle: handle.write(b"whole"))
+    assert target.read_bytes() == b"whole"
+    assert not gone.exists() and not legacy.exists() and live.exists() and other.exists()
+    assert remove_stale_temporaries(tmp_path / "other.png") == [other]
+
+
+def test_restore_with_another_operator_names_the_one_that_made_it(photos, tmp_path):
+    made = tmp_path / "made.png"
+    assert run_cli("apply", "--op", "l0", photos / "p0.png", made).returncode == 0
+    result = run_cli("restore", "--op", "wls", made, tmp_path / "back.png")
+    assert result.returncode == 2 and result.stderr.strip() == "error: this file was made with l0, not wls: leave out --op"
+
+
+def test_a_weights_folder_is_named_as_a_folder(tmp_path, photos):
+    result = run_cli("apply", "--op", "l0", "--weights", tmp_path, photos / "p0.png", tmp_path / "o.png")
+    assert result.stderr.strip() == f"error: {tmp_path}: is a folder, not a weights file"
+
+
+def test_damaged_cache_warning_says_what_is_used_instead(tmp_path, capsys, monkeypatch):
+    from restorable.weights.manifest import load_manifest
+    from restorable.weights.store import cached_path, local_copy
+
+    monkeypatch.setenv("RESTORABLE_CACHE", str(tmp_path / "cache"))
+    entry = load_manifest().entry("l0", None)
+    cached_path(entry).parent.mkdir(parents=True)
+    cached_path(entry).write_bytes(b"damaged")
+    used = local_copy(entry)
+    err = capsys.readouterr().err
+    assert used is not None and used != cached_path(entry)  # the intact bundled copy
+    assert f"using {used} instead" in err and "fetching" not in err and err.count("\n") == 1
+
+
+def test_pixel_limit_is_checked_before_decoding(tmp_path):
+    from restorable.image_file import open_image
+
+    path = tmp_path / "wide.png"
+    Image.fromarray(np.zeros((10, 4000, 3), np.uint8)).save(path)
+    with pytest.raises(RestorableError, match="4000x10 is 0 MP, over the limit of 0.03 MP"):
+        open_image(path, max_pixels=30_000)
+    assert open_image(path, max_pixels=40_000).size == (4000, 10)
