@@ -1,4 +1,4 @@
-"""``apply`` checks its own output: what it is about to write must restore.
+"""``apply`` checks its own output: what it is about to write must restore (``--min-restore-db``).
 
 The result is passed through the output format in memory (JPEG/WebP at the
 chosen quality; PNG and TIFF are lossless) and restored the way ``restore``

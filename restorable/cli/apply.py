@@ -27,17 +27,20 @@ def apply(
     mode: str = typer.Option("learned", "--mode", help="learned (the network) | exact (the operator's exact result + payload; PNG only)."),
     payload: bool = typer.Option(False, "--payload", help="Learned mode: add a refinement payload in the lowest bits (PNG only)."),
     min_restore_db: float = typer.Option(
-        MIN_RESTORE_DB,
+        None,
         "--min-restore-db",
         help="Restore each result as it will be saved and refuse to write it when it comes back below this PSNR"
-        " (0: no check).",
+        " (default: 28 dB, 24 for the generative operators; 0: no check).",
     ),
 ) -> None:
     """Apply a restorable effect: OUT looks like the effect and still holds the original."""
     from restorable.api import apply_photo, check_mode
     from restorable.operators import get_operator, parse_params, resolve_params
 
-    params = resolve_params(get_operator(op), parse_params(param))
+    spec = get_operator(op)
+    params = resolve_params(spec, parse_params(param))
+    if min_restore_db is None:
+        min_restore_db = MIN_RESTORE_DB[spec.type]
     check_mode(mode, payload)  # before any file is read
     check_tile(tile)
     png_only = "--mode exact" if mode == "exact" else "--payload" if payload else None
@@ -54,8 +57,10 @@ def apply(
 
         db = restoration_db(photo, result, out_format, out_quality, restore)
         if db < min_restore_db:
+            better = "; save it as PNG" if out_format in ("JPEG", "WEBP") else ""
             raise RestorableError(
-                f"it would restore at only {db:.1f} dB as {out_format} (below --min-restore-db {min_restore_db:g}): not written"
+                f"it would restore at only {db:.1f} dB as {out_format} (below --min-restore-db {min_restore_db:g}):"
+                f" not written{better}"
             )
         return f"restores at {db:.1f} dB"
 
