@@ -117,3 +117,30 @@ def test_pixel_limit_is_checked_before_decoding(tmp_path):
     with pytest.raises(RestorableError, match="4000x10 is 0 MP, over the limit of 0.03 MP"):
         open_image(path, max_pixels=30_000)
     assert open_image(path, max_pixels=40_000).size == (4000, 10)
+
+
+def test_a_batch_killed_mid_write_leaves_nothing_after_a_rerun(tmp_path):
+    import signal
+    import time
+
+    photos = tmp_path / "big"
+    photos.mkdir()
+    for i in range(4):  # slow enough to write that the kill lands during a run
+        noise = np.random.default_rng(i).integers(0, 256, (700, 900, 3), dtype=np.uint8)
+        Image.fromarray(noise).save(photos / f"p{i}.png")
+    out = tmp_path / "out"
+    code = "import sys; from restorable.cli import main; sys.argv[0] = 'restorable'; main()"
+    args = [sys.executable, "-c", code, "apply", "--op", "exposure", "-o", str(out), str(photos), "--min-restore-db", "0"]
+    env = {**os.environ, "RESTORABLE_OFFLINE": "1"}
+    run = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and run.poll() is None and not list(out.glob(".*.tmp")):
+        time.sleep(0.005)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in out.iterdir()) == [f"p{i}.png" for i in range(4)]  # no .tmp, no .claim
+    for path in out.iterdir():
+        with Image.open(path) as img:
+            img.load()

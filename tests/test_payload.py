@@ -175,3 +175,21 @@ def test_payload_larger_than_one_chunk(layout):
     else:
         assert len(data) * 8 // 3 * 7 > carrier.CHUNK
         assert carrier.read_hamming(carrier.write_hamming(image, data), len(data)) == data
+
+
+def test_a_payload_declaring_a_huge_image_is_refused_before_decoding():
+    import time
+
+    from restorable.payload import codec
+    from restorable.payload.header import PayloadMissing
+
+    data = bytearray(codec.encode_psnr(np.zeros((16, 16, 3), np.uint8), 40.0))
+    siz = data.index(b"\xff\x51")  # the size marker: Xsiz and Ysiz follow Lsiz and Rsiz
+    data[siz + 6 : siz + 14] = (13000).to_bytes(4, "big") * 2
+    if b"ihdr" in data:  # a JP2 container states the size again: height, width
+        box = data.index(b"ihdr") + 4
+        data[box : box + 8] = (13000).to_bytes(4, "big") * 2
+    start = time.perf_counter()
+    with pytest.raises(PayloadMissing, match="another size"):
+        codec.decode(bytes(data), (16, 16))
+    assert time.perf_counter() - start < 1.0  # 13000x13000 would take seconds and 500 MB to decode

@@ -12,7 +12,7 @@ import torch
 from PIL import Image, ImageOps
 
 from restorable.errors import RestorableError
-from restorable.image_file import IMAGE_SUFFIXES, write_image
+from restorable.image_file import IMAGE_SUFFIXES, open_image, write_image
 
 
 @dataclass
@@ -36,11 +36,7 @@ def list_images(folder: Path) -> list[Path]:
 
 def load_photo(path: Path, long_side: int | None) -> np.ndarray:
     """RGB uint8 photo, EXIF-rotated, resized (Lanczos) so its long side is ``long_side``."""
-    try:
-        with Image.open(path) as img:
-            img = ImageOps.exif_transpose(img).convert("RGB")
-    except OSError as exc:
-        raise RestorableError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
+    img = ImageOps.exif_transpose(open_image(path)).convert("RGB")  # size-checked before decoding
     if long_side and max(img.size) != long_side:
         scale = long_side / max(img.size)
         img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
