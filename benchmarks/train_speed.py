@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from restorable.model.qinet import ModelConfig
 from restorable.train.data import Pair, load_photo

@@ -17,6 +17,17 @@ def photo() -> np.ndarray:
     return np.asarray(Image.open(DATA / "cups_96x72.png").convert("RGB"))
 
 
+@pytest.fixture()
+def photo_dir(tmp_path, odd_photo_path) -> Path:
+    """A folder of two small crops (96x80 and 90x90) of the odd-sized test photo."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    with Image.open(odd_photo_path) as img:
+        img.crop((0, 0, 96, 80)).save(folder / "a.png")
+        img.crop((200, 100, 290, 190)).save(folder / "b.png")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def odd_photo_path() -> Path:
     """A 511x383 JPEG photo (sizes not divisible by 2)."""

@@ -60,16 +60,6 @@ def make_trainer(photo_dir, tmp_path, out, device="cpu", workers=0, resume=False
     return Trainer(config, SMALL, pairs, out, resume=resume, device=device, workers=workers)
 
 
-@pytest.fixture()
-def photo_dir(tmp_path, odd_photo_path):
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    with Image.open(odd_photo_path) as img:
-        img.crop((0, 0, 96, 80)).save(folder / "a.png")
-        img.crop((200, 100, 290, 190)).save(folder / "b.png")
-    return folder
-
-
 def assert_same_weights(a_path, b_path, atol=1e-6):
     a, _ = load_model(a_path)
     b, _ = load_model(b_path)

@@ -21,16 +21,6 @@ from restorable.train.trainer import Trainer, TrainConfig, state_path
 SMALL = ModelConfig(inv_blocks=1, inv_width=8, fusion_width=8, aux_width=8)
 
 
-@pytest.fixture()
-def photo_dir(tmp_path, odd_photo_path):
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    with Image.open(odd_photo_path) as img:
-        img.crop((0, 0, 96, 80)).save(folder / "a.png")
-        img.crop((200, 100, 290, 190)).save(folder / "b.png")
-    return folder
-
-
 def make_trainer(photo_dir, tmp_path, out, resume=False, **config):
     pairs = load_pairs(photo_dir, None, "exposure", {"ev": 1.0}, tmp_path / "cache")
     cfg = TrainConfig(op="exposure", params={"ev": 1.0}, crop=32, batch=2, **config)
