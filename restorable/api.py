@@ -12,6 +12,7 @@ for a bare array, ``restore`` needs ``op=``.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -127,7 +128,7 @@ def apply_photo(
     net, run_device = network(loaded, backend, device)
     reference = reference_on(run_device) if loaded.model.config.aux == "reference" else None
     processed = forward_image(net, photo.rgb, reference, device=run_device, tile=tile)
-    method, notes = "learned forward pass", list(photo.notes)
+    method, notes = "learned forward pass", list(photo.notes) + untrained_params(loaded, values)
     if payload:
         from restorable.engine import reverse_image
         from restorable.payload.refine import embed_refinement
@@ -146,6 +147,17 @@ def apply_photo(
     if not loaded.metadata.get("train", {}).get("jpeg", True):
         result.lossless_only = f"the {op} weights ({loaded.model_id}) were trained without JPEG"
     return result
+
+
+def untrained_params(loaded: LoadedModel, values: dict) -> list[str]:
+    """A note when ``values`` are not the operator parameters the weights were trained for."""
+    trained = loaded.metadata.get("params") or {}
+    differ = {k: v for k, v in values.items() if k in trained and not math.isclose(float(v), float(trained[k]))}
+    if not differ:
+        return []
+    asked = ", ".join(f"{k}={v:g}" for k, v in differ.items())
+    learned = ", ".join(f"{k}={trained[k]:g}" for k in differ)
+    return [f"the {loaded.model_id} weights were trained for {learned}, not {asked}: effect and restoration may be poorer"]
 
 
 def describe(rgb: np.ndarray) -> dict:

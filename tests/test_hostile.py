@@ -144,3 +144,11 @@ def test_a_batch_killed_mid_write_leaves_nothing_after_a_rerun(tmp_path):
     for path in out.iterdir():
         with Image.open(path) as img:
             img.load()
+
+
+def test_apply_warns_when_parameters_differ_from_the_trained_ones(photos, tmp_path):
+    other = run_cli("apply", "--op", "l0", "-p", "lam=0.1", photos / "p0.png", tmp_path / "a.png", "--min-restore-db", "0")
+    assert other.returncode == 0, other.stderr
+    assert "were trained for lam=0.02, not lam=0.1" in other.stderr
+    default = run_cli("apply", "--op", "l0", photos / "p0.png", tmp_path / "b.png")
+    assert default.returncode == 0 and "trained for" not in default.stderr

@@ -114,3 +114,17 @@ def test_adversarial_term_trains_and_resumes(photo_dir, tmp_path):
     for a, b in zip(trainer.adversary.net.parameters(), resumed.adversary.net.parameters()):
         assert torch.equal(a, b)
     assert resumed.adversary.optimizer.state_dict()["state"]
+
+
+def test_ssim7_and_grid_see_a_hidden_checker_grid():
+    from restorable.train.metrics import grid_rms, ssim7
+
+    rng = np.random.default_rng(0)
+    flat = np.full((64, 64, 3), 120, np.uint8)
+    checker = (np.indices((64, 64)).sum(axis=0) % 2 * 8 - 4)[..., None]  # +-4 levels, a 2x2 grid
+    gridded = (flat + checker).astype(np.uint8)
+    smooth = (flat + np.linspace(-4, 4, 64)[None, :, None]).astype(np.uint8)  # as far in PSNR, no grid
+    assert grid_rms(gridded, flat) == pytest.approx(8.0) and grid_rms(smooth, flat) < 0.6  # (4 + 4 + 4 + 4) / 2
+    assert ssim7(flat, flat) == pytest.approx(1.0) and ssim7(gridded, flat) < ssim7(smooth, flat)
+    noisy = np.clip(flat + rng.integers(-30, 30, flat.shape), 0, 255).astype(np.uint8)
+    assert ssim7(noisy, flat) < 0.5

@@ -1,4 +1,4 @@
-"""Evaluation of a checkpoint on whole images: approximation, restoration (PNG and JPEG), identity baseline."""
+"""Evaluation of a checkpoint on whole images: approximation (PSNR, SSIM, grid), restoration (PNG and JPEG), identity baseline."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from restorable.engine import forward_image, reverse_image
 from restorable.model.qinet import QuasiInvertibleNet
 from restorable.model.quantize import jpeg_roundtrip_uint8
 from restorable.train.data import Pair
-from restorable.train.metrics import psnr, ssim
+from restorable.train.metrics import grid_rms, psnr, ssim, ssim7
 
 
 def evaluate_pair(
@@ -26,6 +26,8 @@ def evaluate_pair(
     }
     if with_ssim:
         row["approx_ssim"] = ssim(processed, pair.target)
+        row["approx_ssim7"] = ssim7(processed, pair.target)  # 7x7 uniform window (skimage's default)
+        row["approx_grid"] = grid_rms(processed, pair.target)  # visible checker grid, 8-bit levels
         row["restore_png_ssim"] = ssim(restored, pair.source)
         row["identity_ssim"] = ssim(pair.source, pair.target)
     for quality in jpeg_qualities:
