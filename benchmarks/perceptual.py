@@ -1,7 +1,7 @@
 """Does the effect look like the effect? Per-photo SSIM, grid and PSNR, worst photo beside the mean, and contact sheets.
 
     python benchmarks/perceptual.py [--data ../shared/corpus/val] [--size 512] [--ops l0 rtv ...]
-                                    [--sheet DIR] [--json out.json]
+                                    [--weights CKPT] [--sheet DIR] [--json out.json]
 
 For every operator (default weights, learned mode) and photo (long side
 ``--size``): the reference effect, the processed image, and its restorations
@@ -37,11 +37,11 @@ CROP = 160  # 1x crop side; the 3x crop is a third of it, enlarged
 LABELS = ("input", "reference", "processed", "restored")
 
 
-def figures(op: str, photo: np.ndarray) -> tuple[dict, list[np.ndarray]]:
+def figures(op: str, photo: np.ndarray, weights: Path | None = None) -> tuple[dict, list[np.ndarray]]:
     """Per-photo figures and the four images (input, reference, processed, restored from PNG)."""
     reference = run_operator(op, photo)
-    processed = apply_photo(Photo(photo), op, device="cpu")
-    restored = restore_photo(processed, device="cpu").rgb
+    processed = apply_photo(Photo(photo), op, weights=weights, device="cpu")
+    restored = restore_photo(processed, weights=weights, device="cpu").rgb
     from_jpeg = Photo(jpeg_roundtrip_uint8(processed.rgb, 90), provenance=processed.provenance)
     row = {
         "approx_psnr": psnr(processed.rgb, reference),
@@ -50,7 +50,7 @@ def figures(op: str, photo: np.ndarray) -> tuple[dict, list[np.ndarray]]:
         "identity_ssim": ssim7(photo, reference),
         "restore_png_psnr": psnr(restored, photo),
         "restore_png_ssim": ssim7(restored, photo),
-        "restore_jpeg90_psnr": psnr(restore_photo(from_jpeg, device="cpu").rgb, photo),
+        "restore_jpeg90_psnr": psnr(restore_photo(from_jpeg, weights=weights, device="cpu").rgb, photo),
     }
     return row, [photo, reference, processed.rgb, restored]
 
@@ -91,9 +91,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, nargs="+", default=[ROOT.parent / "shared/corpus/val"])
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--ops", nargs="+", default=list(OPERATORS))
+    parser.add_argument("--weights", type=Path, default=None, help="a checkpoint to judge instead (one --ops name)")
     parser.add_argument("--sheet", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
+    if args.weights and len(args.ops) != 1:
+        parser.error("--weights needs exactly one --ops name")
     photos = [(p.stem, load_photo(p, args.size)) for folder in args.data for p in list_images(folder)]
     print(f"{len(photos)} photos at {args.size} px; mean / worst photo")
     print("| op | approx PSNR | SSIM (input's) | grid | restore PNG | SSIM restored | JPEG-90 |")
@@ -102,7 +105,7 @@ def main() -> None:
     for op in args.ops:
         rows, sheet = {}, []
         for name, photo in photos:
-            rows[name], images = figures(op, photo)
+            rows[name], images = figures(op, photo, args.weights)
             sheet.append(sheet_row(images, name))
         report[op] = rows
 

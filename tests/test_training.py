@@ -128,3 +128,21 @@ def test_ssim7_and_grid_see_a_hidden_checker_grid():
     assert ssim7(flat, flat) == pytest.approx(1.0) and ssim7(gridded, flat) < ssim7(smooth, flat)
     noisy = np.clip(flat + rng.integers(-30, 30, flat.shape), 0, 255).astype(np.uint8)
     assert ssim7(noisy, flat) < 0.5
+
+
+def test_ssim_and_grid_terms_train_and_match_the_metrics(photo_dir, tmp_path):
+    from restorable.train.losses import grid, ssim7
+    from restorable.train.metrics import grid_rms
+    from restorable.train.metrics import ssim7 as ssim7_metric
+
+    trainer, _ = make_trainer(photo_dir, tmp_path, tmp_path / "m.safetensors", weight_ssim=0.5, weight_grid=0.5)
+    terms = trainer.train_step()
+    assert {"ssim", "grid"} <= set(terms) and all(torch.isfinite(v) for v in terms.values())
+    rng = np.random.default_rng(1)
+    a, b = (rng.integers(0, 256, (40, 48, 3), dtype=np.uint8) for _ in range(2))
+    ta, tb = (torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255 for x in (a, b))
+    assert float(ssim7(ta, tb)) == pytest.approx(ssim7_metric(a, b), abs=1e-4)  # the loss is the benchmark's SSIM
+    checker = torch.zeros(1, 3, 8, 8)
+    checker[..., 0::2, 0::2] = checker[..., 1::2, 1::2] = 4 / 255
+    assert float(grid(checker, torch.zeros_like(checker))) * 255 == pytest.approx(4.0)
+    assert grid_rms((checker[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8), np.zeros((8, 8, 3), np.uint8)) == 4.0

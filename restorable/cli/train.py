@@ -55,6 +55,10 @@ def train(
     weight_restore: float = typer.Option(1.0, "--w-restore"),
     weight_delta: float = typer.Option(0.1, "--w-delta"),
     weight_adv: float = typer.Option(None, "--w-adv", help="Adversarial weight (default: 0.01 for Type III, else 0)."),
+    weight_ssim: float = typer.Option(0.0, "--w-ssim", min=0.0, help="Weight of 1 - SSIM(processed, effect), 7x7 window."),
+    weight_grid: float = typer.Option(
+        0.0, "--w-grid", min=0.0, help="Weight of the finest diagonal Haar band of processed - effect (checker grid)."
+    ),
     bf16: bool = typer.Option(
         None,
         "--bf16/--fp32",
@@ -112,6 +116,7 @@ def train(
         op=name, params=params, seed=seed, crop=crop, batch=batch, lr=lr, jpeg=jpeg, jpeg_range=jpeg_range, jpeg_mode=jpeg_mode,
         aux_warmup=aux_warmup,
         weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, weight_adv=weight_adv,
+        weight_ssim=weight_ssim, weight_grid=weight_grid,
         long_side=size, bf16=(run_device != "cpu" or bf16_is_fast()) if bf16 is None else bf16, total_steps=steps,
     )
     model_config = ModelConfig(

@@ -22,6 +22,7 @@ from restorable.train.adversarial import Adversary
 from restorable.train.batches import batch_stream, default_workers
 from restorable.train.data import CropSampler, Pair
 from restorable.train.evaluate import evaluate
+from restorable.train.losses import grid, ssim7
 from restorable.weights.download import file_sha256
 
 
@@ -52,6 +53,8 @@ class TrainConfig:
     weight_restore: float = 1.0
     weight_delta: float = 0.1
     weight_adv: float = 0.0
+    weight_ssim: float = 0.0  # w * (1 - SSIM(processed, effect)), 7x7 window: structure the effect lacks
+    weight_grid: float = 0.0  # w * |finest diagonal band of processed - effect|: the hidden code's checker grid
     aux_warmup: int = 0
     long_side: int = 512
     grad_clip: float = 10.0
@@ -203,6 +206,10 @@ class Trainer:
             "restore": F.mse_loss(restored, source),
             "delta": delta.pow(2).mean(),
         }
+        if cfg.weight_ssim:
+            terms["ssim"] = 1.0 - ssim7(y, target)
+        if cfg.weight_grid:
+            terms["grid"] = grid(y, target)
         if self.adversary is not None:
             terms["adv"] = self.adversary.generator_loss(y).float()
             self._adversary_batch = (target, y)
@@ -233,7 +240,10 @@ class Trainer:
         self.rng_state = plan.rng_after
         with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16, enabled=cfg.bf16):
             terms = self.losses(source, target, plan.qualities)
-        weights = {"approx": cfg.weight_approx, "restore": cfg.weight_restore, "delta": cfg.weight_delta, "adv": cfg.weight_adv}
+        weights = {
+            "approx": cfg.weight_approx, "restore": cfg.weight_restore, "delta": cfg.weight_delta, "adv": cfg.weight_adv,
+            "ssim": cfg.weight_ssim, "grid": cfg.weight_grid,
+        }
         loss = sum(weights[k] * v for k, v in terms.items())
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
