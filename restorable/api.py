@@ -108,8 +108,7 @@ def apply_photo(
     check_mode(mode, payload)
     check_tile(tile)
     values = resolve_params(get_operator(op), params)
-    if photo.record_error:
-        photo.notes.append(f"ignored its {photo.record_error}")
+    notes = list(photo.notes) + ([f"ignored its {photo.record_error}"] if photo.record_error else [])
 
     def reference_on(run_device: str):
         """The reference operator's result on the whole photo, computed on ``run_device``."""
@@ -121,14 +120,15 @@ def apply_photo(
         effect = reference_on(resolve_device(device) if backend == "torch" else "cpu")
         carrier = embed_exact(effect, photo.rgb)
         provenance = Provenance(op, values, "", "", __version__, mode="exact", payload=True, **describe(carrier))
-        return Photo(carrier, photo.alpha, photo.icc_profile, photo.exif, provenance, list(photo.notes), "cpu", "exact effect + payload")
+        return Photo(carrier, photo.alpha, photo.icc_profile, photo.exif, provenance, notes, "cpu", "exact effect + payload")
     from restorable.engine import forward_image
 
     loaded = load_weights(op, weights)
     net, run_device = network(loaded, backend, device)
     reference = reference_on(run_device) if loaded.model.config.aux == "reference" else None
     processed = forward_image(net, photo.rgb, reference, device=run_device, tile=tile)
-    method, notes = "learned forward pass", list(photo.notes) + untrained_params(loaded, values)
+    method = "learned forward pass"
+    notes += untrained_params(loaded, values)
     if payload:
         from restorable.engine import reverse_image
         from restorable.payload.refine import embed_refinement
@@ -175,7 +175,7 @@ def model_for(photo: Photo, op: str | None, weights: Path | None) -> LoadedModel
     if record is not None and op is not None and op != record.op:
         raise RestorableError(f"this file was made with {record.op}, not {op}: leave out --op")
     # The exact weights that made the file (by sha256), even when a newer version is the default.
-    made_with = record.model_sha256 if record is not None and weights is None and (op in (None, record.op)) else None
+    made_with = record.model_sha256 if record is not None and weights is None else None
     loaded = load_weights(op or record.op, weights, sha256=made_with)
     if record is not None and weights is None and record.model_sha256 != loaded.sha256:
         raise RestorableError(

@@ -12,7 +12,7 @@ import sys
 import typer
 
 from restorable.cli import apply, evaluate, export_onnx, ops, reference, restore, train, weights
-from restorable.errors import RestorableError
+from restorable.errors import RestorableError, one_line
 
 app = typer.Typer(
     name="restorable",
@@ -29,11 +29,6 @@ app.command("train")(train.train)
 app.command("eval")(evaluate.evaluate)
 app.command("export-onnx")(export_onnx.export_onnx)
 app.add_typer(weights.app, name="weights")
-
-
-def one_line(text: str) -> str:
-    """``text`` with its line breaks and runs of spaces folded into single spaces."""
-    return " ".join(str(text).split())
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -65,13 +60,14 @@ def main() -> None:
         _fail(message, exc.exit_code)
     except (KeyboardInterrupt, typer.Abort):
         _fail("interrupted", 130)
-    except OSError as exc:  # a full disk, a read-only folder, ...
-        where = f" ({exc.filename})" if exc.filename else ""
-        _fail(f"{exc.strerror or exc.__class__.__name__}{where}")
-    except MemoryError:
-        _fail("out of memory: try a smaller image, --tile 512, or --device cpu")
+    except (OSError, MemoryError) as exc:  # a full disk, a read-only folder, ...
+        from restorable.cli.batch import failure_reason
+
+        _fail(failure_reason(exc))
     except Exception as exc:
         if os.environ.get("RESTORABLE_DEBUG"):
             raise
-        _fail(f"unexpected {exc.__class__.__name__}: {exc} (RESTORABLE_DEBUG=1 shows where)")
+        from restorable.cli.batch import failure_reason
+
+        _fail(f"{failure_reason(exc)} (RESTORABLE_DEBUG=1 shows where)")
     sys.exit(code or 0)

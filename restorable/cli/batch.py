@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from restorable.atomic import claim
-from restorable.errors import RestorableError
+from restorable.errors import RestorableError, one_line
 from restorable.image_file import FORMATS, IMAGE_SUFFIXES
 
 
@@ -67,16 +67,16 @@ class BatchReport:
 
 
 def failure_reason(exc: BaseException) -> str:
-    """One line saying why a file failed: the message of our own errors, the kind and text of others."""
+    """One line saying why a file (or a whole command) failed: our own errors' message, the kind and text of others."""
     if isinstance(exc, RestorableError):
         text = str(exc)
     elif isinstance(exc, OSError):
         text = f"{exc.strerror or exc.__class__.__name__}" + (f" ({exc.filename})" if exc.filename else "")
     elif isinstance(exc, MemoryError):
-        text = "out of memory"
+        text = "out of memory: try a smaller image, --tile 512, or --device cpu"
     else:
         text = f"unexpected {exc.__class__.__name__}: {exc}"
-    return " ".join(text.split())
+    return one_line(text)
 
 
 def run_batch(

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from restorable.errors import RestorableError
+from restorable.limits import DEFAULT_MAX_PIXELS
 
 LOSSLESS = ("PNG", "TIFF")  # output formats that keep a payload in the lowest bits
 
@@ -22,17 +23,16 @@ def run_files(
     process: Callable,
     label: str,
     png_only: str | None = None,
-    max_pixels: int | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
     verify: Callable | None = None,
 ) -> None:
     """Read each input photo, ``process`` it, write it with its metadata; exit 1 if any failed in a batch.
 
     ``png_only`` names the option that needs PNG outputs (a payload does not survive JPEG);
-    inputs over ``max_pixels`` are refused before decoding (None: the default limit).
+    inputs over ``max_pixels`` are refused before decoding.
     ``verify(photo, result, fmt, quality) -> str`` checks a result before it is written
     (it raises to refuse it) and returns a short figure for the report.
     """
-    from restorable.limits import DEFAULT_MAX_PIXELS
     from rich.console import Console
 
     from restorable.cli.batch import expand_inputs, output_paths, run_batch
@@ -47,7 +47,7 @@ def run_files(
     figures: list[str] = []
 
     def one(src: Path, dst: Path) -> None:
-        photo = read_photo(src, max_pixels or DEFAULT_MAX_PIXELS)
+        photo = read_photo(src, max_pixels)
         result = process(photo)
         if verify is not None:
             figures.append(verify(photo, result, output_format(dst), quality))

@@ -47,7 +47,8 @@ class _Cutter(torch.utils.data.Dataset):
 def batch_stream(sampler: CropSampler, device: str, workers: int) -> Iterator[tuple[torch.Tensor, torch.Tensor, BatchPlan]]:
     """Endless (source, target, plan): float32 (B, 3, crop, crop) tensors on ``device``, channels-last."""
     if workers == 0:
-        source_target_plan = (sampler.cut(plan) + (plan,) for plan in _Plans(sampler))
+        cutter = _Cutter(sampler)
+        source_target_plan = (cutter[plan] for plan in _Plans(sampler))
     else:
         source_target_plan = iter(
             torch.utils.data.DataLoader(

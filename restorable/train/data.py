@@ -137,11 +137,12 @@ class CropSampler:
             top, left = self._randint(h - self.crop + 1), self._randint(w - self.crop + 1)
             k, flip = (self._randint(4), self._randint(2)) if self.augment else (0, 0)
             crops.append((index, top, left, k, flip))
-        qualities: tuple[int, ...] = ()
-        if self.jpeg_count:
-            low, high = self.jpeg_range
-            qualities = tuple(int(q) for q in torch.randint(low, high + 1, (self.jpeg_count,), generator=self.generator))
-        return BatchPlan(tuple(crops), qualities, self.generator.get_state())
+        return BatchPlan(tuple(crops), self.draw_qualities(self.jpeg_count), self.generator.get_state())
+
+    def draw_qualities(self, count: int) -> tuple[int, ...]:
+        """``count`` JPEG qualities drawn from ``jpeg_range`` with the run's generator."""
+        low, high = self.jpeg_range
+        return tuple(int(q) for q in torch.randint(low, high + 1, (count,), generator=self.generator)) if count else ()
 
     def cut(self, plan: BatchPlan) -> tuple[torch.Tensor, torch.Tensor]:
         """(source, target) uint8 tensors (B, crop, crop, 3) of ``plan`` (runs in a worker process)."""

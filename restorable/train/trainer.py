@@ -179,10 +179,6 @@ class Trainer:
 
     # -- one step ---------------------------------------------------------------------------
 
-    def _jpeg_qualities(self, n: int) -> list[int]:
-        low, high = self.config.jpeg_range
-        return [int(q) for q in torch.randint(low, high + 1, (n,), generator=self.generator)]
-
     def losses(
         self, source: torch.Tensor, target: torch.Tensor, qualities: tuple[int, ...] | None = None
     ) -> dict[str, torch.Tensor]:
@@ -198,7 +194,7 @@ class Trainer:
         if cfg.jpeg:  # half the batch restores from PNG, half from real JPEG
             half = max(1, source.shape[0] // 2)
             compress = jpeg_straight_through if cfg.jpeg_mode == "real" else jpeg_differentiable
-            jpeg = compress(y[half:], list(qualities or self._jpeg_qualities(source.shape[0] - half)))
+            jpeg = compress(y[half:], list(qualities or self.sampler.draw_qualities(source.shape[0] - half)))
             stored = torch.cat([stored[:half], jpeg], dim=0)
         restored = self._reverse(stored)
         terms = {

@@ -154,7 +154,7 @@ def _chunks(response):
         yield from response.iter_content(4096)
 
 
-def _transfer(requests, url: str, part: Path, size: int, policy: FetchPolicy, deadline: float = float("inf")) -> None:
+def _transfer(requests, url: str, part: Path, size: int, policy: FetchPolicy, deadline: float) -> None:
     """One request: append to ``part`` from where it stops (Range), or start over when the server ignores Range.
 
     Past ``deadline`` it raises _OutOfTime; slower than ``policy.min_rate`` it cuts the transfer (_Incomplete).

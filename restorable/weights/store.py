@@ -54,9 +54,9 @@ def local_copy(entry: WeightsVersion, warn: bool = True) -> Path | None:
     """The cached or bundled file of ``entry`` if one is intact (a damaged cache file is left for
     :func:`fetch` to replace, atomically and under its lock); a damaged one is named in a warning
     that says what happens instead."""
-    damaged = [path for path in (cached_path(entry), bundled_path(entry)) if check_file(path, entry) is False]
-    found = next((p for p in (cached_path(entry), bundled_path(entry)) if p not in damaged and check_file(p, entry)), None)
-    for path in damaged if warn else []:
+    states = {path: check_file(path, entry) for path in (cached_path(entry), bundled_path(entry))}  # one sha256 each
+    found = next((path for path, intact in states.items() if intact), None)
+    for path in [p for p, intact in states.items() if intact is False] if warn else []:
         instead = f"using {found} instead" if found else "fetching the file again"
         remedy = "`restorable weights fetch` replaces it" if path == cached_path(entry) else "reinstall restorable"
         print(f"warning: {path} is damaged (sha256 differs): {instead}; {remedy}", file=sys.stderr)
