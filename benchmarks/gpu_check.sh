@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CUDA check of issue 16, one prepared script of at most ~5 minutes on one H100/H200:
 #
-#   bash benchmarks/gpu_check.sh [OUT_DIR]
+#   bash benchmarks/gpu_check.sh [OUT_DIR]          (SKIP_TRAINING=1: leave out part 3)
 #
 # Runs from a plain copy of the repository (it puts the copy on PYTHONPATH) with the packages of
 # a typical CUDA PyTorch image: torch, numpy, pillow, typer, rich, requests, safetensors, scipy,
@@ -44,9 +44,15 @@ if [ "$cuda" != 1 ]; then
 fi
 
 part "2. speed (median; apply includes the reference operator, file I/O left out)"
-python3 benchmarks/speed.py --op l0 --device cuda --backends torch --repeats 5 \
+python3 benchmarks/speed.py --op l0 --device cuda --backends torch --repeats 9 \
   --size 640x480 --size 1920x1080 --size 6000x4000 | tee "$OUT/speed.md" || status=1
+echo "without CUDA graphs (RESTORABLE_CUDA_GRAPHS=0):"
+RESTORABLE_CUDA_GRAPHS=0 python3 benchmarks/speed.py --op l0 --device cuda --backends torch --repeats 9 \
+  --size 640x480 --size 1920x1080 | tee -a "$OUT/speed.md" || status=1
 
+if [ "${SKIP_TRAINING:-0}" = 1 ]; then
+  part "3 skipped (SKIP_TRAINING=1)"
+else
 part "3. training throughput (bundled l0 configuration)"
 python3 benchmarks/train_speed.py --device cuda --seconds 60 | tee "$OUT/train_speed.md" || status=1
 python3 benchmarks/train_speed.py --device cuda --seconds 10 --variant eager | tee -a "$OUT/train_speed.md" || status=1
@@ -55,6 +61,7 @@ cp examples/photo.jpg tests/data/cups_511x383.jpg "$data"/
 restorable train --op l0 --data "$data" --out "$OUT/l0-cuda.safetensors" --aux reference --jpeg --w-restore 2 \
   --code-scale 0.25 --device cuda --steps 60 --cache "$data/targets" || status=1
 rm -f "$OUT/l0-cuda.safetensors" "$OUT/l0-cuda.safetensors.state"
+fi
 
 part "4. cross-device (made on CUDA, restored on CUDA and on the CPU)"
 python3 benchmarks/cross_device.py | tee "$OUT/cross_device.md" || status=1

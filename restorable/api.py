@@ -126,7 +126,7 @@ def apply_photo(
     loaded = load_weights(op, weights)
     net, run_device = network(loaded, backend, device)
     reference = reference_on(run_device) if loaded.model.config.aux == "reference" else None
-    processed = forward_image(net, photo.rgb, reference, device=run_device, tile=tile)
+    processed = forward_image(net, photo.rgb, reference, device=run_device, tile=tile, graphs=True)
     method = "learned forward pass"
     notes += untrained_params(loaded, values)
     if payload:
@@ -135,7 +135,7 @@ def apply_photo(
 
         try:
             processed = embed_refinement(
-                processed, photo.rgb, lambda img: reverse_image(net, img, run_device, tile), loaded.sha256
+                processed, photo.rgb, lambda img: reverse_image(net, img, run_device, tile, graphs=True), loaded.sha256
             )
             method += " + refinement payload"
         except RestorableError as exc:  # e.g. too small to carry one: the payload is optional
@@ -243,7 +243,7 @@ def restore_photo(
     net, run_device = network(loaded, backend, device)
 
     def reverse(image):
-        return reverse_image(net, image, device=run_device, tile=tile)
+        return reverse_image(net, image, device=run_device, tile=tile, graphs=True)
 
     method = "learned reverse pass"
     restored = None

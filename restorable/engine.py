@@ -7,12 +7,14 @@ and are converted and rounded there.
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from restorable.cuda_graphs import GraphCache
 from restorable.model.qinet import QuasiInvertibleNet
 
 # Above this many pixels an image goes through in tiles (memory stays bounded).
@@ -50,6 +52,17 @@ def _prepare(model, device: str):
 def _on(x: torch.Tensor, device: str) -> torch.Tensor:
     """(B, 3, H, W) uint8 -> float32 in [0, 1] on ``device``, channels-last."""
     return x.to(device).float().div_(255.0).contiguous(memory_format=torch.channels_last)
+
+
+def _graphs_of(model) -> GraphCache:
+    """The CUDA-graph cache of ``model`` (forward and reverse passes at repeated sizes)."""
+    cache = _GRAPH_CACHES.get(model)
+    if cache is None:
+        cache = _GRAPH_CACHES[model] = GraphCache()
+    return cache
+
+
+_GRAPH_CACHES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _quantize(x: torch.Tensor) -> torch.Tensor:
@@ -100,17 +113,27 @@ def tile_windows(height: int, width: int, size: int, margin: int):
 
 
 def run_tiled(
-    fn: Callable[..., torch.Tensor], inputs: list[torch.Tensor], tile: int | None, stride: int, device: str
+    fn: Callable[..., torch.Tensor],
+    inputs: list[torch.Tensor],
+    tile: int | None,
+    stride: int,
+    device: str,
+    graphs: tuple[GraphCache, str] | None = None,
 ) -> torch.Tensor:
     """Apply ``fn`` to (B, 3, H, W) uint8 ``inputs`` whole or tile by tile (uint8 CPU result, same H, W).
 
     ``fn`` gets float32 tensors in [0, 1] on ``device``. Each tile is computed with
     ``TILE_MARGIN`` pixels of real context on every side and only its centre is
-    kept, so tiles join without seams.
+    kept, so tiles join without seams. ``graphs``: (cache, key) to replay whole
+    images on a GPU as CUDA graphs (8-bit in and out included).
     """
     h, w = inputs[0].shape[-2:]
     if tile is None or (h <= tile and w <= tile):
-        return _quantize(fn(*[_on(x, device) for x in inputs])).cpu()
+        if graphs is None or device == "cpu":
+            return _quantize(fn(*[_on(x, device) for x in inputs])).cpu()
+        cache, key = graphs
+        whole = lambda *xs: _quantize(fn(*[x.float().div_(255.0).contiguous(memory_format=torch.channels_last) for x in xs]))  # noqa: E731
+        return cache(whole, [x.to(device) for x in inputs], key=key).cpu()
     tile = max(stride, tile - tile % stride)
     margin = TILE_MARGIN - TILE_MARGIN % stride
     out = torch.empty(inputs[0].shape[0], 3, h, w, dtype=torch.uint8)
@@ -153,23 +176,35 @@ def forward_image(
     reference: np.ndarray | None = None,
     device: str = "cpu",
     tile: int | None = None,
+    graphs: bool = False,
 ) -> np.ndarray:
-    """The processed 8-bit image (H, W, 3) for an (H, W, 3) uint8 photo."""
+    """The processed 8-bit image (H, W, 3) for an (H, W, 3) uint8 photo.
+
+    ``graphs``: on a GPU, replay repeated sizes as CUDA graphs (see ``restorable.cuda_graphs``).
+    """
     h, w = image.shape[:2]
     inputs = [_uint8_input(image, model.stride)]
     if reference is not None:
         inputs.append(_uint8_input(reference, model.stride))
     model = _prepare(model, device)
     with torch.inference_mode():
-        y = run_tiled(lambda *xs: model(*xs)[0], inputs, choose_tile(h, w, tile, device), model.stride, device)
+        y = run_tiled(
+            lambda *xs: model(*xs)[0], inputs, choose_tile(h, w, tile, device), model.stride, device,
+            (_graphs_of(model), "forward") if graphs and device != "cpu" else None,
+        )
     return y[0, :, :h, :w].permute(1, 2, 0).numpy()
 
 
-def reverse_image(model: QuasiInvertibleNet, processed: np.ndarray, device: str = "cpu", tile: int | None = None) -> np.ndarray:
-    """The restored 8-bit photo (H, W, 3) from a processed (H, W, 3) uint8 image, delta = 0."""
+def reverse_image(
+    model: QuasiInvertibleNet, processed: np.ndarray, device: str = "cpu", tile: int | None = None, graphs: bool = False
+) -> np.ndarray:
+    """The restored 8-bit photo (H, W, 3) from a processed (H, W, 3) uint8 image, delta = 0 (``graphs``: as above)."""
     h, w = processed.shape[:2]
     y = _uint8_input(processed, model.stride)
     model = _prepare(model, device)
     with torch.inference_mode():
-        x = run_tiled(model.reverse, [y], choose_tile(h, w, tile, device), model.stride, device)
+        x = run_tiled(
+            model.reverse, [y], choose_tile(h, w, tile, device), model.stride, device,
+            (_graphs_of(model), "reverse") if graphs and device != "cpu" else None,
+        )
     return x[0, :, :h, :w].permute(1, 2, 0).numpy()

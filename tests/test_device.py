@@ -134,3 +134,38 @@ def test_a_file_made_on_the_gpu_restores_on_the_cpu(odd_photo_path):
     on_gpu = restore_photo(processed, device="cuda").rgb
     on_cpu = restore_photo(processed, device="cpu").rgb
     assert abs(psnr(on_gpu, original) - psnr(on_cpu, original)) < 0.05
+
+
+def test_graph_cache_runs_cpu_tensors_eagerly():
+    from restorable.cuda_graphs import GraphCache
+
+    cache, calls = GraphCache(), []
+    x = torch.arange(12.0).reshape(1, 3, 2, 2)
+    for _ in range(3):
+        out = cache(lambda t: calls.append(1) or t * 2, [x], key="double")
+    assert torch.equal(out, x * 2) and len(calls) == 3 and cache.replays == 0 and not cache.graphs
+
+
+@needs_cuda
+@pytest.mark.cuda
+def test_repeated_sizes_replay_cuda_graphs_with_the_eager_result(odd_photo_path, monkeypatch):
+    from restorable.api import apply_photo, restore_photo
+    from restorable.engine import _GRAPH_CACHES
+    from restorable.operators import l0 as l0_module
+    from restorable.photo import Photo
+
+    with Image.open(odd_photo_path) as img:
+        first = np.asarray(img.convert("RGB"))
+    second = np.ascontiguousarray(first[::-1])  # same size, other pixels: the graph must read its input
+    monkeypatch.setenv("RESTORABLE_CUDA_GRAPHS", "0")
+    eager = [apply_photo(Photo(rgb), "l0", device="cuda") for rgb in (first, second)]
+    eager_restored = [restore_photo(p, device="cuda").rgb for p in eager]
+    monkeypatch.setenv("RESTORABLE_CUDA_GRAPHS", "1")
+    for _ in range(2):  # first use runs eagerly, the second captures and replays
+        graphed = [apply_photo(Photo(rgb), "l0", device="cuda") for rgb in (first, second)]
+        restored = [restore_photo(p, device="cuda").rgb for p in graphed]
+    assert l0_module._graphs().replays >= 3
+    for e, g, er, r in zip(eager, graphed, eager_restored, restored):
+        assert np.abs(e.rgb.astype(int) - g.rgb).max() <= 1
+        assert np.abs(er.astype(int) - r).max() <= 1
+    assert any(cache.replays > 0 for cache in _GRAPH_CACHES.values())  # the network's passes too

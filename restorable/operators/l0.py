@@ -41,27 +41,51 @@ def l0_smooth(image: np.ndarray, lam: float = 0.02, kappa: float = 2.0, device: 
     if rows < 2 or cols < 2:
         image = np.pad(image, ((0, max(0, 2 - rows)), (0, max(0, 2 - cols)), (0, 0)), mode="edge")
     device = device or "cpu"
-    s = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).to(device).permute(2, 0, 1).contiguous()  # (C, H, W)
+    with torch.inference_mode():
+        s = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).to(device).permute(2, 0, 1).contiguous()
+        if s.is_cuda:  # launch-bound at photo sizes: replayed as one CUDA graph per size
+            s = _graphs()(lambda x: _solve(x, lam, kappa), [s], key=(lam, kappa))
+        else:
+            s = _solve(s, lam, kappa)
+        return s.permute(1, 2, 0)[:rows, :cols].cpu().numpy()
+
+
+def _graphs():
+    """The CUDA-graph cache of the solver (made on first use: it imports torch)."""
+    global _GRAPHS
+    if _GRAPHS is None:
+        from restorable.cuda_graphs import GraphCache
+
+        _GRAPHS = GraphCache()
+    return _GRAPHS
+
+
+_GRAPHS = None
+
+
+def _solve(s, lam: float, kappa: float):
+    """The half-quadratic splitting iterations on s (C, H, W) float32; the result clamped to [0, 1]."""
+    import torch
+
     _, height, width = s.shape
-    spectrum = _gradient_spectrum(height, width, device)
+    spectrum = _gradient_spectrum(height, width, s.device)
     source_freq = torch.fft.rfft2(s)
     h, v, minus_div = torch.zeros_like(s), torch.zeros_like(s), torch.empty_like(s)
     beta = 2.0 * lam
-    with torch.inference_mode():
-        while beta < BETA_MAX:
-            # h, v sub-problem: keep a pixel's gradient only where it pays for its L0 cost.
-            torch.sub(s[:, :, 1:], s[:, :, :-1], out=h[:, :, :-1])
-            torch.sub(s[:, 1:], s[:, :-1], out=v[:, :-1])
-            keep = (h * h + v * v).sum(dim=0) > lam / beta
-            h *= keep
-            v *= keep
-            # Backward differences; OpenCV's filter2D mirrors the first row/column.
-            torch.sub(h[:, :, :-1], h[:, :, 1:], out=minus_div[:, :, 1:])
-            torch.sub(h[:, :, 1], h[:, :, 0], out=minus_div[:, :, 0])
-            minus_div[:, 1:] += v[:, :-1] - v[:, 1:]
-            minus_div[:, 0] += v[:, 1] - v[:, 0]
-            # S sub-problem: a screened Poisson solve, diagonal in the Fourier domain.
-            numerator = source_freq + beta * torch.fft.rfft2(minus_div)
-            s = torch.fft.irfft2(numerator / (1.0 + beta * spectrum), s=(height, width))
-            beta *= kappa
-    return s.clamp(0.0, 1.0).permute(1, 2, 0)[:rows, :cols].cpu().numpy()
+    while beta < BETA_MAX:
+        # h, v sub-problem: keep a pixel's gradient only where it pays for its L0 cost.
+        torch.sub(s[:, :, 1:], s[:, :, :-1], out=h[:, :, :-1])
+        torch.sub(s[:, 1:], s[:, :-1], out=v[:, :-1])
+        keep = (h * h + v * v).sum(dim=0) > lam / beta
+        h *= keep
+        v *= keep
+        # Backward differences; OpenCV's filter2D mirrors the first row/column.
+        torch.sub(h[:, :, :-1], h[:, :, 1:], out=minus_div[:, :, 1:])
+        torch.sub(h[:, :, 1], h[:, :, 0], out=minus_div[:, :, 0])
+        minus_div[:, 1:] += v[:, :-1] - v[:, 1:]
+        minus_div[:, 0] += v[:, 1] - v[:, 0]
+        # S sub-problem: a screened Poisson solve, diagonal in the Fourier domain.
+        numerator = source_freq + beta * torch.fft.rfft2(minus_div)
+        s = torch.fft.irfft2(numerator / (1.0 + beta * spectrum), s=(height, width))
+        beta *= kappa
+    return s.clamp(0.0, 1.0)

@@ -287,7 +287,7 @@ class Trainer:
         on_step: Callable[[int, dict, dict | None], None] | None = None,
     ) -> dict | None:
         """Train until ``steps`` (absolute) or ``minutes`` (this call) run out; returns the last val figures."""
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(len(os.sched_getaffinity(0)))  # the cores this process may use (taskset)
         deadline = time.monotonic() + minutes * 60 if minutes else math.inf
         last_save = time.monotonic()
         val = self.history[-1]["val"] if self.history else None

@@ -1,0 +1,20 @@
+# Version-4 stages (issue 14: effects that look like the effect), one per line:
+# NAME OP ARGS... for `restorable train`. Each fine-tunes a bundled version with
+# the SSIM and grid terms (--w-ssim, --w-grid). "-jpeg" stages keep compression-
+# aware training (JPEG 85-95, the qualities people share at); "-png" stages are the
+# lossless operating point (no JPEG in training, so the hidden code can be quieter).
+# Sourced by scripts/train_all.sh (one after another, any device) and
+# scripts/train_parallel_gpu.sh (all at once on one GPU). Needs BUNDLED set.
+V4_STAGES=(
+  "l0-jpeg l0 --init $BUNDLED/l0-v1.safetensors --jpeg --jpeg-quality 85-95 --w-restore 2.5 --w-ssim 0.04 --w-grid 0.02 --steps 3000"
+  "l0-jpeg-b l0 --init $BUNDLED/l0-v1.safetensors --jpeg --jpeg-quality 85-95 --w-restore 3 --w-ssim 0.06 --w-grid 0.03 --steps 3000"
+  "l0-png l0 --init $BUNDLED/l0-v1.safetensors --w-restore 2 --w-ssim 0.1 --w-grid 0.05 --steps 3000"
+  "l0-png-b l0 --init $BUNDLED/l0-v1.safetensors --w-restore 2 --w-ssim 0.2 --w-grid 0.1 --steps 3000"
+  "rtv-jpeg rtv --init $BUNDLED/rtv-v2.safetensors --jpeg --jpeg-quality 85-95 --w-restore 3 --w-ssim 0.06 --w-grid 0.03 --steps 3000"
+  "rtv-png rtv --init $BUNDLED/rtv-v2.safetensors --w-restore 2 --w-ssim 0.1 --w-grid 0.05 --steps 3000"
+  "rtv-png-b rtv --init $BUNDLED/rtv-v2.safetensors --w-restore 2 --w-ssim 0.2 --w-grid 0.1 --steps 3000"
+  "rgf-jpeg rgf --init $BUNDLED/rgf-v2.safetensors --jpeg --jpeg-quality 85-95 --w-restore 4 --w-ssim 0.04 --w-grid 0.02 --steps 3000"
+  "exposure-jpeg exposure --init $BUNDLED/exposure-v2.safetensors --jpeg --jpeg-quality 85-95 --w-restore 4 --w-ssim 0.04 --w-grid 0.02 --steps 3000"
+  "cpd-png cpd --init $BUNDLED/cpd-v2.safetensors --w-restore 4 --w-ssim 0.04 --w-grid 0.02 --steps 3000"
+  "style-b-png style-b --init $BUNDLED/style-b-v2.safetensors --w-restore 8 --w-ssim 0.04 --w-grid 0.02 --steps 3000"
+)
