@@ -4,7 +4,8 @@
 # aware training (JPEG 85-95, the qualities people share at); "-png" stages are the
 # lossless operating point (no JPEG in training, so the hidden code can be quieter).
 # Sourced by scripts/train_all.sh (one after another, any device) and
-# scripts/train_parallel_gpu.sh (all at once on one GPU). Needs BUNDLED set.
+# scripts/train_parallel_gpu.sh (all at once on one GPU). Needs BUNDLED and RUNS
+# (the folder of the stages' checkpoints) set. Round 2 starts from round 1's results.
 V4_STAGES=(
   "l0-jpeg l0 --init $BUNDLED/l0-v1.safetensors --jpeg --jpeg-quality 85-95 --w-restore 2.5 --w-ssim 0.04 --w-grid 0.02 --steps 3000"
   "l0-jpeg-b l0 --init $BUNDLED/l0-v1.safetensors --jpeg --jpeg-quality 85-95 --w-restore 3 --w-ssim 0.06 --w-grid 0.03 --steps 3000"
@@ -17,4 +18,13 @@ V4_STAGES=(
   "exposure-jpeg exposure --init $BUNDLED/exposure-v2.safetensors --jpeg --jpeg-quality 85-95 --w-restore 4 --w-ssim 0.04 --w-grid 0.02 --steps 3000"
   "cpd-png cpd --init $BUNDLED/cpd-v2.safetensors --w-restore 4 --w-ssim 0.04 --w-grid 0.02 --steps 3000"
   "style-b-png style-b --init $BUNDLED/style-b-v2.safetensors --w-restore 8 --w-ssim 0.04 --w-grid 0.02 --steps 3000"
+  # round 2: SSIM weighted less against restoration, no grid term; q90: JPEG at the quality judged
+  "l0-jpeg-c l0 --init $RUNS/l0-jpeg.safetensors --jpeg --jpeg-quality 85-95 --w-restore 3 --w-ssim 0.03 --steps 2000"
+  "l0-jpeg-d l0 --init $RUNS/l0-jpeg.safetensors --jpeg --jpeg-quality 90-90 --w-restore 3 --w-ssim 0.03 --steps 2000"
+  "l0-jpeg-e l0 --init $RUNS/l0-jpeg.safetensors --jpeg --jpeg-quality 85-95 --w-restore 3 --w-ssim 0.02 --steps 2000"
+  "l0-png-c l0 --init $RUNS/l0-jpeg.safetensors --w-restore 2 --w-ssim 0.03 --steps 2000"
+  "rtv-jpeg-c rtv --init $RUNS/rtv-jpeg.safetensors --jpeg --jpeg-quality 85-95 --w-restore 3 --w-ssim 0.03 --steps 2000"
+  "rtv-jpeg-d rtv --init $RUNS/rtv-jpeg.safetensors --jpeg --jpeg-quality 90-90 --w-restore 3 --w-ssim 0.03 --steps 2000"
+  "retouch-jpeg retouch --init $BUNDLED/retouch-v2.safetensors --jpeg --jpeg-quality 85-95 --w-restore 2 --w-ssim 0.02 --steps 2000"
+  "rgf-jpeg-c rgf --init $RUNS/rgf-jpeg.safetensors --jpeg --jpeg-quality 85-95 --w-restore 4 --w-ssim 0.03 --steps 2000"
 )

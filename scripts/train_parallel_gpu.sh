@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 DATA=$1 CACHE=$2 OUT=$3 MINUTES=$4
 shift 4
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 RESTORABLE_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE
-BUNDLED=restorable/weights/bundled
+BUNDLED=restorable/weights/bundled RUNS=$OUT
 source scripts/stages_v4.sh
 mkdir -p "$OUT"
 cores=$(nproc)
