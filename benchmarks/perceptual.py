@@ -5,11 +5,12 @@
 
 For every operator (default weights, learned mode) and photo (long side
 ``--size``): the reference effect, the processed image, and its restorations
-from PNG and from JPEG-90. Approximation = processed vs reference effect:
+from PNG and from JPEG-90 (each with the weights `apply` picks for that
+format: an operator may have quieter weights for lossless files). Approximation = processed vs reference effect:
 PSNR, SSIM (7x7 uniform window, as skimage's default) and grid, the RMS in
 8-bit levels of the finest Haar diagonal band of their difference (a hidden
 code that shows as a fine checker grid scores high). Restoration = restored
-vs input. ``--sheet DIR`` writes DIR/OP.png: per photo, the same crops of
+vs input. ``--sheet DIR`` writes DIR/OP.jpg: per photo (``--sheet-rows N``: the N of lowest SSIM), the same crops of
 input / reference / processed / restored at 1x and at 3x, where the grid is
 strongest. Issue 14's bars: types I/II SSIM >= 0.95 mean and >= 0.90 every photo.
 """
@@ -31,6 +32,7 @@ from restorable.operators.registry import OPERATORS
 from restorable.photo import Photo
 from restorable.train.data import list_images, load_photo
 from restorable.train.metrics import grid_rms, psnr, ssim7
+from restorable.weights.manifest import load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 CROP = 160  # 1x crop side; the 3x crop is a third of it, enlarged
@@ -38,11 +40,19 @@ LABELS = ("input", "reference", "processed", "restored")
 
 
 def figures(op: str, photo: np.ndarray, weights: Path | None = None) -> tuple[dict, list[np.ndarray]]:
-    """Per-photo figures and the four images (input, reference, processed, restored from PNG)."""
+    """Per-photo figures and the four images (input, reference, processed, restored from PNG).
+
+    As `restorable apply` picks them: approximation and PNG restoration with the
+    weights for a lossless file, JPEG-90 restoration (and ``jpeg_approx_*``, the look
+    of that file) with the JPEG-robust weights; the same network where an operator has one.
+    """
     reference = run_operator(op, photo)
-    processed = apply_photo(Photo(photo), op, weights=weights, device="cpu")
+    processed = apply_photo(Photo(photo), op, weights=weights, device="cpu", lossless=True)
     restored = restore_photo(processed, weights=weights, device="cpu").rgb
-    from_jpeg = Photo(jpeg_roundtrip_uint8(processed.rgb, 90), provenance=processed.provenance)
+    robust = processed
+    if weights is None and op in load_manifest().lossless:
+        robust = apply_photo(Photo(photo), op, device="cpu", lossless=False)
+    from_jpeg = Photo(jpeg_roundtrip_uint8(robust.rgb, 90), provenance=robust.provenance)
     row = {
         "approx_psnr": psnr(processed.rgb, reference),
         "approx_ssim": ssim7(processed.rgb, reference),
@@ -50,6 +60,8 @@ def figures(op: str, photo: np.ndarray, weights: Path | None = None) -> tuple[di
         "identity_ssim": ssim7(photo, reference),
         "restore_png_psnr": psnr(restored, photo),
         "restore_png_ssim": ssim7(restored, photo),
+        "jpeg_approx_psnr": psnr(robust.rgb, reference),
+        "jpeg_approx_ssim": ssim7(robust.rgb, reference),
         "restore_jpeg90_psnr": psnr(restore_photo(from_jpeg, weights=weights, device="cpu").rgb, photo),
     }
     return row, [photo, reference, processed.rgb, restored]
@@ -92,21 +104,22 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--ops", nargs="+", default=list(OPERATORS))
     parser.add_argument("--weights", type=Path, default=None, help="a checkpoint to judge instead (one --ops name)")
-    parser.add_argument("--sheet", type=Path, default=None)
+    parser.add_argument("--sheet", type=Path, default=None, help="write contact sheets DIR/OP.jpg")
+    parser.add_argument("--sheet-rows", type=int, default=None, help="only the N photos of lowest SSIM (default: all)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     if args.weights and len(args.ops) != 1:
         parser.error("--weights needs exactly one --ops name")
     photos = [(p.stem, load_photo(p, args.size)) for folder in args.data for p in list_images(folder)]
     print(f"{len(photos)} photos at {args.size} px; mean / worst photo")
-    print("| op | approx PSNR | SSIM (input's) | grid | restore PNG | SSIM restored | JPEG-90 |")
-    print("|---|---|---|---|---|---|---|")
+    print("| op | approx PSNR | SSIM (input's) | grid | restore PNG | SSIM restored | JPEG file: approx PSNR | SSIM | JPEG-90 |")
+    print("|---|---|---|---|---|---|---|---|---|")
     report = {}
     for op in args.ops:
         rows, sheet = {}, []
         for name, photo in photos:
             rows[name], images = figures(op, photo, args.weights)
-            sheet.append(sheet_row(images, name))
+            sheet.append((rows[name]["approx_ssim"], sheet_row(images, name)))
         report[op] = rows
 
         def col(key: str, worst=min, digits: int = 2) -> str:
@@ -116,17 +129,19 @@ def main() -> None:
         identity = statistics.mean(r["identity_ssim"] for r in rows.values())
         print(
             f"| {op} | {col('approx_psnr')} | {col('approx_ssim', digits=3)} ({identity:.3f}) | {col('approx_grid', max)}"
-            f" | {col('restore_png_psnr')} | {col('restore_png_ssim', digits=3)} | {col('restore_jpeg90_psnr')} |",
+            f" | {col('restore_png_psnr')} | {col('restore_png_ssim', digits=3)} | {col('jpeg_approx_psnr')}"
+            f" | {col('jpeg_approx_ssim', digits=3)} | {col('restore_jpeg90_psnr')} |",
             flush=True,
         )
         if args.sheet:
             args.sheet.mkdir(parents=True, exist_ok=True)
-            canvas = Image.new("RGB", (sheet[0].width, sum(r.height + 4 for r in sheet)), "white")
+            chosen = [row for _, row in sorted(sheet, key=lambda item: item[0])[: args.sheet_rows]]
+            canvas = Image.new("RGB", (chosen[0].width, sum(r.height + 4 for r in chosen)), "white")
             y = 0
-            for row in sheet:
+            for row in chosen:
                 canvas.paste(row, (0, y))
                 y += row.height + 4
-            canvas.save(args.sheet / f"{op}.png")
+            canvas.save(args.sheet / f"{op}.jpg", quality=88, subsampling=0)  # 4:4:4: a grid stays visible
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
 

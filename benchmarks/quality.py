@@ -1,11 +1,12 @@
 """The quality table: every operator's installed weights on val/ at 512 px, beside the paper's figures.
 
-    python benchmarks/quality.py [--data ../shared/corpus/val] [--ops l0 wls ...] [--json out.json]
+    python benchmarks/quality.py [--data ../shared/corpus/val] [--ops l0 wls ...] [--lossless] [--json out.json]
 
 Runs what `restorable eval --ckpt W --data DATA --jpeg 90 --jpeg 80 --jpeg 70`
-runs, for the default weights of each operator in the manifest (bundled or
-cached), plus the median `apply` time on one photo of DATA at 512 px. Prints a
-markdown table and checks the bars of issue 6 (a "bar" column says which fail).
+runs, for the default (JPEG-robust) weights of each operator in the manifest
+(bundled or cached; ``--lossless``: those `apply` picks for PNG files), plus the
+median `apply` time on one photo of DATA at 512 px. Prints a markdown table and
+checks the bars of issue 6 (a "bar" column says which fail).
 """
 
 from __future__ import annotations
@@ -44,12 +45,12 @@ def bars(op_type: str, mean: dict) -> list[str]:
     return missed
 
 
-def apply_seconds(op: str, photo: Photo, repeats: int = 3) -> float:
-    apply_photo(photo, op, device="cpu")  # warm-up: model load
+def apply_seconds(op: str, photo: Photo, lossless: bool, repeats: int = 3) -> float:
+    apply_photo(photo, op, device="cpu", lossless=lossless)  # warm-up: model load
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        apply_photo(photo, op, device="cpu")
+        apply_photo(photo, op, device="cpu", lossless=lossless)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -60,16 +61,17 @@ def main() -> None:
     parser.add_argument("--ops", nargs="+", default=list(OPERATORS))
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--json", type=Path, default=None, help="also write all figures here")
+    parser.add_argument("--lossless", action="store_true", help="the weights for lossless outputs, where an operator has them")
     args = parser.parse_args()
     rows = {}
     print("| op | type | approx PSNR / SSIM | identity PSNR / SSIM | restore PNG | JPEG-90 | JPEG-80 | JPEG-70 | apply (s) | paper approx / restore | bars |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for op in args.ops:
-        path = resolve_weights(op)
+        path = resolve_weights(op, lossless=args.lossless)
         model, meta = load_model(path)
         pairs = load_pairs(args.data, args.size, op, meta.get("params", {}), cache_dir() / "targets")
         mean = evaluate(model, pairs, JPEG)["mean"]
-        seconds = apply_seconds(op, Photo(pairs[0].source))
+        seconds = apply_seconds(op, Photo(pairs[0].source), args.lossless)
         op_type = OPERATORS[op].type
         missed = bars(op_type, mean)
         rows[op] = {"weights": str(path), "mean": mean, "apply_seconds": seconds, "missed_bars": missed}

@@ -95,12 +95,16 @@ def apply_photo(
     backend: str = "torch",
     mode: str = "learned",
     payload: bool = False,
+    lossless: bool = False,
 ) -> Photo:
     """Process ``photo`` with restorable ``op``; the result carries its provenance.
 
     ``mode="learned"``: the network's output (``payload=True`` adds a refinement
     payload in the lowest bits, for PNG). ``mode="exact"``: the reference
     operator's exact result with the original coded in its 2 lowest bits (PNG only).
+    ``lossless=True``: the result will be stored losslessly (PNG, TIFF): use the
+    operator's lossless weights where it has them (a quieter hidden code that does
+    not survive JPEG); by default the weights are the JPEG-robust ones.
     """
     from restorable.engine import reference_tiled
     from restorable.operators import get_operator, resolve_params, run_operator
@@ -123,11 +127,15 @@ def apply_photo(
         return Photo(carrier, photo.alpha, photo.icc_profile, photo.exif, provenance, notes, "cpu", "exact effect + payload")
     from restorable.engine import forward_image
 
-    loaded = load_weights(op, weights)
+    loaded = load_weights(op, weights, lossless=lossless)
     net, run_device = network(loaded, backend, device)
     reference = reference_on(run_device) if loaded.model.config.aux == "reference" else None
     processed = forward_image(net, photo.rgb, reference, device=run_device, tile=tile, graphs=True)
     method = "learned forward pass"
+    from restorable.weights.manifest import load_manifest
+
+    if lossless and weights is None and op in load_manifest().lossless:
+        method += " (invisible weights, for lossless files)"
     notes += untrained_params(loaded, values)
     if payload:
         from restorable.engine import reverse_image

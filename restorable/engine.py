@@ -49,9 +49,14 @@ def _prepare(model, device: str):
     return model.to(device)
 
 
+def _float(x: torch.Tensor) -> torch.Tensor:
+    """(B, 3, H, W) uint8 -> float32 in [0, 1] on the same device, channels-last."""
+    return x.float().div_(255.0).contiguous(memory_format=torch.channels_last)
+
+
 def _on(x: torch.Tensor, device: str) -> torch.Tensor:
     """(B, 3, H, W) uint8 -> float32 in [0, 1] on ``device``, channels-last."""
-    return x.to(device).float().div_(255.0).contiguous(memory_format=torch.channels_last)
+    return _float(x.to(device))
 
 
 def _graphs_of(model) -> GraphCache:
@@ -132,8 +137,7 @@ def run_tiled(
         if graphs is None or device == "cpu":
             return _quantize(fn(*[_on(x, device) for x in inputs])).cpu()
         cache, key = graphs
-        whole = lambda *xs: _quantize(fn(*[x.float().div_(255.0).contiguous(memory_format=torch.channels_last) for x in xs]))  # noqa: E731
-        return cache(whole, [x.to(device) for x in inputs], key=key).cpu()
+        return cache(lambda *xs: _quantize(fn(*map(_float, xs))), [x.to(device) for x in inputs], key=key).cpu()
     tile = max(stride, tile - tile % stride)
     margin = TILE_MARGIN - TILE_MARGIN % stride
     out = torch.empty(inputs[0].shape[0], 3, h, w, dtype=torch.uint8)

@@ -1,10 +1,11 @@
 """Bundle a trained checkpoint into the package (fp16) and record it in weights_manifest.json.
 
-    python scripts/bundle_weights.py runs/all/wls.safetensors [--version 1] [--minutes M]
+    python scripts/bundle_weights.py runs/all/wls.safetensors [--version 1] [--minutes M] [--lossless]
+                                     [--stage NAME] [--trained-on TEXT]
 
 Writes restorable/weights/bundled/<op>-v<version>.safetensors (metadata kept in
 its header, without the per-step history), makes that version the operator's
-default in the manifest (weights_manifest.json and its packaged copy
+default (``--lossless``: its version for lossless outputs) in the manifest (weights_manifest.json and its packaged copy
 restorable/weights/manifest.json), with its sha256, size, architecture and
 training summary, and prints the entry. A published version is never
 replaced by different bytes unless --force is given (files made with it
@@ -29,15 +30,18 @@ ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "weights_manifest.json"
 
 
-def training_summary(meta: dict, minutes: float | None) -> dict:
+def training_summary(meta: dict, minutes: float | None, stage: str | None = None, trained_on: str | None = None) -> dict:
     train = meta.get("train", {})
     return {
         "data": f"../shared/corpus/train ({meta.get('data_images')} photos, fingerprint {meta.get('data_fingerprint', '')[:16]})",
-        "command": f"bash scripts/train_all.sh {meta['op']}",
+        "command": f"bash scripts/train_all.sh {meta['op']}" + (f"  # stage {stage}" if stage else ""),
+        **({"trained_on": trained_on} if trained_on else {}),
         "steps": meta.get("steps"),
         "minutes": round(minutes if minutes is not None else meta.get("train_seconds", 0) / 60, 1),
         "settings": {
-            k: train[k] for k in ("crop", "batch", "lr", "jpeg", "jpeg_range", "weight_restore", "weight_adv", "long_side") if k in train
+            k: train[k]
+            for k in ("crop", "batch", "lr", "jpeg", "jpeg_range", "weight_restore", "weight_adv", "weight_ssim", "weight_grid", "long_side")
+            if k in train
         },
         "started_from": (meta.get("init") or {}).get("sha256"),  # a warm start: sha256 of the finished run it began from
         "val_512px": {k: round(v, 2) for k, v in (meta.get("val") or {}).items()},
@@ -50,6 +54,9 @@ def main() -> None:
     parser.add_argument("--version", default="1")
     parser.add_argument("--minutes", type=float, default=None, help="training minutes (default: from the checkpoint)")
     parser.add_argument("--force", action="store_true", help="replace a version already in the manifest")
+    parser.add_argument("--lossless", action="store_true", help="make it the version for lossless outputs, not the default")
+    parser.add_argument("--stage", default=None, help="the stage of scripts/train_all.sh that made it")
+    parser.add_argument("--trained-on", default=None, help="where it was trained, if not on this machine's CPU")
     args = parser.parse_args()
     model, meta = load_model(args.ckpt)
     op = meta["op"]
@@ -67,7 +74,7 @@ def main() -> None:
         "urls": [],
         "bundled": True,
         "architecture": {**model.config.to_dict(), "parameters": sum(p.numel() for p in model.parameters()), "dtype": "float16"},
-        "training": training_summary(meta, args.minutes),
+        "training": training_summary(meta, args.minutes, args.stage, args.trained_on),
         "licence": "MIT",
     }
     spec = manifest["weights"].setdefault(op, {"default": args.version, "versions": {}})
@@ -76,7 +83,7 @@ def main() -> None:
         raise SystemExit(f"{op} v{args.version} is already in the manifest with other bytes: use a new --version (or --force)")
     entry["urls"] = old["urls"] if old else []
     spec["versions"][args.version] = entry
-    spec["default"] = args.version
+    spec["lossless" if args.lossless else "default"] = args.version
     manifest["weights"] = dict(sorted(manifest["weights"].items()))
     parse_manifest(manifest, MANIFEST)  # never write an invalid manifest
     text = (json.dumps(manifest, indent=2) + "\n").encode()

@@ -25,6 +25,8 @@ V4_STAGES=(
   "l0-png-c l0 --init $RUNS/l0-jpeg.safetensors --w-restore 2 --w-ssim 0.03 --steps 2000"
   "rtv-jpeg-c rtv --init $RUNS/rtv-jpeg.safetensors --jpeg --jpeg-quality 85-95 --w-restore 3 --w-ssim 0.03 --steps 2000"
   "rtv-jpeg-d rtv --init $RUNS/rtv-jpeg.safetensors --jpeg --jpeg-quality 90-90 --w-restore 3 --w-ssim 0.03 --steps 2000"
-  "retouch-jpeg retouch --init $BUNDLED/retouch-v2.safetensors --jpeg --jpeg-quality 85-95 --w-restore 2 --w-ssim 0.02 --steps 2000"
   "rgf-jpeg-c rgf --init $RUNS/rgf-jpeg.safetensors --jpeg --jpeg-quality 85-95 --w-restore 4 --w-ssim 0.03 --steps 2000"
+  # round 3, on the CPU: the lossless l0 with SSIM weighted less; retouch's quieter code (its GPU run needed opencv-contrib)
+  "l0-png-d l0 --init $RUNS/l0-png-c.safetensors --w-restore 2 --w-ssim 0.008 --steps 2000"
+  "retouch-jpeg retouch --init $BUNDLED/retouch-v2.safetensors --jpeg --jpeg-quality 85-95 --w-restore 2 --w-ssim 0.02 --steps 2000"
 )

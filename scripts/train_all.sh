@@ -88,3 +88,19 @@ for op in "${OPS[@]}"; do
       fi ;;
   esac
 done
+
+# Version-4 stages (issue 14: SSIM and grid terms, a lossless operating point):
+# scripts/stages_v4.sh. Rounds 1 and 2 ran on one H200, all stages side by side
+# (scripts/train_parallel_gpu.sh ... 6.6, then 3.2 minutes; each stopped by time
+# a few hundred steps short of its --steps, where it says so in its manifest
+# entry); here they run one after another to their full --steps.
+RUNS=$OUT
+# shellcheck source=stages_v4.sh
+source scripts/stages_v4.sh
+for line in "${V4_STAGES[@]}"; do
+  read -r name op args <<<"$line"
+  for want in "${OPS[@]}"; do
+    # shellcheck disable=SC2086  # args is a word list
+    if [ "$want" = "$op" ]; then stage "$name" "$op" $args; fi
+  done
+done

@@ -12,6 +12,8 @@ from PIL import Image
 
 from restorable.atomic import atomic_write, claim, remove_stale_temporaries
 from restorable.errors import RestorableError
+from restorable.weights import load_weights
+from restorable.weights.manifest import PACKAGED, load_manifest
 
 
 def run_cli(*args, cwd=None) -> subprocess.CompletedProcess:
@@ -152,3 +154,22 @@ def test_apply_warns_when_parameters_differ_from_the_trained_ones(photos, tmp_pa
     assert "were trained for lam=0.02, not lam=0.1" in other.stderr
     default = run_cli("apply", "--op", "l0", photos / "p0.png", tmp_path / "b.png")
     assert default.returncode == 0 and "trained for" not in default.stderr
+
+
+@pytest.mark.parametrize("op", sorted(load_manifest(PACKAGED).default))
+@pytest.mark.parametrize("lossless", [False, True])
+def test_every_shipped_network_notes_parameters_at_their_range_ends(op, lossless):
+    """At each parameter's min and max the weights `apply` picks either were trained there or say they were not."""
+    from restorable.api import untrained_params
+    from restorable.operators import get_operator, resolve_params
+
+    loaded = load_weights(op, lossless=lossless)
+    spec = get_operator(op)
+    for key, param in spec.params.items():
+        for value in (param.low, param.high):
+            values = resolve_params(spec, {key: value})
+            trained = loaded.metadata["params"][key]
+            notes = untrained_params(loaded, values)
+            assert bool(notes) == (value != trained), (key, value, notes)
+            if notes:
+                assert len(notes) == 1 and "\n" not in notes[0] and f"not {key}={value:g}" in notes[0]

@@ -21,7 +21,7 @@ from restorable.weights.manifest import PACKAGED, load_manifest, parse_manifest
 from restorable.weights.store import cached_path
 
 ROOT = Path(__file__).resolve().parents[1]
-NAME = "l0-v2.safetensors"  # a version that is not bundled: it must come from the cache or the server
+NAME = "l0-v99.safetensors"  # a version that is not bundled: it must come from the cache or the server
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def env(tmp_path, monkeypatch):
 
 def cached_name(data: bytes) -> str:
     """The cache file name of l0 v2 with these bytes (file stem + sha256 prefix)."""
-    return f"l0-v2-{hashlib.sha256(data).hexdigest()[:12]}.safetensors"
+    return f"l0-v99-{hashlib.sha256(data).hexdigest()[:12]}.safetensors"
 
 
 def cache_files(env: Path) -> list[str]:
@@ -246,6 +246,29 @@ def test_restore_finds_the_version_that_made_the_file(env, other_l0):
     assert 10 * np.log10(255**2 / mse) > 20  # the untrained v2 gives ~5 dB
 
 
+def test_apply_picks_the_lossless_weights_for_png_and_the_robust_ones_for_jpeg(env, other_l0):
+    """l0 with a lossless version (v2, served): PNG outputs use it, JPEG outputs and the API default do not;
+    --robust / --invisible override the format; each file restores with the weights that made it."""
+    from restorable.photo import read_photo
+
+    manifest = json.loads(write_manifest(env / "manifest.json", "http://127.0.0.1:9/", other_l0, default="1").read_text())
+    source = Path(__file__).parent / "data" / "cups_96x72.png"
+    with FileServer({NAME: other_l0}) as server:
+        manifest["base_url"] = server.url
+        manifest["weights"]["l0"]["lossless"] = "2"
+        (env / "manifest.json").write_text(json.dumps(manifest))
+        made_with = {}
+        for name, flags in [("a.png", []), ("b.jpg", []), ("c.png", ["--robust"]), ("d.jpg", ["--invisible"])]:
+            result = run_cli("apply", "--op", "l0", "--device", "cpu", "--min-restore-db", "0", *flags, str(source), str(env / name))
+            assert result.returncode == 0, result.stderr
+            made_with[name] = read_photo(env / name).provenance.model_sha256
+            assert ("invisible weights" in result.stderr) == (made_with[name] == hashlib.sha256(other_l0).hexdigest())
+        restored = run_cli("restore", "--device", "cpu", str(env / "a.png"))
+        assert restored.returncode == 0, restored.stderr
+    lossless, robust = hashlib.sha256(other_l0).hexdigest(), sha(BUNDLED / "l0-v1.safetensors")
+    assert made_with == {"a.png": lossless, "b.jpg": robust, "c.png": robust, "d.jpg": lossless}
+
+
 def test_manifest_errors_name_the_field(tmp_path):
     good = json.loads(PACKAGED.read_text())
     parse_manifest(good)
@@ -253,6 +276,7 @@ def test_manifest_errors_name_the_field(tmp_path):
         (lambda d: d["weights"]["l0"]["versions"]["1"].update(sha256="abc"), "l0.versions.1.sha256"),
         (lambda d: d["weights"]["l0"]["versions"]["1"].pop("size"), "l0.versions.1.size"),
         (lambda d: d["weights"]["l0"].update(default="9"), "l0.default"),
+        (lambda d: d["weights"]["l0"].update(lossless="9"), "l0.lossless"),
         (lambda d: d["weights"]["l0"]["versions"]["1"].update(file="../evil.safetensors"), "l0.versions.1.file"),
         (lambda d: d.update(schema=2), "schema"),
         (lambda d: d["weights"].update(wls=json.loads(json.dumps(d["weights"]["l0"]))), "wls.versions.1.file"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from restorable.cli import options as o
-from restorable.cli.files import run_files
+from restorable.cli.files import LOSSLESS, run_files
 from restorable.errors import RestorableError
 from restorable.limits import DEFAULT_MAX_PIXELS, MIN_RESTORE_DB, check_tile
 
@@ -26,6 +26,12 @@ def apply(
     max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
     mode: str = typer.Option("learned", "--mode", help="learned (the network) | exact (the operator's exact result + payload; PNG only)."),
     payload: bool = typer.Option(False, "--payload", help="Learned mode: add a refinement payload in the lowest bits (PNG only)."),
+    robust: bool = typer.Option(
+        None,
+        "--robust/--invisible",
+        help="Weights: --robust keeps the hidden code through JPEG, --invisible hides it better but needs a lossless"
+        " file (default: by the output format, --invisible for PNG/TIFF where the operator has such weights).",
+    ),
     min_restore_db: float = typer.Option(
         None,
         "--min-restore-db",
@@ -45,8 +51,9 @@ def apply(
     check_tile(tile)
     png_only = "--mode exact" if mode == "exact" else "--payload" if payload else None
 
-    def process(photo):
-        return apply_photo(photo, op, params, weights, device, tile, backend, mode, payload)
+    def process(photo, out_format: str):
+        lossless = out_format in LOSSLESS if robust is None else not robust
+        return apply_photo(photo, op, params, weights, device, tile, backend, mode, payload, lossless)
 
     def verify(photo, result, out_format: str, out_quality: int) -> str:
         from restorable.api import restore_photo

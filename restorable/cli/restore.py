@@ -33,7 +33,7 @@ def restore(
 
     check_tile(tile)
 
-    def process(photo):
+    def process(photo, out_format: str):
         return restore_photo(photo, op, weights, device, tile, backend, force)
 
     if len(paths) == 1 and out_dir is None:

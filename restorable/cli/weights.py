@@ -29,12 +29,16 @@ def _entries(ops: list[str] | None, every_version: bool = False) -> list[Weights
     manifest = load_manifest()
     if not ops:
         entries = manifest.all_entries()
-        return entries if every_version else [e for e in entries if e.version == manifest.default[e.op]]
-    if every_version:
-        for op in ops:
-            manifest.entry(op)  # a clear error for an unknown operator
-        return [e for op in ops for e in manifest.versions[op].values()]
-    return [manifest.entry(op) for op in ops]
+        return entries if every_version else [e for e in entries if _role(manifest, e)]
+    for op in ops:
+        manifest.entry(op)  # a clear error for an unknown operator
+    return [e for op in ops for e in manifest.versions[op].values() if every_version or _role(manifest, e)]
+
+
+def _role(manifest, entry: WeightsVersion) -> str:
+    """"default", "lossless", both, or "" for a version that apply does not pick by itself."""
+    roles = [name for name, chosen in (("default", manifest.default), ("lossless", manifest.lossless)) if chosen.get(entry.op) == entry.version]
+    return "+".join(roles)
 
 
 def _where(entry: WeightsVersion) -> str:
@@ -47,7 +51,8 @@ def list_weights(as_json: bool = typer.Option(False, "--json", help="Print JSON 
     """Every operator and version in the manifest, and where its file is (cache, bundled or remote)."""
     manifest = load_manifest()
     rows = [
-        {"op": e.op, "version": e.version, "default": e.version == manifest.default[e.op], "file": e.file,
+        {"op": e.op, "version": e.version, "default": e.version == manifest.default[e.op],
+         "lossless": e.version == manifest.lossless.get(e.op), "file": e.file,
          "size": e.size, "sha256": e.sha256, "where": _where(e), "licence": e.licence,
          "val_512px": e.training.get("val_512px", {})}
         for e in manifest.all_entries()
@@ -61,13 +66,14 @@ def list_weights(as_json: bool = typer.Option(False, "--json", help="Print JSON 
     for row in rows:
         val = row["val_512px"] if isinstance(row["val_512px"], dict) else {}
         figures = f"{val.get('approx_psnr', '-')} / {val.get('restore_png_psnr', '-')}" if val else "-"
-        version = row["version"] + (" (default)" if row["default"] else "")
+        roles = [name for name in ("default", "lossless") if row[name]]
+        version = row["version"] + (f" ({', '.join(roles)})" if roles else "")
         table.add_row(row["op"], version, f"{row['size'] / 1e6:.2f} MB", row["where"], row["sha256"][:12], figures)
     Console().print(table)
 
 
 @app.command("fetch")
-def fetch_weights(ops: Ops = None, all_versions: bool = typer.Option(False, "--all-versions", help="Every version, not only the defaults.")) -> None:
+def fetch_weights(ops: Ops = None, all_versions: bool = typer.Option(False, "--all-versions", help="Every version, not only those apply picks (default and lossless).")) -> None:
     """Download weights into the user cache (skips files already cached or bundled intact)."""
     console = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the terminal width
     failed = 0

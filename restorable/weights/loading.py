@@ -33,9 +33,11 @@ def _load(path: Path, mtime_ns: int, size: int) -> LoadedModel:
     return LoadedModel(model, metadata, path, file_sha256(path))
 
 
-def load_weights(op: str, explicit: Path | None = None, version: str | None = None, sha256: str | None = None) -> LoadedModel:
+def load_weights(
+    op: str, explicit: Path | None = None, version: str | None = None, sha256: str | None = None, lossless: bool = False
+) -> LoadedModel:
     """Load the network for ``op`` (see :func:`resolve_weights` for where it comes from)."""
-    path = resolve_weights(op, explicit, version, sha256).resolve()
+    path = resolve_weights(op, explicit, version, sha256, lossless).resolve()
     stat = path.stat()
     loaded = _load(path, stat.st_mtime_ns, stat.st_size)
     if loaded.metadata.get("op") not in (op, "custom"):
