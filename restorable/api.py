@@ -175,8 +175,9 @@ def describe(rgb: np.ndarray) -> dict:
     return {"size": (rgb.shape[1], rgb.shape[0]), "thumb": fingerprint(rgb)}
 
 
-def model_for(photo: Photo, op: str | None, weights: Path | None) -> LoadedModel:
-    """The network that can restore ``photo``: from its provenance, or ``op`` when that was stripped."""
+def model_for(photo: Photo, op: str | None, weights: Path | None, lossless: bool = False) -> LoadedModel:
+    """The network that can restore ``photo``: from its provenance, or ``op`` when that was stripped
+    (then ``lossless`` picks the weights apply uses for lossless files, as for a PNG)."""
     record = photo.provenance
     if record is None and op is None:
         raise RestorableError("no restorable record in this file (was it re-saved by another program?): pass --op NAME")
@@ -184,7 +185,7 @@ def model_for(photo: Photo, op: str | None, weights: Path | None) -> LoadedModel
         raise RestorableError(f"this file was made with {record.op}, not {op}: leave out --op")
     # The exact weights that made the file (by sha256), even when a newer version is the default.
     made_with = record.model_sha256 if record is not None and weights is None else None
-    loaded = load_weights(op or record.op, weights, sha256=made_with)
+    loaded = load_weights(op or record.op, weights, sha256=made_with, lossless=lossless)
     if record is not None and weights is None and record.model_sha256 != loaded.sha256:
         raise RestorableError(
             f"made with model {record.model_id}, but the installed {loaded.model_id} differs: pass --weights with the original"
@@ -220,8 +221,12 @@ def restore_photo(
     tile: int | None = None,
     backend: str = "torch",
     force: bool = False,
+    lossless: bool = False,
 ) -> Photo:
     """Recover the original from a processed photo (its provenance names the model and mode).
+
+    Without a record (``op`` given), ``lossless=True`` restores with the weights
+    `apply` uses for lossless files (a stripped PNG), else with the default ones.
 
     A photo whose pixels are not those its record was made for (resized, cropped,
     rotated, edited) is refused; ``force=True`` restores it with a note instead.
@@ -245,9 +250,9 @@ def restore_photo(
         if exact is not None:
             exact.notes = notes
             return exact
-    loaded = model_for(photo, op, weights)
+    loaded = model_for(photo, op, weights, lossless)
     if record is None:
-        notes.append(f"no restorable record: restored as a {op} result, which nothing can check")
+        notes.append(f"no restorable record: restored as a {op} result (weights {loaded.model_id}), which nothing can check")
     net, run_device = network(loaded, backend, device)
 
     def reverse(image):
@@ -272,18 +277,23 @@ def restore_photo(
 
 def apply(
     image, op: str, params: dict | None = None, weights: Path | None = None, device: str = "auto",
-    mode: str = "learned", payload: bool = False,
+    mode: str = "learned", payload: bool = False, lossless: bool = False,
 ):
     """Apply restorable ``op`` to a PIL image or uint8 numpy array; returns the same kind.
 
-    A result of ``mode="exact"`` or ``payload=True`` must be kept losslessly (PNG, or the array itself).
+    A result of ``mode="exact"``, ``payload=True`` or ``lossless=True`` (the operator's
+    quieter weights for lossless files, where it has them) must be kept losslessly
+    (PNG, or the array itself).
     """
-    return _like_input(apply_photo(_as_photo(image), op, params, weights, device, mode=mode, payload=payload), image)
+    return _like_input(
+        apply_photo(_as_photo(image), op, params, weights, device, mode=mode, payload=payload, lossless=lossless), image
+    )
 
 
-def restore(image, op: str | None = None, weights: Path | None = None, device: str = "auto"):
-    """Restore the original of a processed PIL image or array (``op`` needed when it carries no provenance)."""
-    return _like_input(restore_photo(_as_photo(image), op, weights, device), image)
+def restore(image, op: str | None = None, weights: Path | None = None, device: str = "auto", lossless: bool = False):
+    """Restore the original of a processed PIL image or array (``op`` needed when it carries no provenance;
+    ``lossless=True`` when it was applied with ``lossless=True``)."""
+    return _like_input(restore_photo(_as_photo(image), op, weights, device, lossless=lossless), image)
 
 
 def pnginfo(image):

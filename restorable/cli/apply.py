@@ -41,6 +41,7 @@ def apply(
 ) -> None:
     """Apply a restorable effect: OUT looks like the effect and still holds the original."""
     from restorable.api import apply_photo, check_mode
+    from restorable.image_file import output_format
     from restorable.operators import get_operator, parse_params, resolve_params
 
     spec = get_operator(op)
@@ -51,8 +52,8 @@ def apply(
     check_tile(tile)
     png_only = "--mode exact" if mode == "exact" else "--payload" if payload else None
 
-    def process(photo, out_format: str):
-        lossless = out_format in LOSSLESS if robust is None else not robust
+    def process(photo, src, dst):
+        lossless = output_format(dst) in LOSSLESS if robust is None else not robust
         return apply_photo(photo, op, params, weights, device, tile, backend, mode, payload, lossless)
 
     def verify(photo, result, out_format: str, out_quality: int) -> str:

@@ -26,7 +26,7 @@ def run_files(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     verify: Callable | None = None,
 ) -> None:
-    """Read each input photo, ``process(photo, out_format)`` it, write it with its metadata; exit 1 if any failed in a batch.
+    """Read each input photo, ``process(photo, src, dst)`` it, write it with its metadata; exit 1 if any failed in a batch.
 
     ``png_only`` names the option that needs PNG outputs (a payload does not survive JPEG);
     inputs over ``max_pixels`` are refused before decoding.
@@ -48,7 +48,7 @@ def run_files(
 
     def one(src: Path, dst: Path) -> None:
         photo = read_photo(src, max_pixels)
-        result = process(photo, output_format(dst))
+        result = process(photo, src, dst)
         if verify is not None:
             figures.append(verify(photo, result, output_format(dst), quality))
         ran_on.add(result.ran_on or "?")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from restorable.cli import options as o
-from restorable.cli.files import run_files
+from restorable.cli.files import LOSSLESS, run_files
 from restorable.limits import DEFAULT_MAX_PIXELS, check_tile
 
 
@@ -27,14 +27,22 @@ def restore(
     force: bool = typer.Option(
         False, "--force", help="Restore files changed since they were processed (resized, cropped, rotated), with a warning."
     ),
+    robust: bool = typer.Option(
+        None,
+        "--robust/--invisible",
+        help="Only with --op, for files without a record: the weights apply used (default: --invisible for PNG/TIFF"
+        " inputs, as apply picks them).",
+    ),
 ) -> None:
     """Restore the original of processed files (IN alone writes IN-STEM.restored.png)."""
     from restorable.api import restore_photo
+    from restorable.image_file import FORMATS
 
     check_tile(tile)
 
-    def process(photo, out_format: str):
-        return restore_photo(photo, op, weights, device, tile, backend, force)
+    def process(photo, src, dst):
+        lossless = FORMATS.get(Path(src).suffix.lower()) in LOSSLESS if robust is None else not robust
+        return restore_photo(photo, op, weights, device, tile, backend, force, lossless)
 
     if len(paths) == 1 and out_dir is None:
         src = Path(paths[0])
