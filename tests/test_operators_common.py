@@ -62,3 +62,15 @@ def test_bad_shapes_are_refused(shape):
 def test_bad_dtype_is_refused():
     with pytest.raises(RestorableError, match="uint8 or float32"):
         run_operator("l0", np.zeros((4, 4, 3), np.float64))
+
+
+@pytest.mark.parametrize("op", ["wmf", "rgf", "bwp", "retouch"])
+def test_plain_opencv_without_contrib_is_a_one_line_error(op, monkeypatch):
+    """Seen on a GPU image with opencv-python (no contrib): say which package, not an AttributeError."""
+    import cv2
+
+    monkeypatch.delattr(cv2, "ximgproc")
+    image = np.full((40, 48, 3), 128, np.uint8)
+    image[:, 24:] = 60
+    with pytest.raises(RestorableError, match=r"pip install opencv-contrib-python-headless"):
+        run_operator(op, image)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from restorable.operators._cv import ximgproc
 from restorable.operators._color import luma
 
 
@@ -43,7 +44,7 @@ def _match_histogram(values: np.ndarray, target_quantiles) -> np.ndarray:
 def _textureness(detail: np.ndarray, guide: np.ndarray, sigma_s: float) -> np.ndarray:
     """Edge-aware local average of |detail| (Bae et al. section 5.2)."""
     amplitude = np.abs(detail).astype(np.float32)
-    return cv2.ximgproc.jointBilateralFilter(guide, amplitude, -1, 0.1, sigma_s, borderType=cv2.BORDER_REFLECT)
+    return ximgproc().jointBilateralFilter(guide, amplitude, -1, 0.1, sigma_s, borderType=cv2.BORDER_REFLECT)
 
 
 def bw_photographic(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from restorable.operators._cv import ximgproc
+
 # Centre and spread of the skin chroma cluster in YCrCb (0..1 scale).
 _SKIN_CR, _SKIN_CB = 153.0 / 255.0, 102.0 / 255.0
 _SKIN_SPREAD = 14.0 / 255.0
@@ -30,6 +32,6 @@ def retouch(image: np.ndarray, radius: int = 8, eps: float = 0.004, amount: floa
     filter; ``amount`` blends the smoothed skin over the original.
     """
     source = np.ascontiguousarray(image, dtype=np.float32)
-    smooth = cv2.ximgproc.guidedFilter(source, source, int(radius), float(eps))
+    smooth = ximgproc().guidedFilter(source, source, int(radius), float(eps))
     weight = (amount * skin_mask(source))[..., None]
     return np.clip(source + weight * (smooth - source), 0.0, 1.0)

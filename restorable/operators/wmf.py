@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from restorable.operators._cv import ximgproc
+
 
 def weighted_median(image: np.ndarray, radius: int = 7, sigma: float = 25.5) -> np.ndarray:
     """Weighted median of an (H, W, 3) float32 image in [0, 1], guided by itself.
@@ -15,7 +17,7 @@ def weighted_median(image: np.ndarray, radius: int = 7, sigma: float = 25.5) -> 
     """
     image8 = np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
     cv2.setRNGSeed(0x5EED)
-    out = cv2.ximgproc.weightedMedianFilter(
-        image8, image8, int(radius), sigma=float(sigma), weightType=cv2.ximgproc.WMF_EXP
+    out = ximgproc().weightedMedianFilter(
+        image8, image8, int(radius), sigma=float(sigma), weightType=ximgproc().WMF_EXP
     )
     return out.astype(np.float32) / 255.0
