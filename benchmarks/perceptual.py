@@ -146,7 +146,7 @@ def save_stack(rows: list[Image.Image], path: Path) -> None:
         canvas.paste(row, (0, y))
         y += row.height + 4
     path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path, quality=88, subsampling=0)
+    canvas.save(path, quality=80, subsampling=0)
 
 
 def main() -> None:
