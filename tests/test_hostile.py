@@ -173,3 +173,21 @@ def test_every_shipped_network_notes_parameters_at_their_range_ends(op, lossless
             assert bool(notes) == (value != trained), (key, value, notes)
             if notes:
                 assert len(notes) == 1 and "\n" not in notes[0] and f"not {key}={value:g}" in notes[0]
+
+
+@pytest.mark.parametrize("name, flags", [("out.png", []), ("out.jpg", []), ("inv.png", ["--robust"])])
+def test_apply_reports_what_restore_then_gives(photos, tmp_path, name, flags):
+    """The self-check restores with the weights that made the file (l0: other weights for PNG than for JPEG)."""
+    import re
+
+    from restorable.image_file import read_image
+    from restorable.train.metrics import psnr
+
+    out = tmp_path / name
+    applied = run_cli("apply", "--op", "l0", *flags, photos / "p0.png", out)
+    assert applied.returncode == 0, applied.stderr
+    reported = float(re.search(r"restores at ([\d.]+) dB", applied.stderr).group(1))
+    restored = run_cli("restore", out, tmp_path / "back.png")
+    assert restored.returncode == 0, restored.stderr
+    actual = psnr(read_image(tmp_path / "back.png"), read_image(photos / "p0.png"))
+    assert abs(reported - actual) < 0.1, (reported, actual)

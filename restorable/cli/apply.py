@@ -52,16 +52,19 @@ def apply(
     check_tile(tile)
     png_only = "--mode exact" if mode == "exact" else "--payload" if payload else None
 
+    def lossless_for(out_format: str) -> bool:
+        """Which weights a file of ``out_format`` gets: the lossless ones for PNG/TIFF unless --robust/--invisible."""
+        return out_format in LOSSLESS if robust is None else not robust
+
     def process(photo, src, dst):
-        lossless = output_format(dst) in LOSSLESS if robust is None else not robust
-        return apply_photo(photo, op, params, weights, device, tile, backend, mode, payload, lossless)
+        return apply_photo(photo, op, params, weights, device, tile, backend, mode, payload, lossless_for(output_format(dst)))
 
     def verify(photo, result, out_format: str, out_quality: int) -> str:
         from restorable.api import restore_photo
         from restorable.verify import restoration_db
 
-        def restore(part):
-            return restore_photo(part, op, weights, device, tile, backend)
+        def restore(part):  # parts carry no record: name the weights that made the result
+            return restore_photo(part, op, weights, device, tile, backend, lossless=lossless_for(out_format))
 
         db = restoration_db(photo, result, out_format, out_quality, restore)
         if db < min_restore_db:
