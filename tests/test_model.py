@@ -132,3 +132,20 @@ def test_damaged_checkpoint_is_a_one_line_error(tmp_path, damage):
         save_file({k: v.contiguous() for k, v in big.items()}, str(path), metadata={META_KEY: json.dumps(model_meta)})
     with pytest.raises(RestorableError, match=str(path.name)):
         load_model(path)
+
+
+def test_a_grown_network_computes_the_same_and_still_inverts():
+    """--grow-blocks: appended blocks start as the identity, so training resumes from the same function."""
+    torch.manual_seed(0)
+    net = QuasiInvertibleNet(ModelConfig(aux="reference", code_scale=0.25))
+    with torch.no_grad():  # make every block non-trivial, as after training
+        for p in net.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    grown = net.with_more_blocks(2)
+    assert grown.config.inv_blocks == 6 and len(grown.invertible.steps) == 7
+    x, ref = torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        y, delta = net(x, ref)
+        y2, delta2 = grown(x, ref)
+        assert torch.allclose(y, y2, atol=1e-6) and torch.allclose(delta, delta2, atol=1e-6)
+        assert torch.allclose(grown.reverse(y2, delta2), x, atol=1e-4)

@@ -48,6 +48,10 @@ def train(
     aux: str = typer.Option("learned", "--aux", help="Auxiliary branch: learned | reference."),
     aux_warmup: int = typer.Option(0, "--aux-warmup", help="First steps train the auxiliary branch alone."),
     inv_blocks: int = typer.Option(4, "--inv-blocks", min=1, help="Coupling blocks of the invertible branch."),
+    grow_blocks: int = typer.Option(
+        0, "--grow-blocks", min=0, max=16,
+        help="With --init: append this many coupling blocks (starting as the identity) to its invertible branch.",
+    ),
     fusion_blocks: int = typer.Option(1, "--fusion-blocks", min=1, help="Coupling blocks of the fusion block H."),
     width: int = typer.Option(32, "--width", min=4, help="Channels of the subnets."),
     code_scale: float = typer.Option(1 / 16, "--code-scale", help="Initial scale of the hidden code in the output."),
@@ -125,6 +129,7 @@ def train(
     )
     trainer = Trainer(
         config, model_config, train_pairs, out, resume=resume, init=init, device=run_device, workers=workers,
+        grow_blocks=grow_blocks,
         compile=compile_passes,
     )
     params_count = sum(p.numel() for p in trainer.model.parameters())

@@ -15,7 +15,7 @@ The auxiliary branch never runs in reverse, so restoring needs only y.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
@@ -96,3 +96,25 @@ class QuasiInvertibleNet(nn.Module):
             delta = torch.zeros_like(haar_y)
         code = self.fusion(torch.cat([haar_y, delta], dim=1), rev=True)[:, :12]
         return self.haar(self.invertible(code, rev=True), rev=True)
+
+    def with_more_blocks(self, extra: int) -> QuasiInvertibleNet:
+        """A copy with ``extra`` coupling blocks appended to the invertible branch, before its scale.
+
+        New blocks start as the identity (their subnets' last layers are zero), so the
+        copy computes exactly what this network does; training then uses them.
+        """
+        if extra < 0:
+            raise ValueError(f"extra must be >= 0, got {extra}")
+        old = self.config.inv_blocks
+        grown = QuasiInvertibleNet(replace(self.config, inv_blocks=old + extra))
+        state = {}
+        for key, value in self.state_dict().items():
+            parts = key.split(".")
+            if parts[0] == "invertible" and int(parts[2]) == old:  # the scale after the blocks moves back
+                parts[2] = str(old + extra)
+            state[".".join(parts)] = value
+        missing, unexpected = grown.load_state_dict(state, strict=False)
+        new_blocks = {f"invertible.steps.{i}" for i in range(old, old + extra)}
+        if unexpected or any(".".join(k.split(".")[:3]) not in new_blocks for k in missing):
+            raise ValueError(f"cannot grow this network: unexpected {unexpected}, missing {missing}")
+        return grown

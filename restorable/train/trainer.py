@@ -105,6 +105,7 @@ class Trainer:
         device: str = "cpu",
         workers: int | None = None,
         compile: bool | None = None,
+        grow_blocks: int = 0,
     ) -> None:
         self.config, self.out = config, out
         self.device = device
@@ -119,6 +120,8 @@ class Trainer:
         self.init: dict | None = None  # the checkpoint a warm-started run began from
         if resume and init is not None:
             raise RestorableError("give --resume or --init, not both")
+        if grow_blocks and init is None:
+            raise RestorableError("--grow-blocks adds blocks to the network of --init: give --init")
         if resume:
             if not out.exists() or not state_path(out).exists():
                 raise RestorableError(f"{out}: nothing to resume (checkpoint or its .state file is missing)")
@@ -134,6 +137,9 @@ class Trainer:
             self.init = meta.get("init")
         elif init is not None:
             self.model, meta = self._warm_start(init, config.op)
+            if grow_blocks:
+                self.model = self.model.with_more_blocks(grow_blocks)
+                self.init["grown_blocks"] = grow_blocks
         else:
             self.model = QuasiInvertibleNet(model_config)
         self.model.train()
