@@ -11,6 +11,7 @@ payload spans the whole image, are restored whole.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 
@@ -67,9 +68,11 @@ def restoration_db(original: Photo, result: Photo, fmt: str, quality: int, resto
     if record is not None and (record.payload or record.mode == "exact"):
         return psnr(restore(Photo(stored, provenance=record)).rgb, original.rgb)
     height, width = stored.shape[:2]
+    # A window keeps the record's weights (restore finds them by sha256), not its whole-image pixel pins.
+    window_record = replace(record, size=None, thumb=None) if record is not None else None
     restored, wanted = [], []
     for window, inner in probe_windows(height, width):
-        part = Photo(np.ascontiguousarray(stored[window]), provenance=None)
+        part = Photo(np.ascontiguousarray(stored[window]), provenance=window_record)
         restored.append(restore(part).rgb[inner].reshape(-1, 3))
         wanted.append(original.rgb[window][inner].reshape(-1, 3))
     return psnr(np.concatenate(restored), np.concatenate(wanted))

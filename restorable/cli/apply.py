@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from restorable.cli import options as o
-from restorable.cli.files import LOSSLESS, run_files
+from restorable.cli.files import lossless_weights, run_files
 from restorable.errors import RestorableError
 from restorable.limits import DEFAULT_MAX_PIXELS, MIN_RESTORE_DB, check_tile
 
@@ -41,7 +41,6 @@ def apply(
 ) -> None:
     """Apply a restorable effect: OUT looks like the effect and still holds the original."""
     from restorable.api import apply_photo, check_mode
-    from restorable.image_file import output_format
     from restorable.operators import get_operator, parse_params, resolve_params
 
     spec = get_operator(op)
@@ -52,19 +51,15 @@ def apply(
     check_tile(tile)
     png_only = "--mode exact" if mode == "exact" else "--payload" if payload else None
 
-    def lossless_for(out_format: str) -> bool:
-        """Which weights a file of ``out_format`` gets: the lossless ones for PNG/TIFF unless --robust/--invisible."""
-        return out_format in LOSSLESS if robust is None else not robust
-
     def process(photo, src, dst):
-        return apply_photo(photo, op, params, weights, device, tile, backend, mode, payload, lossless_for(output_format(dst)))
+        return apply_photo(photo, op, params, weights, device, tile, backend, mode, payload, lossless_weights(dst, robust))
 
     def verify(photo, result, out_format: str, out_quality: int) -> str:
         from restorable.api import restore_photo
         from restorable.verify import restoration_db
 
-        def restore(part):  # parts carry no record: name the weights that made the result
-            return restore_photo(part, op, weights, device, tile, backend, lossless=lossless_for(out_format))
+        def restore(part):
+            return restore_photo(part, op, weights, device, tile, backend)
 
         db = restoration_db(photo, result, out_format, out_quality, restore)
         if db < min_restore_db:

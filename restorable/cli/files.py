@@ -13,6 +13,14 @@ from restorable.limits import DEFAULT_MAX_PIXELS
 LOSSLESS = ("PNG", "TIFF")  # output formats that keep a payload in the lowest bits
 
 
+def lossless_weights(path: Path, robust: bool | None) -> bool:
+    """Whether a file at ``path`` goes with an operator's lossless weights: PNG/TIFF do,
+    unless ``--robust`` / ``--invisible`` (``robust``) says which."""
+    from restorable.image_file import FORMATS
+
+    return FORMATS.get(Path(path).suffix.lower()) in LOSSLESS if robust is None else not robust
+
+
 def run_files(
     paths: list[str],
     out_dir: Path | None,

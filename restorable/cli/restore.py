@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from restorable.cli import options as o
-from restorable.cli.files import LOSSLESS, run_files
+from restorable.cli.files import lossless_weights, run_files
 from restorable.limits import DEFAULT_MAX_PIXELS, check_tile
 
 
@@ -36,13 +36,11 @@ def restore(
 ) -> None:
     """Restore the original of processed files (IN alone writes IN-STEM.restored.png)."""
     from restorable.api import restore_photo
-    from restorable.image_file import FORMATS
 
     check_tile(tile)
 
     def process(photo, src, dst):
-        lossless = FORMATS.get(Path(src).suffix.lower()) in LOSSLESS if robust is None else not robust
-        return restore_photo(photo, op, weights, device, tile, backend, force, lossless)
+        return restore_photo(photo, op, weights, device, tile, backend, force, lossless_weights(src, robust))
 
     if len(paths) == 1 and out_dir is None:
         src = Path(paths[0])
