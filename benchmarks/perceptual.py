@@ -188,7 +188,6 @@ def main() -> None:
         worst_first = [row for _, row in sorted(sheet, key=lambda item: item[0])]
         overview.append(labelled(worst_first[0], op))
         if args.sheet:
-            args.sheet.mkdir(parents=True, exist_ok=True)
             save_stack(worst_first[: args.sheet_rows], args.sheet / f"{op}.jpg")
     if args.overview:
         save_stack(overview, args.overview)

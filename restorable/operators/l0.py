@@ -8,6 +8,8 @@ result (max abs on [0, 1]; mean ~1e-4).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 BETA_MAX = 1e5
@@ -50,17 +52,12 @@ def l0_smooth(image: np.ndarray, lam: float = 0.02, kappa: float = 2.0, device: 
         return s.permute(1, 2, 0)[:rows, :cols].cpu().numpy()
 
 
+@functools.cache
 def _graphs():
     """The CUDA-graph cache of the solver (made on first use: it imports torch)."""
-    global _GRAPHS
-    if _GRAPHS is None:
-        from restorable.cuda_graphs import GraphCache
+    from restorable.cuda_graphs import GraphCache
 
-        _GRAPHS = GraphCache()
-    return _GRAPHS
-
-
-_GRAPHS = None
+    return GraphCache()
 
 
 def _solve(s, lam: float, kappa: float):
