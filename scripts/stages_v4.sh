@@ -34,4 +34,12 @@ V4_STAGES=(
   # round 4, on the CPU: a larger invertible branch (4 -> 8 coupling blocks, the new ones starting as the identity);
   # not shipped: +0.1-0.2 dB after JPEG-90 for a restore 1.8x slower (README)
   "l0-jpeg-g l0 --init $RUNS/l0-jpeg-c.safetensors --grow-blocks 4 --jpeg --jpeg-quality 85-95 --w-restore 3 --w-ssim 0.03 --steps 2000"
+  # round 5, on the H200: weights for JPEG files restore from JPEG in the whole batch (--jpeg-share 1),
+  # longer runs at a lower learning rate; rtv-jpeg-g is the control (half the batch from PNG, as before)
+  "rtv-jpeg-f rtv --init $BUNDLED/rtv-v3.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.06 --w-grid 0.03 --lr 2e-4 --steps 5000"
+  "rtv-jpeg-g rtv --init $BUNDLED/rtv-v3.safetensors --jpeg --jpeg-quality 85-95 --w-restore 3 --w-ssim 0.06 --w-grid 0.03 --lr 2e-4 --steps 5000"
+  "rtv-jpeg-h rtv --init $BUNDLED/rtv-v3.safetensors --grow-blocks 4 --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.06 --w-grid 0.03 --lr 2e-4 --steps 5000"
+  "rtv-jpeg-i rtv --init $BUNDLED/rtv-v3.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.045 --w-grid 0.02 --lr 2e-4 --steps 5000"
+  "l0-jpeg-h l0 --init $BUNDLED/l0-v2.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.03 --lr 2e-4 --steps 5000"
+  "retouch-b retouch --init $BUNDLED/retouch-v2.safetensors --jpeg --jpeg-quality 70-95 --w-restore 3 --lr 2e-4 --steps 5000"
 )

@@ -146,3 +146,29 @@ def test_ssim_and_grid_terms_train_and_match_the_metrics(photo_dir, tmp_path):
     checker[..., 0::2, 0::2] = checker[..., 1::2, 1::2] = 4 / 255
     assert float(grid(checker, torch.zeros_like(checker))) * 255 == pytest.approx(4.0)
     assert grid_rms((checker[0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8), np.zeros((8, 8, 3), np.uint8)) == 4.0
+
+
+@pytest.mark.parametrize(("share", "expected"), [(0.5, 1), (1.0, 2)])
+def test_jpeg_share_decides_how_many_images_restore_from_jpeg(photo_dir, tmp_path, monkeypatch, share, expected):
+    import restorable.train.trainer as trainer_module
+
+    seen = []
+    real = trainer_module.jpeg_straight_through
+
+    def recording(x, qualities):
+        seen.append((x.shape[0], len(qualities)))
+        return real(x, qualities)
+
+    monkeypatch.setattr(trainer_module, "jpeg_straight_through", recording)
+    trainer, _ = make_trainer(photo_dir, tmp_path, tmp_path / "m.safetensors", jpeg=True, jpeg_share=share)
+    terms = trainer.train_step()
+    assert seen == [(expected, expected)] and torch.isfinite(terms["restore"])
+
+
+def test_jpeg_count_keeps_one_png_image_below_a_share_of_one():
+    from restorable.train.trainer import jpeg_count
+
+    assert [jpeg_count(8, s) for s in (0.0, 0.5, 0.75, 0.99, 1.0)] == [0, 4, 6, 7, 8]
+    assert jpeg_count(1, 0.5) == 0 and jpeg_count(3, 0.5) == 2
+    with pytest.raises(RestorableError):
+        jpeg_count(8, 1.5)

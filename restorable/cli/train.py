@@ -38,6 +38,10 @@ def train(
         " with this command's training settings.",
     ),
     jpeg: bool = typer.Option(False, "--jpeg", help="Compression-aware: restore from real JPEG in half the batch."),
+    jpeg_share: float = typer.Option(
+        0.5, "--jpeg-share", min=0.0, max=1.0,
+        help="With --jpeg: the part of each batch restored from JPEG (1: all, for weights meant for JPEG files).",
+    ),
     jpeg_mode: str = typer.Option("real", "--jpeg-mode", help="real (PIL, straight-through) | differentiable (kornia)."),
     jpeg_quality: str = typer.Option("70-95", "--jpeg-quality", help="JPEG qualities drawn in training, LOW-HIGH."),
     seed: int = typer.Option(0, "--seed"),
@@ -118,6 +122,7 @@ def train(
     val_pairs = load_pairs(val, size, op, params, target_cache, None) if val and pairs is None else None
     config = TrainConfig(
         op=name, params=params, seed=seed, crop=crop, batch=batch, lr=lr, jpeg=jpeg, jpeg_range=jpeg_range, jpeg_mode=jpeg_mode,
+        jpeg_share=jpeg_share,
         aux_warmup=aux_warmup,
         weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, weight_adv=weight_adv,
         weight_ssim=weight_ssim, weight_grid=weight_grid,

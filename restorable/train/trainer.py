@@ -49,6 +49,7 @@ class TrainConfig:
     jpeg: bool = False
     jpeg_range: tuple[int, int] = (70, 95)
     jpeg_mode: str = "real"  # real: PIL JPEG, straight-through gradient; differentiable: kornia's codec
+    jpeg_share: float = 0.5  # with jpeg: the part of each batch restored from JPEG (the rest from PNG)
     weight_approx: float = 1.0
     weight_restore: float = 1.0
     weight_delta: float = 0.1
@@ -60,6 +61,13 @@ class TrainConfig:
     grad_clip: float = 10.0
     total_steps: int | None = None  # with --steps: cosine learning-rate decay to 5% over the run
     bf16: bool = field(default_factory=bf16_is_fast)  # bfloat16 autocast: ~2.6x faster steps on AVX-512 BF16 CPUs
+
+
+def jpeg_count(batch: int, share: float) -> int:
+    """How many of a batch's ``batch`` images restore from JPEG at ``share``; at least one from PNG below 1."""
+    if not 0.0 <= share <= 1.0:
+        raise RestorableError(f"the JPEG share must be in [0, 1], got {share}")
+    return batch if share >= 1.0 else batch - max(1, int(batch * (1.0 - share)))
 
 
 def state_path(out: Path) -> Path:
@@ -154,9 +162,9 @@ class Trainer:
         from restorable.operators import OPERATORS
 
         augment = OPERATORS[config.op].equivariant if config.op in OPERATORS else False
-        jpeg_count = config.batch - max(1, config.batch // 2) if config.jpeg else 0
+        n_jpeg = jpeg_count(config.batch, config.jpeg_share) if config.jpeg else 0
         self.sampler = CropSampler(
-            train_pairs, config.crop, config.batch, augment, self.generator, jpeg_count, config.jpeg_range
+            train_pairs, config.crop, config.batch, augment, self.generator, n_jpeg, config.jpeg_range
         )
         self.rng_state = self.generator.get_state()  # as of the last step taken (batches are drawn ahead)
         self._batches = None
@@ -197,11 +205,11 @@ class Trainer:
         y, delta = self._forward(source, reference)
         y, delta = y.float(), delta.float()  # bf16 cannot hold all 8-bit levels near 1
         stored = quantize_8bit(y)
-        if cfg.jpeg:  # half the batch restores from PNG, half from real JPEG
-            half = max(1, source.shape[0] // 2)
+        if cfg.jpeg:  # the first images restore from PNG, the last jpeg_count from real JPEG
+            n_png = source.shape[0] - jpeg_count(source.shape[0], cfg.jpeg_share)
             compress = jpeg_straight_through if cfg.jpeg_mode == "real" else jpeg_differentiable
-            jpeg = compress(y[half:], list(qualities or self.sampler.draw_qualities(source.shape[0] - half)))
-            stored = torch.cat([stored[:half], jpeg], dim=0)
+            jpeg = compress(y[n_png:], list(qualities or self.sampler.draw_qualities(source.shape[0] - n_png)))
+            stored = torch.cat([stored[:n_png], jpeg], dim=0)
         restored = self._reverse(stored)
         terms = {
             "approx": F.mse_loss(y, target),
