@@ -42,4 +42,11 @@ V4_STAGES=(
   "rtv-jpeg-i rtv --init $BUNDLED/rtv-v3.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.045 --w-grid 0.02 --lr 2e-4 --steps 5000"
   "l0-jpeg-h l0 --init $BUNDLED/l0-v2.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.03 --lr 2e-4 --steps 5000"
   "retouch-b retouch --init $BUNDLED/retouch-v2.safetensors --jpeg --jpeg-quality 70-95 --w-restore 3 --lr 2e-4 --steps 5000"
+  # round 6, on the H200: from round 5's results, SSIM weighted more to buy back the look
+  "rtv-jpeg-j rtv --init $RUNS/rtv-jpeg-f.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.08 --w-grid 0.04 --lr 1.5e-4 --steps 3000"
+  "rtv-jpeg-k rtv --init $RUNS/rtv-jpeg-f.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.06 --w-grid 0.03 --lr 1.5e-4 --steps 3000"
+  "l0-jpeg-j l0 --init $RUNS/l0-jpeg-h.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.04 --lr 1.5e-4 --steps 3000"
+  "l0-jpeg-k l0 --init $RUNS/l0-jpeg-h.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.05 --lr 1.5e-4 --steps 3000"
+  "retouch-c retouch --init $RUNS/retouch-b.safetensors --jpeg --jpeg-quality 70-95 --w-restore 8 --lr 1.5e-4 --steps 3000"
+  "rtv-png-c rtv --init $RUNS/rtv-jpeg-g.safetensors --w-restore 3 --w-ssim 0.06 --w-grid 0.03 --lr 1.5e-4 --steps 3000"
 )
