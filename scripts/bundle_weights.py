@@ -40,7 +40,10 @@ def training_summary(meta: dict, minutes: float | None, stage: str | None = None
         "minutes": round(minutes if minutes is not None else meta.get("train_seconds", 0) / 60, 1),
         "settings": {
             k: train[k]
-            for k in ("crop", "batch", "lr", "jpeg", "jpeg_range", "weight_restore", "weight_adv", "weight_ssim", "weight_grid", "long_side")
+            for k in (
+                "crop", "batch", "lr", "jpeg", "jpeg_range", "jpeg_share", "weight_restore", "weight_adv", "weight_ssim",
+                "ssim_power", "weight_grid", "long_side",
+            )
             if k in train
         },
         "started_from": (meta.get("init") or {}).get("sha256"),  # a warm start: sha256 of the finished run it began from

@@ -49,4 +49,8 @@ V4_STAGES=(
   "l0-jpeg-k l0 --init $RUNS/l0-jpeg-h.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.05 --lr 1.5e-4 --steps 3000"
   "retouch-c retouch --init $RUNS/retouch-b.safetensors --jpeg --jpeg-quality 70-95 --w-restore 8 --lr 1.5e-4 --steps 3000"
   "rtv-png-c rtv --init $RUNS/rtv-jpeg-g.safetensors --w-restore 3 --w-ssim 0.06 --w-grid 0.03 --lr 1.5e-4 --steps 3000"
+  # round 7, on the CPU: retouch's lossless point (no JPEG in training: its restoration after PNG has room);
+  # rtv's JPEG point from rtv-jpeg-j, the SSIM term as the power mean 2 of the crops' 1 - SSIM (the worst photo)
+  "retouch-png retouch --init $RUNS/retouch-b.safetensors --w-restore 3 --lr 2e-4 --steps 2500"
+  "rtv-jpeg-l rtv --init $RUNS/rtv-jpeg-j.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.07 --ssim-power 2 --w-grid 0.035 --lr 1e-4 --steps 2500"
 )

@@ -172,3 +172,24 @@ def test_jpeg_count_keeps_one_png_image_below_a_share_of_one():
     assert jpeg_count(1, 0.5) == 0 and jpeg_count(3, 0.5) == 2
     with pytest.raises(RestorableError):
         jpeg_count(8, 1.5)
+
+
+def test_ssim_power_weighs_the_image_least_like_the_effect_more():
+    from restorable.train.losses import dissimilarity, ssim7
+
+    torch.manual_seed(0)
+    effect = torch.rand(2, 3, 32, 32) * 0.2 + 0.4
+    processed = effect.clone()
+    processed[0] += 0.05 * torch.randn(3, 32, 32)  # one image far from the effect, one close
+    processed[1] += 0.005 * torch.randn(3, 32, 32)
+    per_image = 1 - ssim7(processed, effect, per_image=True)
+    assert per_image[0] > 5 * per_image[1]
+    assert float(dissimilarity(processed, effect)) == pytest.approx(float(1 - ssim7(processed, effect)), abs=1e-6)
+    squared = dissimilarity(processed, effect, power=2.0)
+    assert per_image.mean() < squared < per_image.max()
+    grads = []
+    for power in (1.0, 2.0):
+        x = processed.clone().requires_grad_(True)
+        dissimilarity(x, effect, power).backward()
+        grads.append(x.grad.abs().sum(dim=(1, 2, 3)))
+    assert grads[1][0] / grads[1][1] > grads[0][0] / grads[0][1]  # the far image gets a larger share

@@ -64,6 +64,10 @@ def train(
     weight_delta: float = typer.Option(0.1, "--w-delta"),
     weight_adv: float = typer.Option(None, "--w-adv", help="Adversarial weight (default: 0.01 for Type III, else 0)."),
     weight_ssim: float = typer.Option(0.0, "--w-ssim", min=0.0, help="Weight of 1 - SSIM(processed, effect), 7x7 window."),
+    ssim_power: float = typer.Option(
+        1.0, "--ssim-power", min=1.0,
+        help="The SSIM term is the power mean of each crop's 1 - SSIM: above 1 weighs the crops least like the effect more.",
+    ),
     weight_grid: float = typer.Option(
         0.0, "--w-grid", min=0.0, help="Weight of the finest diagonal Haar band of processed - effect (checker grid)."
     ),
@@ -125,7 +129,7 @@ def train(
         jpeg_share=jpeg_share,
         aux_warmup=aux_warmup,
         weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, weight_adv=weight_adv,
-        weight_ssim=weight_ssim, weight_grid=weight_grid,
+        weight_ssim=weight_ssim, ssim_power=ssim_power, weight_grid=weight_grid,
         long_side=size, bf16=(run_device != "cpu" or bf16_is_fast()) if bf16 is None else bf16, total_steps=steps,
     )
     model_config = ModelConfig(

@@ -22,7 +22,7 @@ from restorable.train.adversarial import Adversary
 from restorable.train.batches import batch_stream, default_workers
 from restorable.train.data import CropSampler, Pair
 from restorable.train.evaluate import evaluate
-from restorable.train.losses import grid, ssim7
+from restorable.train.losses import dissimilarity, grid
 from restorable.weights.download import file_sha256
 
 
@@ -55,6 +55,7 @@ class TrainConfig:
     weight_delta: float = 0.1
     weight_adv: float = 0.0
     weight_ssim: float = 0.0  # w * (1 - SSIM(processed, effect)), 7x7 window: structure the effect lacks
+    ssim_power: float = 1.0  # the ssim term is the power mean of each crop's 1 - SSIM: > 1 weighs the worst crops more
     weight_grid: float = 0.0  # w * |finest diagonal band of processed - effect|: the hidden code's checker grid
     aux_warmup: int = 0
     long_side: int = 512
@@ -217,7 +218,7 @@ class Trainer:
             "delta": delta.pow(2).mean(),
         }
         if cfg.weight_ssim:
-            terms["ssim"] = 1.0 - ssim7(y, target)
+            terms["ssim"] = dissimilarity(y, target, cfg.ssim_power)
         if cfg.weight_grid:
             terms["grid"] = grid(y, target)
         if self.adversary is not None:
