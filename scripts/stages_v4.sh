@@ -54,4 +54,5 @@ V4_STAGES=(
   "retouch-png retouch --init $RUNS/retouch-b.safetensors --w-restore 3 --lr 2e-4 --steps 2500"
   "rtv-jpeg-l rtv --init $RUNS/rtv-jpeg-j.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.07 --ssim-power 2 --w-grid 0.035 --lr 1e-4 --steps 2500"
   "retouch-png-b retouch --init $RUNS/retouch-png.safetensors --w-restore 10 --lr 2e-4 --steps 2500"
+  "retouch-png-c retouch --init $RUNS/retouch-png-b.safetensors --w-restore 5 --lr 1e-4 --steps 1500"
 )
