@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Files written by restorable 0.1.0 (provenance version 1), kept as test fixtures so that
+# later versions are checked to restore them offline (tests/test_compat.py). Run once, with
+# the version that wrote them; the expected figures go to tests/data/v1/expected.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src=tests/data/cups_96x72.png out=tests/data/v1
+mkdir -p "$out"
+restorable apply --op l0 "$src" "$out/l0-learned.png" --overwrite
+restorable apply --op l0 "$src" "$out/l0-learned.jpg" --overwrite
+restorable apply --op l0 --payload "$src" "$out/l0-payload.png" --overwrite
+restorable apply --op l0 --mode exact "$src" "$out/l0-exact.png" --overwrite
+restorable apply --op exposure "$src" "$out/exposure-learned.png" --overwrite
+restorable apply --op bwp "$src" "$out/bwp-learned.png" --overwrite
+python - "$src" "$out" <<'PY'
+import json, sys
+from pathlib import Path
+import numpy as np
+from restorable import __version__
+from restorable.api import restore_photo
+from restorable.photo import read_photo
+src, out = Path(sys.argv[1]), Path(sys.argv[2])
+original = read_photo(src).rgb.astype(np.float64)
+figures = {}
+for path in sorted(out.glob("*-*.*")):
+    restored = restore_photo(read_photo(path), device="cpu").rgb.astype(np.float64)
+    figures[path.name] = round(float(10 * np.log10(255**2 / np.mean((restored - original) ** 2))), 3)
+(out / "expected.json").write_text(json.dumps({"written_by": __version__, "source": src.name, "restore_psnr": figures}, indent=1) + "\n")
+print(figures)
+PY
