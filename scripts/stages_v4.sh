@@ -55,4 +55,6 @@ V4_STAGES=(
   "rtv-jpeg-l rtv --init $RUNS/rtv-jpeg-j.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.07 --ssim-power 2 --w-grid 0.035 --lr 1e-4 --steps 2500"
   "retouch-png-b retouch --init $RUNS/retouch-png.safetensors --w-restore 10 --lr 2e-4 --steps 2500"
   "retouch-png-c retouch --init $RUNS/retouch-png-b.safetensors --w-restore 5 --lr 1e-4 --steps 1500"
+  # round 8, on the CPU: rtv-jpeg-j trained longer, SSIM weighted a little less
+  "rtv-jpeg-m rtv --init $RUNS/rtv-jpeg-j.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.075 --w-grid 0.0375 --lr 1e-4 --steps 6000"
 )

@@ -8,8 +8,9 @@ import torch
 
 from restorable.engine import forward_image, reverse_image
 from restorable.model import ModelConfig, QuasiInvertibleNet
-from restorable.model.coupling import AffineCoupling, InvertibleScale, InvertibleSequence
-from restorable.model.haar import HaarSqueeze
+from restorable.model.coupling import AffineCoupling, CouplingBlock, InvertibleScale
+from restorable.model.haar import HaarSqueeze, haar_squeeze, haar_unsqueeze
+from restorable.model.invertible import InvertibleSequence
 from restorable.model.quantize import jpeg_straight_through, quantize_8bit
 from restorable.model.subnets import conv_subnet
 
@@ -25,34 +26,36 @@ def randomise(module: torch.nn.Module, scale: float = 0.05) -> torch.nn.Module:
 
 def test_haar_is_orthonormal_and_invertible():
     x = torch.rand(2, 3, 8, 6)
-    haar = HaarSqueeze()
-    y = haar(x)
-    assert y.shape == (2, 12, 4, 3)
+    haar = HaarSqueeze([(3, 8, 6)])
+    (y,) = haar([x])
+    assert y.shape == (2, 12, 4, 3) and haar.output_dims([(3, 8, 6)]) == [(12, 4, 3)]
     assert torch.allclose(y.pow(2).sum(), x.pow(2).sum(), rtol=1e-5)
-    assert torch.allclose(haar(y, rev=True), x, atol=1e-6)
+    assert torch.allclose(haar([y], rev=True)[0], x, atol=1e-6)
+    assert torch.equal(haar_squeeze(x), y) and torch.equal(haar_unsqueeze(y), haar([y], rev=True)[0])
     # the first channels are the (scaled) 2x2 mean
     assert torch.allclose(y[:, :3], 2 * torch.nn.functional.avg_pool2d(x, 2), atol=1e-6)
 
 
 def test_haar_rejects_odd_sizes():
     with pytest.raises(ValueError, match="even"):
-        HaarSqueeze()(torch.rand(1, 3, 5, 4))
+        haar_squeeze(torch.rand(1, 3, 5, 4))
 
 
 def test_coupling_round_trip_and_not_identity():
-    block = randomise(AffineCoupling(12, 3, conv_subnet(8)))
+    block = randomise(AffineCoupling([(12, 0, 0)], 3, conv_subnet(8)))
     x = torch.randn(2, 12, 9, 7)
-    y = block(x)
+    (y,) = block([x])
     assert not torch.allclose(y, x, atol=1e-3)
-    assert torch.allclose(block(y, rev=True), x, atol=1e-5)
+    assert torch.allclose(block([y], rev=True)[0], x, atol=1e-5)
 
 
 def test_sequence_reverses_in_reverse_order():
+    dims = [(12, 0, 0)]
     seq = InvertibleSequence(
-        randomise(AffineCoupling(12, 3, conv_subnet(8))), InvertibleScale(12, 0.25), randomise(AffineCoupling(12, 6, conv_subnet(8)))
+        randomise(AffineCoupling(dims, 3, conv_subnet(8))), InvertibleScale(dims, 0.25), randomise(AffineCoupling(dims, 6, conv_subnet(8)))
     )
     x = torch.randn(1, 12, 6, 6)
-    assert torch.allclose(seq(seq(x), rev=True), x, atol=1e-5)
+    assert torch.allclose(seq(seq([x]), rev=True)[0], x, atol=1e-5)
 
 
 @pytest.mark.parametrize("aux, fusion_blocks", [("learned", 1), ("reference", 1), ("reference", 2)])
@@ -149,3 +152,62 @@ def test_a_grown_network_computes_the_same_and_still_inverts():
         y2, delta2 = grown(x, ref)
         assert torch.allclose(y, y2, atol=1e-6) and torch.allclose(delta, delta2, atol=1e-6)
         assert torch.allclose(grown.reverse(y2, delta2), x, atol=1e-4)
+
+
+def test_a_condition_changes_the_output_and_the_inverse_needs_the_same_one():
+    dims, cond = [(12, 0, 0)], [(2,)]
+    block = randomise(AffineCoupling(dims, 3, conv_subnet(8), dims_c=cond), scale=0.2)
+    x = torch.randn(2, 12, 6, 5)
+    c_a, c_b = [torch.tensor([[0.0, 1.0], [0.5, 0.5]])], [torch.tensor([[1.0, 0.0], [0.5, 0.2]])]
+    (y_a,) = block([x], c_a)
+    (y_b,) = block([x], c_b)
+    assert not torch.allclose(y_a, y_b, atol=1e-3)
+    assert torch.allclose(block([y_a], c_a, rev=True)[0], x, atol=1e-5)
+    assert not torch.allclose(block([y_a], c_b, rev=True)[0], x, atol=1e-3)
+    with pytest.raises(ValueError, match="condition"):
+        block([x])  # a conditioned block without its condition
+    with pytest.raises(ValueError, match="condition"):
+        block([x], [torch.zeros(2, 3)])
+
+
+def test_a_sequence_checks_declared_shapes_and_passes_the_condition_on():
+    with pytest.raises(ValueError, match="takes"):
+        InvertibleSequence(HaarSqueeze([(3, 0, 0)]), AffineCoupling([(3, 0, 0)], 1, conv_subnet(4)))
+    seq = InvertibleSequence(
+        HaarSqueeze([(3, 0, 0)]),
+        randomise(AffineCoupling([(12, 0, 0)], 3, conv_subnet(4), dims_c=[(1,)])),
+        InvertibleScale([(12, 0, 0)], 0.5),
+    )
+    assert seq.dims_out == [(12, 0, 0)] and seq.output_dims([(3, 16, 8)]) == [(12, 8, 4)]
+    x, c = torch.rand(1, 3, 16, 8), [torch.tensor([[0.3]])]
+    (y,) = seq([x], c)
+    assert y.shape == (1, 12, 8, 4)
+    assert torch.allclose(seq([y], c, rev=True)[0], x, atol=1e-5)
+
+
+def test_a_coupling_subclass_writes_only_its_two_halves():
+    class Additive(CouplingBlock):
+        def __init__(self, dims_in, split):
+            super().__init__(dims_in, split)
+            n1, n2 = self.sizes
+            self.f, self.g = conv_subnet(4)(n2, n1), conv_subnet(4)(n1, n2)
+
+        def _coupling1(self, x1, u2, rev):
+            return x1 - self.f(u2) if rev else x1 + self.f(u2)
+
+        def _coupling2(self, x2, u1, rev):
+            return x2 - self.g(u1) if rev else x2 + self.g(u1)
+
+    block = randomise(Additive([(6, 0, 0)], 2), scale=0.2)
+    x = torch.randn(1, 6, 5, 5)
+    (y,) = block([x])
+    assert not torch.allclose(y, x, atol=1e-3) and torch.allclose(block([y], rev=True)[0], x, atol=1e-5)
+
+
+def test_the_fusion_block_starts_at_code_plus_approximation_without_counting_calls():
+    # built twice in one process: the first block starts as y = z + a each time (was a call counter)
+    for _ in range(2):
+        block = AffineCoupling([(24, 0, 0)], 12, conv_subnet(4), skip=(1.0, -1.0))
+        z, a = torch.randn(1, 12, 4, 4), torch.randn(1, 12, 4, 4)
+        (out,) = block([torch.cat([z, a], dim=1)])
+        assert torch.allclose(out[:, :12], z + a, atol=1e-6)

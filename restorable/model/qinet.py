@@ -20,9 +20,10 @@ from dataclasses import asdict, dataclass, replace
 import torch
 from torch import nn
 
-from restorable.model.coupling import AffineCoupling, InvertibleScale, InvertibleSequence
-from restorable.model.haar import HaarSqueeze
-from restorable.model.subnets import ContextApproximator, conv_subnet, fusion_subnet
+from restorable.model.coupling import AffineCoupling, InvertibleScale
+from restorable.model.haar import haar_squeeze, haar_unsqueeze
+from restorable.model.invertible import InvertibleSequence
+from restorable.model.subnets import ContextApproximator, conv_subnet
 
 AUX_KINDS = ("learned", "reference")
 # Largest accepted architecture values (checkpoints are checked against them when loaded).
@@ -68,11 +69,18 @@ class QuasiInvertibleNet(nn.Module):
     def __init__(self, config: ModelConfig = ModelConfig()) -> None:
         super().__init__()
         self.config = config
-        self.haar = HaarSqueeze()
-        blocks = [AffineCoupling(12, 3, conv_subnet(config.inv_width), config.clamp) for _ in range(config.inv_blocks)]
-        self.invertible = InvertibleSequence(*blocks, InvertibleScale(12, config.code_scale))
-        fusion = fusion_subnet(config.fusion_width)  # one constructor: it knows which block comes first
-        self.fusion = InvertibleSequence(*[AffineCoupling(24, 12, fusion, config.clamp) for _ in range(config.fusion_blocks)])
+        code_dims, fused_dims = [(12, 0, 0)], [(24, 0, 0)]
+        subnet = conv_subnet(config.inv_width)
+        blocks = [AffineCoupling(code_dims, 3, subnet, config.clamp) for _ in range(config.inv_blocks)]
+        self.invertible = InvertibleSequence(*blocks, InvertibleScale(code_dims, config.code_scale))
+        # H's first block starts at y = z + a (F = +identity, G = -identity), so delta = a - y; later ones as the identity
+        fusion = conv_subnet(config.fusion_width)
+        self.fusion = InvertibleSequence(
+            *[
+                AffineCoupling(fused_dims, 12, fusion, config.clamp, skip=(1.0, -1.0) if i == 0 else (0.0, 0.0))
+                for i in range(config.fusion_blocks)
+            ]
+        )
         self.aux = ContextApproximator(config.aux_width) if config.aux == "learned" else None
 
     def approximate(self, x: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
@@ -80,22 +88,23 @@ class QuasiInvertibleNet(nn.Module):
         if self.aux is None:
             if reference is None:
                 raise ValueError("this model's auxiliary branch is the reference operator: pass reference=")
-            return self.haar(reference)
-        return self.aux(x, self.haar(x))
+            return haar_squeeze(reference)
+        return self.aux(x, haar_squeeze(x))
 
     def forward(self, x: torch.Tensor, reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, 3, H, W) -> (y: (B, 3, H, W) processed image, delta: (B, 12, H/2, W/2))."""
-        code = self.invertible(self.haar(x))
-        fused = self.fusion(torch.cat([code, self.approximate(x, reference)], dim=1))
-        return self.haar(fused[:, :12], rev=True), fused[:, 12:]
+        (code,) = self.invertible([haar_squeeze(x)])
+        (fused,) = self.fusion([torch.cat([code, self.approximate(x, reference)], dim=1)])
+        return haar_unsqueeze(fused[:, :12]), fused[:, 12:]
 
     def reverse(self, y: torch.Tensor, delta: torch.Tensor | None = None) -> torch.Tensor:
         """Restore x from y (B, 3, H, W); ``delta`` defaults to 0."""
-        haar_y = self.haar(y)
+        haar_y = haar_squeeze(y)
         if delta is None:
             delta = torch.zeros_like(haar_y)
-        code = self.fusion(torch.cat([haar_y, delta], dim=1), rev=True)[:, :12]
-        return self.haar(self.invertible(code, rev=True), rev=True)
+        (fused,) = self.fusion([torch.cat([haar_y, delta], dim=1)], rev=True)
+        (code,) = self.invertible([fused[:, :12]], rev=True)
+        return haar_unsqueeze(code)
 
     def with_more_blocks(self, extra: int) -> QuasiInvertibleNet:
         """A copy with ``extra`` coupling blocks appended to the invertible branch, before its scale.

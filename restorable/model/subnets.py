@@ -26,7 +26,10 @@ def conv_subnet(width: int):
 
 
 class SkipSubnet(nn.Module):
-    """``sign * x + body(x)``: a subnet that starts as (minus) the identity."""
+    """``sign * x + body(x)``: a subnet that starts as (minus) the identity.
+
+    Only the first ``c_out`` channels of ``x`` are added (the rest, e.g. a condition, are the body's alone).
+    """
 
     def __init__(self, body: nn.Module, sign: float) -> None:
         super().__init__()
@@ -34,29 +37,8 @@ class SkipSubnet(nn.Module):
         self.sign = sign
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.sign * x + self.body(x)
-
-
-def fusion_subnet(width: int):
-    """Subnets of the fusion block H: F starts as +identity, G as -identity, S at zero.
-
-    With H's input ``(z, a)`` (hidden code, approximation) this makes the block
-    start at ``y = z + a`` (output = approximation plus code) and ``delta = a - y``;
-    further blocks start as the identity.
-    """
-    plain = conv_subnet(width)
-    made: list[str] = []
-
-    def make(c_in: int, c_out: int) -> nn.Module:
-        # AffineCoupling builds f, s, g in this order.
-        role = "fsg"[len(made) % 3]
-        first_block = len(made) < 3  # later blocks start as the identity (zero subnets)
-        made.append(role)
-        if role == "s" or c_in != c_out or not first_block:
-            return plain(c_in, c_out)
-        return SkipSubnet(plain(c_in, c_out), 1.0 if role == "f" else -1.0)
-
-    return make
+        out = self.body(x)
+        return self.sign * x[:, : out.shape[1]] + out
 
 
 class ContextApproximator(nn.Module):

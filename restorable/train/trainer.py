@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from restorable import __version__
 from restorable.errors import RestorableError
 from restorable.model.checkpoint import load_model, load_training_state, save_model, save_training_state
+from restorable.model.haar import haar_unsqueeze
 from restorable.model.qinet import ModelConfig, QuasiInvertibleNet
 from restorable.model.quantize import jpeg_differentiable, jpeg_straight_through, quantize_8bit
 from restorable.train.adversarial import Adversary
@@ -200,7 +201,7 @@ class Trainer:
         """Loss terms for one batch (all MSE on the [0, 1] scale); ``qualities``: its JPEG half's (drawn if None)."""
         cfg, model = self.config, self.model
         if self.step < cfg.aux_warmup and model.aux is not None:
-            approx = model.haar(model.approximate(source), rev=True).float()
+            approx = haar_unsqueeze(model.approximate(source)).float()
             return {"approx": F.mse_loss(approx, target)}
         reference = target if model.config.aux == "reference" else None
         y, delta = self._forward(source, reference)
