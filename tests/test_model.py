@@ -211,3 +211,30 @@ def test_the_fusion_block_starts_at_code_plus_approximation_without_counting_cal
         z, a = torch.randn(1, 12, 4, 4), torch.randn(1, 12, 4, 4)
         (out,) = block([torch.cat([z, a], dim=1)])
         assert torch.allclose(out[:, :12], z + a, atol=1e-6)
+
+
+def test_a_conditioned_network_inverts_with_its_condition_and_needs_it():
+    config = ModelConfig(inv_blocks=2, inv_width=8, fusion_width=8, aux="reference", cond_channels=2)
+    model = randomise(QuasiInvertibleNet(config), scale=0.1)
+    x, ref = torch.rand(2, 3, 16, 12), torch.rand(2, 3, 16, 12)
+    c = torch.tensor([[0.0, 1.0], [1.0, 0.25]])
+    y, delta = model(x, ref, c)
+    y_other, _ = model(x, ref, c.flip(0))
+    assert not torch.allclose(y, y_other, atol=1e-4)
+    assert (model.reverse(y, delta, c) - x).abs().max() < 1e-4
+    with pytest.raises(ValueError, match="condition"):
+        model(x, ref)
+    with pytest.raises(ValueError, match="no condition"):
+        QuasiInvertibleNet(ModelConfig(inv_blocks=1, inv_width=4, fusion_width=4, aux="reference"))(x, ref, c)
+    assert config.to_dict()["cond_channels"] == 2 and "cond_channels" not in ModelConfig().to_dict()
+
+
+def test_a_conditioned_checkpoint_loads_as_conditioned(tmp_path):
+    from restorable.model.checkpoint import load_model, save_model
+
+    model = randomise(QuasiInvertibleNet(ModelConfig(inv_blocks=1, inv_width=4, fusion_width=4, aux="reference", cond_channels=3)))
+    save_model(tmp_path / "m.safetensors", model, {"op": "l0"})
+    loaded, _ = load_model(tmp_path / "m.safetensors")
+    x, ref, c = torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8), torch.rand(1, 3)
+    assert loaded.config.cond_channels == 3
+    assert torch.allclose(loaded(x, ref, c)[0], model(x, ref, c)[0], atol=1e-6)

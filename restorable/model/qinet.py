@@ -45,11 +45,14 @@ class ModelConfig:
     aux_width: int = 32
     code_scale: float = 1.0 / 16.0
     clamp: float = 1.0
+    cond_channels: int = 0  # length of the condition vector c (normalised operator parameters); 0: none
 
     def __post_init__(self) -> None:
         if self.aux not in AUX_KINDS:
             raise ValueError(f"aux must be one of {AUX_KINDS}, got {self.aux!r}")
         # bounds far beyond any useful network: a file cannot make us build a huge one
+        if isinstance(self.cond_channels, bool) or not isinstance(self.cond_channels, int) or not 0 <= self.cond_channels <= 64:
+            raise ValueError(f"cond_channels must be a whole number in [0, 64], got {self.cond_channels!r}")
         for name, high in LIMITS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= high:
@@ -58,7 +61,11 @@ class ModelConfig:
                 raise ValueError(f"{name} must be a whole number, got {value!r}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """As stored in checkpoints; ``cond_channels`` only when set (unconditioned files stay as they were)."""
+        values = asdict(self)
+        if not values["cond_channels"]:
+            del values["cond_channels"]
+        return values
 
 
 class QuasiInvertibleNet(nn.Module):
@@ -70,14 +77,17 @@ class QuasiInvertibleNet(nn.Module):
         super().__init__()
         self.config = config
         code_dims, fused_dims = [(12, 0, 0)], [(24, 0, 0)]
+        cond = [(config.cond_channels,)] if config.cond_channels else []
         subnet = conv_subnet(config.inv_width)
-        blocks = [AffineCoupling(code_dims, 3, subnet, config.clamp) for _ in range(config.inv_blocks)]
+        blocks = [AffineCoupling(code_dims, 3, subnet, config.clamp, dims_c=cond) for _ in range(config.inv_blocks)]
         self.invertible = InvertibleSequence(*blocks, InvertibleScale(code_dims, config.code_scale))
         # H's first block starts at y = z + a (F = +identity, G = -identity), so delta = a - y; later ones as the identity
         fusion = conv_subnet(config.fusion_width)
         self.fusion = InvertibleSequence(
             *[
-                AffineCoupling(fused_dims, 12, fusion, config.clamp, skip=(1.0, -1.0) if i == 0 else (0.0, 0.0))
+                AffineCoupling(
+                    fused_dims, 12, fusion, config.clamp, skip=(1.0, -1.0) if i == 0 else (0.0, 0.0), dims_c=cond
+                )
                 for i in range(config.fusion_blocks)
             ]
         )
@@ -91,20 +101,35 @@ class QuasiInvertibleNet(nn.Module):
             return haar_squeeze(reference)
         return self.aux(x, haar_squeeze(x))
 
-    def forward(self, x: torch.Tensor, reference: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: (B, 3, H, W) -> (y: (B, 3, H, W) processed image, delta: (B, 12, H/2, W/2))."""
-        (code,) = self.invertible([haar_squeeze(x)])
-        (fused,) = self.fusion([torch.cat([code, self.approximate(x, reference)], dim=1)])
+    def forward(
+        self, x: torch.Tensor, reference: torch.Tensor | None = None, c: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, 3, H, W) -> (y: (B, 3, H, W) processed image, delta: (B, 12, H/2, W/2)).
+
+        ``c``: (B, cond_channels) condition of a conditioned network (its subnets all see it).
+        """
+        cond = self._condition(c)
+        (code,) = self.invertible([haar_squeeze(x)], cond)
+        (fused,) = self.fusion([torch.cat([code, self.approximate(x, reference)], dim=1)], cond)
         return haar_unsqueeze(fused[:, :12]), fused[:, 12:]
 
-    def reverse(self, y: torch.Tensor, delta: torch.Tensor | None = None) -> torch.Tensor:
-        """Restore x from y (B, 3, H, W); ``delta`` defaults to 0."""
+    def reverse(self, y: torch.Tensor, delta: torch.Tensor | None = None, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Restore x from y (B, 3, H, W); ``delta`` defaults to 0; ``c``: the condition ``forward`` had."""
+        cond = self._condition(c)
         haar_y = haar_squeeze(y)
         if delta is None:
             delta = torch.zeros_like(haar_y)
-        (fused,) = self.fusion([torch.cat([haar_y, delta], dim=1)], rev=True)
-        (code,) = self.invertible([fused[:, :12]], rev=True)
+        (fused,) = self.fusion([torch.cat([haar_y, delta], dim=1)], cond, rev=True)
+        (code,) = self.invertible([fused[:, :12]], cond, rev=True)
         return haar_unsqueeze(code)
+
+    def _condition(self, c: torch.Tensor | None) -> list[torch.Tensor] | None:
+        wanted = self.config.cond_channels
+        if c is None and wanted:
+            raise ValueError(f"this network takes a condition of {wanted} values: pass c=")
+        if c is not None and not wanted:
+            raise ValueError("this network takes no condition")
+        return None if c is None else [c]
 
     def with_more_blocks(self, extra: int) -> QuasiInvertibleNet:
         """A copy with ``extra`` coupling blocks appended to the invertible branch, before its scale.
