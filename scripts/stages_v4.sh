@@ -57,4 +57,5 @@ V4_STAGES=(
   "retouch-png-c retouch --init $RUNS/retouch-png-b.safetensors --w-restore 5 --lr 1e-4 --steps 1500"
   # round 8, on the CPU: rtv-jpeg-j trained longer, SSIM weighted a little less
   "rtv-jpeg-m rtv --init $RUNS/rtv-jpeg-j.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.075 --w-grid 0.0375 --lr 1e-4 --steps 6000"
+  "rtv-jpeg-n rtv --init $RUNS/rtv-jpeg-m.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 3 --w-ssim 0.075 --w-grid 0.0375 --lr 1e-4 --steps 4500"
 )
