@@ -16,16 +16,15 @@ restorable apply --op bwp "$src" "$out/bwp-learned.png" --overwrite --min-restor
 python - "$src" "$out" <<'PY'
 import json, sys
 from pathlib import Path
-import numpy as np
 from restorable import __version__
 from restorable.api import restore_photo
 from restorable.photo import read_photo
+from restorable.train.metrics import psnr
 src, out = Path(sys.argv[1]), Path(sys.argv[2])
-original = read_photo(src).rgb.astype(np.float64)
+original = read_photo(src).rgb
 figures = {}
 for path in sorted(out.glob("*-*.*")):
-    restored = restore_photo(read_photo(path), device="cpu").rgb.astype(np.float64)
-    figures[path.name] = round(float(10 * np.log10(255**2 / np.mean((restored - original) ** 2))), 3)
+    figures[path.name] = round(psnr(restore_photo(read_photo(path), device="cpu").rgb, original), 3)
 (out / "expected.json").write_text(json.dumps({"written_by": __version__, "source": src.name, "restore_psnr": figures}, indent=1) + "\n")
 print(figures)
 PY

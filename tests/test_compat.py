@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from restorable.cli import app
 from restorable.photo import read_photo
+from restorable.train.metrics import psnr
 
 DATA = Path(__file__).parent / "data"
 FIXTURES = DATA / "v1"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
-
-
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(255**2 / np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)))
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED["restore_psnr"]))
