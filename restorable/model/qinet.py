@@ -29,8 +29,9 @@ AUX_KINDS = ("learned", "reference")
 # Largest accepted architecture values (checkpoints are checked against them when loaded).
 LIMITS = {
     "inv_blocks": 64, "inv_width": 1024, "fusion_blocks": 16, "fusion_width": 1024, "aux_width": 1024,
-    "code_scale": 100.0, "clamp": 100.0,
+    "code_scale": 100.0, "clamp": 100.0, "cond_channels": 64,
 }
+MAY_BE_ZERO = ("cond_channels",)  # the others must be above 0
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,13 @@ class ModelConfig:
         if self.aux not in AUX_KINDS:
             raise ValueError(f"aux must be one of {AUX_KINDS}, got {self.aux!r}")
         # bounds far beyond any useful network: a file cannot make us build a huge one
-        if isinstance(self.cond_channels, bool) or not isinstance(self.cond_channels, int) or not 0 <= self.cond_channels <= 64:
-            raise ValueError(f"cond_channels must be a whole number in [0, 64], got {self.cond_channels!r}")
         for name, high in LIMITS.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= high:
-                raise ValueError(f"{name} must be a number in (0, {high}], got {value!r}")
+            value, zero_ok = getattr(self, name), name in MAY_BE_ZERO
+            if (
+                isinstance(value, bool) or not isinstance(value, (int, float))
+                or not (value >= 0 if zero_ok else value > 0) or value > high
+            ):
+                raise ValueError(f"{name} must be a number in {'[' if zero_ok else '('}0, {high}], got {value!r}")
             if isinstance(high, int) and not isinstance(value, int):
                 raise ValueError(f"{name} must be a whole number, got {value!r}")
 
