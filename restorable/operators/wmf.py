@@ -17,7 +17,6 @@ def weighted_median(image: np.ndarray, radius: int = 7, sigma: float = 25.5) -> 
     """
     image8 = np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
     cv2.setRNGSeed(0x5EED)
-    out = ximgproc().weightedMedianFilter(
-        image8, image8, int(radius), sigma=float(sigma), weightType=ximgproc().WMF_EXP
-    )
+    filters = ximgproc()
+    out = filters.weightedMedianFilter(image8, image8, int(radius), sigma=float(sigma), weightType=filters.WMF_EXP)
     return out.astype(np.float32) / 255.0
