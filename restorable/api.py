@@ -21,8 +21,8 @@ from restorable import __version__
 from restorable.device import resolve_device
 from restorable.errors import RestorableError
 from restorable.limits import check_tile
-from restorable.photo import Photo, photo_from_pil, photo_to_pil
-from restorable.provenance import Provenance
+from restorable.photo import Photo, in_colour, photo_from_pil, photo_to_pil
+from restorable.provenance import Original, Provenance
 from restorable.weights import LoadedModel, load_weights
 
 
@@ -34,8 +34,8 @@ def _as_photo(image) -> Photo:
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8:
             raise RestorableError(f"expected a uint8 array, got {image.dtype}")
-        if image.ndim == 2:
-            image = np.repeat(image[..., None], 3, axis=2)
+        if image.ndim == 2:  # grey: kept (a restorable grey image), or converted where an effect needs colour
+            return Photo(rgb=np.ascontiguousarray(image))
         if image.ndim != 3 or image.shape[2] not in (3, 4):
             raise RestorableError(f"expected an (H, W), (H, W, 3) or (H, W, 4) array, got {image.shape}")
         alpha = image[..., 3].copy() if image.shape[2] == 4 else None
@@ -111,8 +111,14 @@ def apply_photo(
 
     check_mode(mode, payload)
     check_tile(tile)
-    values = resolve_params(get_operator(op), params)
+    spec = get_operator(op)
+    values = resolve_params(spec, params)
+    if spec.family != "effect" and (mode == "exact" or payload):
+        raise RestorableError(f"{op} makes a {spec.family} image: --mode exact and --payload are for colour effects")
+    original = Original((photo.rgb.shape[1], photo.rgb.shape[0]), 1 if photo.rgb.ndim == 2 else 3, photo.orientation)
+    photo = in_colour(photo)
     notes = list(photo.notes) + ([f"ignored its {photo.record_error}"] if photo.record_error else [])
+    record = {"family": spec.family, "original": original}
 
     def reference_on(run_device: str):
         """The reference operator's result on the whole photo, computed on ``run_device``."""
@@ -123,13 +129,16 @@ def apply_photo(
 
         effect = reference_on(resolve_device(device) if backend == "torch" else "cpu")
         carrier = embed_exact(effect, photo.rgb)
-        provenance = Provenance(op, values, "", "", __version__, mode="exact", payload=True, **describe(carrier))
+        provenance = Provenance(op, values, "", "", __version__, mode="exact", payload=True, **describe(carrier), **record)
         return Photo(carrier, photo.alpha, photo.icc_profile, photo.exif, provenance, notes, "cpu", "exact effect + payload")
     from restorable.engine import forward_image
 
     loaded = load_weights(op, weights, lossless=lossless)
     net, run_device = network(loaded, backend, device)
+    record["family"] = weights_family(loaded)
     reference = reference_on(run_device) if loaded.model.config.aux == "reference" else None
+    if reference is not None and reference.ndim == 2 and loaded.model.config.carrier_channels == 3:
+        reference = np.repeat(reference[..., None], 3, axis=2)  # a colour network of a grey operator (bwp before 0.2)
     processed = forward_image(net, photo.rgb, reference, device=run_device, tile=tile, graphs=True)
     method = "learned forward pass"
     from restorable.weights.manifest import load_manifest
@@ -149,12 +158,19 @@ def apply_photo(
         except RestorableError as exc:  # e.g. too small to carry one: the payload is optional
             payload = False
             notes.append(f"no refinement payload ({exc})")
-    provenance = Provenance(op, values, loaded.model_id, loaded.sha256, __version__, payload=payload, **describe(processed))
+    provenance = Provenance(
+        op, values, loaded.model_id, loaded.sha256, __version__, payload=payload, **describe(processed), **record
+    )
     ran_on = _ran_on(net, run_device)
     result = Photo(processed, photo.alpha, photo.icc_profile, photo.exif, provenance, notes, ran_on, method)
     if not loaded.metadata.get("train", {}).get("jpeg", True):
         result.lossless_only = f"the {op} weights ({loaded.model_id}) were trained without JPEG"
     return result
+
+
+def weights_family(loaded: LoadedModel) -> str:
+    """The transform family of a network: as its checkpoint says (those before families were effects)."""
+    return loaded.metadata.get("family", "effect")
 
 
 def untrained_params(loaded: LoadedModel, values: dict) -> list[str]:
@@ -169,7 +185,7 @@ def untrained_params(loaded: LoadedModel, values: dict) -> list[str]:
 
 
 def describe(rgb: np.ndarray) -> dict:
-    """The record fields that pin down the processed pixels: their size and fingerprint."""
+    """The record fields that pin down the processed pixels ((H, W, 3) or grey (H, W)): their size and fingerprint."""
     from restorable.provenance import fingerprint
 
     return {"size": (rgb.shape[1], rgb.shape[0]), "thumb": fingerprint(rgb)}
@@ -245,7 +261,7 @@ def restore_photo(
     if changed and not force:
         raise RestorableError(f"not the image that was processed: {changed} (--force restores it anyway, poorly)")
     notes = list(photo.notes) + ([f"restored anyway: {changed}"] if changed else [])
-    if record is None or record.mode == "exact":
+    if (record is None and photo.rgb.ndim == 3) or (record is not None and record.mode == "exact"):
         exact = _restore_exact(photo, recorded=record is not None)
         if exact is not None:
             exact.notes = notes
@@ -253,6 +269,8 @@ def restore_photo(
     loaded = model_for(photo, op, weights, lossless)
     if record is None:
         notes.append(f"no restorable record: restored as a {op} result (weights {loaded.model_id}), which nothing can check")
+    photo, converted = carrier_channels(photo, loaded.model.config.carrier_channels)
+    notes += converted
     net, run_device = network(loaded, backend, device)
 
     def reverse(image):
@@ -260,7 +278,7 @@ def restore_photo(
 
     method = "learned reverse pass"
     restored = None
-    if record is None or record.payload:
+    if (record is None and photo.rgb.ndim == 3) or (record is not None and record.payload):
         from restorable.payload.header import PayloadMissing
         from restorable.payload.refine import restore_refined
 
@@ -272,7 +290,29 @@ def restore_photo(
                 method = f"learned reverse pass (the refinement payload is unusable: {exc})"
     if restored is None:
         restored = reverse(photo.rgb)
+    if record is not None and record.original is not None and record.original.channels == 1:
+        from restorable.luma import luma
+
+        restored = np.clip(np.rint(luma(restored)), 0, 255).astype(np.uint8)  # the original was a grey photo
     return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, notes, _ran_on(net, run_device), method)
+
+
+def carrier_channels(photo: Photo, channels: int) -> tuple[Photo, list[str]]:
+    """``photo`` with the ``channels`` (3 or 1) a network restores from, and a note when it had to be converted.
+
+    A grey image saved again in colour (3 equal channels) gives back its grey, a
+    colour effect saved as grey is restored from its 3 equal channels (poorly).
+    """
+    from dataclasses import replace
+
+    if channels == 1 and photo.rgb.ndim == 3:
+        from restorable.luma import luma
+
+        grey = np.clip(np.rint(luma(photo.rgb)), 0, 255).astype(np.uint8)
+        return replace(photo, rgb=grey), ["a grey image stored in colour: restored from its grey"]
+    if channels == 3 and photo.rgb.ndim == 2:
+        return replace(in_colour(photo), notes=list(photo.notes)), ["a colour effect stored as grey: its colour is lost"]
+    return photo, []
 
 
 def apply(

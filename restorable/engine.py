@@ -76,7 +76,9 @@ def _quantize(x: torch.Tensor) -> torch.Tensor:
 
 
 def _uint8_input(image: np.ndarray, stride: int) -> torch.Tensor:
-    """(H, W, 3) uint8 -> (1, 3, H', W') uint8, edge-replicated at the bottom/right to multiples of ``stride``."""
+    """(H, W, C) or grey (H, W) uint8 -> (1, C, H', W') uint8, edge-replicated at the bottom/right to multiples of ``stride``."""
+    if image.ndim == 2:
+        image = image[..., None]
     h, w = image.shape[:2]
     if h % stride or w % stride:
         image = np.pad(image, ((0, (-h) % stride), (0, (-w) % stride), (0, 0)), mode="edge")
@@ -125,7 +127,7 @@ def run_tiled(
     device: str,
     graphs: tuple[GraphCache, str] | None = None,
 ) -> torch.Tensor:
-    """Apply ``fn`` to (B, 3, H, W) uint8 ``inputs`` whole or tile by tile (uint8 CPU result, same H, W).
+    """Apply ``fn`` to (B, C, H, W) uint8 ``inputs`` whole or tile by tile (uint8 CPU result, same H, W; its channels are ``fn``'s).
 
     ``fn`` gets float32 tensors in [0, 1] on ``device``. Each tile is computed with
     ``TILE_MARGIN`` pixels of real context on every side and only its centre is
@@ -140,9 +142,11 @@ def run_tiled(
         return cache(lambda *xs: _quantize(fn(*map(_float, xs))), [x.to(device) for x in inputs], key=key).cpu()
     tile = max(stride, tile - tile % stride)
     margin = TILE_MARGIN - TILE_MARGIN % stride
-    out = torch.empty(inputs[0].shape[0], 3, h, w, dtype=torch.uint8)
+    out = None
     for crop, keep, inner in tile_windows(h, w, tile, margin):
         result = _quantize(fn(*[_on(x[(..., *crop)], device) for x in inputs])).cpu()
+        if out is None:
+            out = torch.empty(result.shape[0], result.shape[1], h, w, dtype=torch.uint8)
         out[(..., *keep)] = result[(..., *inner)]
     return out
 
@@ -162,15 +166,19 @@ def reference_tiled(
 ) -> np.ndarray:
     """Run a reference operator on ``image`` (H, W, 3) uint8 whole, or in overlapping tiles when large.
 
+    The result has the operator's channels ((H, W, 3), or (H, W) grey).
     ``size``: the tile side (default: ``REFERENCE_TILE`` on the CPU, ``GPU_TILE`` on a GPU).
     """
     h, w = image.shape[:2]
     if choose_tile(h, w, tile, device) is None:
         return run(image)
     size = size or (REFERENCE_TILE if device == "cpu" else GPU_TILE)
-    out = np.empty_like(image)
+    out = None
     for crop, keep, inner in tile_windows(h, w, size, REFERENCE_MARGIN):
-        out[keep] = run(image[crop])[inner]
+        part = run(image[crop])
+        if out is None:
+            out = np.empty((h, w, *part.shape[2:]), dtype=part.dtype)
+        out[keep] = part[inner]
     return out
 
 
@@ -182,7 +190,7 @@ def forward_image(
     tile: int | None = None,
     graphs: bool = False,
 ) -> np.ndarray:
-    """The processed 8-bit image (H, W, 3) for an (H, W, 3) uint8 photo.
+    """The processed 8-bit image for an (H, W, 3) uint8 photo: (H, W, 3), or (H, W) from a grey network.
 
     ``graphs``: on a GPU, replay repeated sizes as CUDA graphs (see ``restorable.cuda_graphs``).
     """
@@ -196,13 +204,20 @@ def forward_image(
             lambda *xs: model(*xs)[0], inputs, choose_tile(h, w, tile, device), model.stride, device,
             (_graphs_of(model), "forward") if graphs and device != "cpu" else None,
         )
-    return y[0, :, :h, :w].permute(1, 2, 0).numpy()
+    return _image(y, h, w)
+
+
+def _image(batch: torch.Tensor, h: int, w: int) -> np.ndarray:
+    """The first image of a (B, C, H', W') uint8 batch, cut to (h, w): (h, w, C), or (h, w) when C is 1."""
+    image = batch[0, :, :h, :w].permute(1, 2, 0).numpy()
+    return image[..., 0] if image.shape[2] == 1 else image
 
 
 def reverse_image(
     model: QuasiInvertibleNet, processed: np.ndarray, device: str = "cpu", tile: int | None = None, graphs: bool = False
 ) -> np.ndarray:
-    """The restored 8-bit photo (H, W, 3) from a processed (H, W, 3) uint8 image, delta = 0 (``graphs``: as above)."""
+    """The restored 8-bit photo (H, W, 3) from a processed uint8 image ((H, W, 3), or (H, W) for a grey network),
+    delta = 0 (``graphs``: as above)."""
     h, w = processed.shape[:2]
     y = _uint8_input(processed, model.stride)
     model = _prepare(model, device)
@@ -211,4 +226,4 @@ def reverse_image(
             model.reverse, [y], choose_tile(h, w, tile, device), model.stride, device,
             (_graphs_of(model), "reverse") if graphs and device != "cpu" else None,
         )
-    return x[0, :, :h, :w].permute(1, 2, 0).numpy()
+    return _image(x, h, w)

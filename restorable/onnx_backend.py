@@ -43,10 +43,11 @@ def export_onnx(model, out_dir: Path) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     model = model.float().eval().to(memory_format=torch.contiguous_format)
     sample = torch.rand(1, 3, 64, 48)
+    carrier = torch.rand(1, model.config.carrier_channels, 64, 48)  # the processed image (and the reference)
     dims = {0: "batch", 2: "height", 3: "width"}
     forward_path, reverse_path = out_dir / "forward.onnx", out_dir / "reverse.onnx"
     if model.config.aux == "reference":
-        args, names = (sample, torch.rand(1, 3, 64, 48)), ["x", "reference"]
+        args, names = (sample, carrier), ["x", "reference"]
     else:
         args, names = (sample,), ["x"]
     with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
@@ -56,7 +57,7 @@ def export_onnx(model, out_dir: Path) -> tuple[Path, Path]:
             dynamic_axes={**{n: dims for n in names}, "y": dims}, opset_version=OPSET, dynamo=False,
         )
         torch.onnx.export(
-            _Reverse(model), (sample,), str(reverse_path), input_names=["y"], output_names=["x"],
+            _Reverse(model), (carrier,), str(reverse_path), input_names=["y"], output_names=["x"],
             dynamic_axes={"y": dims, "x": dims}, opset_version=OPSET, dynamo=False,
         )
     return forward_path, reverse_path

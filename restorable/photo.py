@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +19,9 @@ _ORIENTATION_TAG = 0x0112
 
 @dataclass
 class Photo:
-    """An 8-bit RGB photo with its alpha, colour profile, EXIF and provenance."""
+    """An 8-bit photo (RGB, or grey) with its alpha, colour profile, EXIF and provenance."""
 
-    rgb: np.ndarray  # (H, W, 3) uint8
+    rgb: np.ndarray  # (H, W, 3) uint8, or (H, W) for a grey file (e.g. a restorable grey image)
     alpha: np.ndarray | None = None  # (H, W) uint8, kept untouched
     icc_profile: bytes | None = None
     exif: bytes | None = None
@@ -31,6 +31,7 @@ class Photo:
     method: str | None = None  # how it was produced, e.g. "exact payload", "learned reverse pass"
     lossless_only: str | None = None  # why a lossy (JPEG/WebP) copy would not restore well, if it would not
     record_error: str | None = None  # why the file's restorable record could not be read, if it is damaged
+    orientation: int = 1  # the file's EXIF orientation, already applied to the pixels
 
 
 def _is_16_bit(img: Image.Image) -> bool:
@@ -44,6 +45,8 @@ def photo_from_pil(img: Image.Image) -> Photo:
     sixteen = _is_16_bit(img)
     info = dict(img.info)
     exif = img.getexif()
+    orientation = exif.get(_ORIENTATION_TAG, 1) if exif else 1
+    orientation = orientation if orientation in range(1, 9) else 1
     img = ImageOps.exif_transpose(img)
     if exif and exif.get(_ORIENTATION_TAG, 1) != 1:
         exif[_ORIENTATION_TAG] = 1  # the pixels are upright now
@@ -59,9 +62,8 @@ def photo_from_pil(img: Image.Image) -> Photo:
         alpha = np.asarray(img.getchannel("A")).copy()
     if img.mode == "CMYK":
         notes.append("CMYK converted to RGB")
-    elif img.mode in ("L", "LA", "1"):
-        notes.append("greyscale converted to RGB")
-    rgb = np.asarray(img.convert("RGB")).copy()
+    is_grey = img.mode in ("L", "LA", "La", "1")
+    rgb = np.asarray(img.convert("L" if is_grey else "RGB")).copy()
     try:
         provenance, record_error = read_provenance(info), None
     except RestorableError as exc:  # only restore needs the record: apply ignores a damaged one
@@ -74,7 +76,15 @@ def photo_from_pil(img: Image.Image) -> Photo:
         provenance=provenance,
         notes=notes,
         record_error=record_error,
+        orientation=orientation,
     )
+
+
+def in_colour(photo: Photo) -> Photo:
+    """``photo`` with (H, W, 3) pixels: a grey one is converted, with a note."""
+    if photo.rgb.ndim == 3:
+        return photo
+    return replace(photo, rgb=np.repeat(photo.rgb[..., None], 3, axis=2), notes=[*photo.notes, "greyscale converted to RGB"])
 
 
 def read_photo(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Photo:
@@ -83,8 +93,8 @@ def read_photo(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MA
 
 
 def photo_to_pil(photo: Photo, keep_alpha: bool = True) -> Image.Image:
-    """The Pillow image of ``photo`` (RGBA when it has alpha and ``keep_alpha``)."""
-    img = Image.fromarray(photo.rgb, "RGB")
+    """The Pillow image of ``photo``: RGB or L (grey), with alpha (RGBA, LA) when it has one and ``keep_alpha``."""
+    img = Image.fromarray(photo.rgb, "L" if photo.rgb.ndim == 2 else "RGB")
     if photo.alpha is not None and keep_alpha:
         img.putalpha(Image.fromarray(photo.alpha, "L"))
     return img

@@ -5,6 +5,11 @@ with ``restorable:``. Both hold the same JSON: operator, parameters, model id
 and sha256, tool version, and what the processed pixels were (their size and a
 coarse fingerprint), so that ``restore`` can tell a file that was resized,
 cropped, rotated or edited since.
+
+Record version 2 (restorable 0.2) adds the transform family (``effect``,
+``gray``, ...), the original's geometry (size, channels, EXIF orientation) and
+the number of inputs. Version 1 records (no ``version`` key) read as an
+``effect`` of one RGB input of the processed size.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ JPEG_PREFIX = b"restorable:"
 # A record is a few hundred bytes; anything much longer is not one of ours.
 MAX_RECORD_BYTES = 16_384
 _HEX = set("0123456789abcdef")
+RECORD_VERSION = 2  # what this tool writes; it reads 1 and 2
 
 
 def _check_record(data: object) -> dict:
@@ -48,7 +54,27 @@ def _check_record(data: object) -> dict:
     thumb = data.get("thumb")
     if thumb is not None and not (isinstance(thumb, str) and len(thumb) == 2 * FINGERPRINT_SIDE**2 and set(thumb) <= _HEX):
         raise ValueError("thumb is not a fingerprint")
+    if not isinstance(data.get("family", "effect"), str):
+        raise ValueError("family is not text")
+    inputs = data.get("inputs", 1)
+    if isinstance(inputs, bool) or not isinstance(inputs, int) or not 1 <= inputs <= 64:
+        raise ValueError("inputs is not a count")
+    original = data.get("original")
+    if original is not None:
+        if not isinstance(original, dict):
+            raise ValueError("original is not an object")
+        size = original.get("size")
+        if not (isinstance(size, list) and len(size) == 2 and all(_positive_int(v) for v in size)):
+            raise ValueError("original size is not a width and height")
+        if original.get("channels") not in (1, 3):
+            raise ValueError("original channels is not 1 or 3")
+        if original.get("orientation", 1) not in range(1, 9):
+            raise ValueError("original orientation is not an EXIF orientation")
     return data
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 # The fingerprint: mean luma of a FINGERPRINT_SIDE x FINGERPRINT_SIDE grid of the processed pixels.
@@ -73,6 +99,15 @@ def fingerprint_distance(a: str, b: str) -> float:
 
 
 @dataclass(frozen=True)
+class Original:
+    """The geometry of the photo a file was made from: what ``restore`` gives back."""
+
+    size: tuple[int, int]  # width, height (EXIF orientation applied)
+    channels: int = 3  # 3: colour, 1: a grey photo
+    orientation: int = 1  # the EXIF orientation it had (its pixels were turned upright)
+
+
+@dataclass(frozen=True)
 class Provenance:
     """What produced a processed file."""
 
@@ -85,6 +120,10 @@ class Provenance:
     payload: bool = False  # the pixels carry a payload (always in exact mode)
     size: tuple[int, int] | None = None  # width, height of the processed pixels (files since 0.x: None before)
     thumb: str | None = None  # fingerprint() of the processed pixels
+    family: str = "effect"  # the transform family (restorable.transforms); version 1 files: effect
+    original: Original | None = None  # version 2: the original's geometry
+    inputs: int = 1  # how many photos the file holds
+    version: int = RECORD_VERSION  # of the record format; read from the file (1 when it has none)
 
     def to_json(self) -> str:
         record = {k: v for k, v in asdict(self).items() if v is not None}
@@ -109,14 +148,28 @@ class Provenance:
         try:
             if len(text) > MAX_RECORD_BYTES:
                 raise ValueError("too long")
-            data = _check_record(json.loads(text))
+            data = json.loads(text)
+            version = data.get("version", 1) if isinstance(data, dict) else 1
+            if isinstance(version, int) and not isinstance(version, bool) and version > RECORD_VERSION:
+                raise RestorableError(
+                    f"this file was made by a newer restorable (record version {version}; this one reads up to"
+                    f" {RECORD_VERSION}): upgrade restorable to restore it"
+                )
+            if version not in (1, 2) or isinstance(version, bool):
+                raise ValueError("unknown version")
+            data = _check_record(data)
+            data["version"] = version
         except (ValueError, RecursionError) as exc:
             reason = str(exc) if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError) else "not JSON"
             raise RestorableError(f"damaged restorable record ({reason})") from None
         fields = {k: data[k] for k in ("op", "params", "model_id", "model_sha256", "tool_version")}
         size = tuple(data["size"]) if data.get("size") else None
+        original = data.get("original")
+        if original is not None:
+            original = Original(tuple(original["size"]), original["channels"], original.get("orientation", 1))
         return cls(
-            **fields, mode=data.get("mode", "learned"), payload=data.get("payload", False), size=size, thumb=data.get("thumb")
+            **fields, mode=data.get("mode", "learned"), payload=data.get("payload", False), size=size, thumb=data.get("thumb"),
+            family=data.get("family", "effect"), original=original, inputs=data.get("inputs", 1), version=data["version"],
         )
 
 

@@ -24,7 +24,7 @@ PROBE_MARGIN = 64
 
 
 def stored_pixels(rgb: np.ndarray, fmt: str, quality: int) -> np.ndarray:
-    """``rgb`` as a file of format ``fmt`` would give it back (lossy formats are round-tripped)."""
+    """``rgb`` ((H, W, 3), or (H, W) grey) as a file of format ``fmt`` would give it back (lossy formats are round-tripped)."""
     if fmt not in ("JPEG", "WEBP"):
         return rgb
     from PIL import Image
@@ -36,7 +36,7 @@ def stored_pixels(rgb: np.ndarray, fmt: str, quality: int) -> np.ndarray:
     Image.fromarray(rgb).save(buffer, format=fmt, **options)
     buffer.seek(0)
     with Image.open(buffer) as img:
-        return np.asarray(img.convert("RGB"))
+        return np.asarray(img.convert("L" if rgb.ndim == 2 else "RGB"))
 
 
 def probe_windows(height: int, width: int) -> list[tuple[tuple[slice, slice], tuple[slice, slice]]]:
@@ -73,6 +73,6 @@ def restoration_db(original: Photo, result: Photo, fmt: str, quality: int, resto
     restored, wanted = [], []
     for window, inner in probe_windows(height, width):
         part = Photo(np.ascontiguousarray(stored[window]), provenance=window_record)
-        restored.append(restore(part).rgb[inner].reshape(-1, 3))
-        wanted.append(original.rgb[window][inner].reshape(-1, 3))
+        restored.append(restore(part).rgb[inner].reshape(-1))
+        wanted.append(original.rgb[window][inner].reshape(-1))
     return psnr(np.concatenate(restored), np.concatenate(wanted))

@@ -24,12 +24,24 @@ def test_ops_json_lists_every_operator_with_type_and_defaults():
     result = run_cli("ops", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == set(OPERATORS) and len(data) == 12
+    assert set(data) == set(OPERATORS) and len(data) == 13
     for name, entry in data.items():
         assert entry["type"] in {"I", "II", "III"}
+        assert entry["family"] == OPERATORS[name].family and entry["output_channels"] in (1, 3)
         for key, param in entry["params"].items():
             assert param["default"] == OPERATORS[name].params[key].default
             assert param["min"] <= param["default"] <= param["max"]
+
+
+def test_ops_lists_the_transform_families():
+    from restorable.transforms import FAMILIES
+
+    data = json.loads(run_cli("ops", "--json", "--families").stdout)
+    assert set(data) == set(FAMILIES) >= {"effect", "gray"}
+    assert data["gray"]["carrier"]["channels"] == 1 and data["effect"]["carrier"]["channels"] == 3
+    assert sorted(data["gray"]["operators"]) == ["bwp", "gray"]
+    table = run_cli("ops").stdout
+    assert "transform families" in table and "1 grey" in table
 
 
 def test_ops_table_names_every_operator():

@@ -119,11 +119,20 @@ def test_llf_keeps_a_large_step_without_halo():
     assert abs(out[:, 4:20].mean() - 0.25) < 0.03 and abs(out[:, 44:60].mean() - 0.75) < 0.03
 
 
-def test_bwp_is_grey_with_more_contrast(photo):
+def test_bwp_is_one_grey_channel_with_more_contrast(photo):
     out = run_operator("bwp", photo)
-    assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])
+    assert out.shape == photo.shape[:2]
     grey = photo.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-    assert out[..., 0].std() > 1.1 * grey.std()
+    assert out.std() > 1.1 * grey.std()
+
+
+def test_gray_is_rec601_luma(photo):
+    out = run_operator("gray", photo)
+    expected = photo.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    assert out.shape == photo.shape[:2] and np.abs(out - expected).max() <= 0.5 + 1e-6
+    # a grey photo stays as it is
+    flat = np.repeat(out[..., None], 3, axis=2)
+    assert np.array_equal(run_operator("gray", flat), out)
 
 
 def test_cpd_draws_strokes_on_edges_and_texture_on_flat_areas():

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from restorable.errors import RestorableError
-from restorable.photo import Photo, read_photo, write_photo
+from restorable.photo import Photo, in_colour, read_photo, write_photo
 from restorable.provenance import Provenance
 
 RECORD = Provenance("l0", {"lam": 0.02, "kappa": 2.0}, "l0@abc", "ab" * 32, "0.1.0")
@@ -103,17 +103,33 @@ def test_sixteen_bit_grey_is_reduced_with_a_note(tmp_path):
     src = tmp_path / "g16.png"
     Image.fromarray(grey16).save(src)
     photo = read_photo(src)
-    assert photo.rgb.dtype == np.uint8 and photo.rgb.shape == (24, 32, 3)
-    assert abs(int(photo.rgb[-1, -1, 0]) - 255) <= 1 and photo.rgb[0, 0, 0] == 0
+    assert photo.rgb.dtype == np.uint8 and photo.rgb.shape == (24, 32)
+    assert abs(int(photo.rgb[-1, -1]) - 255) <= 1 and photo.rgb[0, 0] == 0
     assert any("16-bit" in n for n in photo.notes)
 
 
-@pytest.mark.parametrize("mode", ["P", "CMYK", "L", "1"])
+@pytest.mark.parametrize("mode", ["P", "CMYK"])
 def test_other_modes_become_rgb(tmp_path, mode):
     src = tmp_path / ("m.jpg" if mode == "CMYK" else "m.png")
     Image.fromarray(rgb()).convert(mode).save(src)
     photo = read_photo(src)
     assert photo.rgb.shape == (24, 32, 3) and photo.rgb.dtype == np.uint8
+
+
+@pytest.mark.parametrize("mode", ["L", "1", "LA"])
+def test_grey_files_stay_grey_until_an_effect_needs_colour(tmp_path, mode):
+    src = tmp_path / "m.png"
+    Image.fromarray(rgb()).convert(mode).save(src)
+    photo = read_photo(src)
+    assert photo.rgb.shape == (24, 32) and photo.rgb.dtype == np.uint8
+    assert (photo.alpha is not None) == (mode == "LA")
+    colour = in_colour(photo)
+    assert colour.rgb.shape == (24, 32, 3) and np.array_equal(colour.rgb[..., 1], photo.rgb)
+    assert "greyscale converted to RGB" in colour.notes and in_colour(colour) is colour
+    write_photo(tmp_path / "back.png", photo)
+    with Image.open(tmp_path / "back.png") as back:
+        assert back.mode == ("LA" if mode == "LA" else "L")
+        assert np.array_equal(np.asarray(back.convert("L")), photo.rgb)
 
 
 def test_palette_transparency_becomes_alpha(tmp_path):

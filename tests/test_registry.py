@@ -11,13 +11,22 @@ from restorable.errors import RestorableError
 from restorable.operators import OPERATOR_TYPES, OPERATORS, get_operator, parse_params, resolve_params
 
 PAPER_OPERATORS = {"wls", "llf", "l0", "wmf", "rtv", "rgf", "bwp", "cpd", "style-a", "style-b", "exposure", "retouch"}
+ALL_OPERATORS = PAPER_OPERATORS | {"gray"}
 
 
-def test_registry_holds_the_twelve_operators():
-    assert set(OPERATORS) == PAPER_OPERATORS
+def test_registry_holds_the_paper_operators_and_gray():
+    assert set(OPERATORS) == ALL_OPERATORS
 
 
-@pytest.mark.parametrize("name", sorted(PAPER_OPERATORS))
+def test_grey_operators_belong_to_the_gray_family():
+    from restorable.transforms import FAMILIES
+
+    assert {name for name, spec in OPERATORS.items() if spec.family == "gray"} == {"gray", "bwp"}
+    assert all(spec.family in FAMILIES for spec in OPERATORS.values())
+    assert OPERATORS["gray"].output_channels == 1 and OPERATORS["l0"].output_channels == 3
+
+
+@pytest.mark.parametrize("name", sorted(ALL_OPERATORS))
 def test_entry_is_consistent(name):
     spec = OPERATORS[name]
     assert spec.type in OPERATOR_TYPES

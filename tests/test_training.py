@@ -150,16 +150,16 @@ def test_ssim_and_grid_terms_train_and_match_the_metrics(photo_dir, tmp_path):
 
 @pytest.mark.parametrize(("share", "expected"), [(0.5, 1), (1.0, 2)])
 def test_jpeg_share_decides_how_many_images_restore_from_jpeg(photo_dir, tmp_path, monkeypatch, share, expected):
-    import restorable.train.trainer as trainer_module
+    import restorable.transforms.effect.losses as losses_module
 
     seen = []
-    real = trainer_module.jpeg_straight_through
+    real = losses_module.jpeg_straight_through
 
     def recording(x, qualities):
         seen.append((x.shape[0], len(qualities)))
         return real(x, qualities)
 
-    monkeypatch.setattr(trainer_module, "jpeg_straight_through", recording)
+    monkeypatch.setattr(losses_module, "jpeg_straight_through", recording)
     trainer, _ = make_trainer(photo_dir, tmp_path, tmp_path / "m.safetensors", jpeg=True, jpeg_share=share)
     terms = trainer.train_step()
     assert seen == [(expected, expected)] and torch.isfinite(terms["restore"])
@@ -193,3 +193,24 @@ def test_ssim_power_weighs_the_image_least_like_the_effect_more():
         dissimilarity(x, effect, power).backward()
         grads.append(x.grad.abs().sum(dim=(1, 2, 3)))
     assert grads[1][0] / grads[1][1] > grads[0][0] / grads[0][1]  # the far image gets a larger share
+
+
+def test_a_grey_operator_trains_a_one_channel_network(photo_dir, tmp_path):
+    """The gray family: 1-channel targets (cached as grey PNGs), a 1-channel carrier, JPEG of a grey image."""
+    pairs = load_pairs(photo_dir, None, "gray", {}, tmp_path / "cache")
+    assert all(p.target.shape == p.source.shape[:2] for p in pairs)
+    again = load_pairs(photo_dir, None, "gray", {}, tmp_path / "cache")  # read back from the cache
+    assert all(np.array_equal(a.target, b.target) for a, b in zip(pairs, again))
+    cfg = TrainConfig(op="gray", crop=32, batch=2, jpeg=True, jpeg_share=0.5, lr=2e-3)
+    out = tmp_path / "g.safetensors"
+    trainer = Trainer(cfg, ModelConfig(inv_blocks=1, inv_width=8, fusion_width=8, aux="reference"), pairs, out)
+    assert trainer.model.config.carrier_channels == 1
+    first = {k: float(v) for k, v in trainer.train_step().items()}
+    trainer.run(steps=30, minutes=None)
+    last = {k: float(v) for k, v in trainer.losses(*trainer.sampler.sample()).items()}
+    assert last["restore"] < first["restore"]
+    model, meta = load_model(out)
+    assert meta["family"] == "gray" and model.config.carrier_channels == 1
+    figures = evaluate(model, pairs, [90])["mean"]
+    assert figures["identity_psnr"] == 100.0  # the plain grey is the gray operator's result
+    assert 20 < figures["approx_psnr"] < 100 and figures["restore_jpeg90_psnr"] > 10

@@ -1,4 +1,4 @@
-"""``restorable ops``: list the operators."""
+"""``restorable ops``: list the transform families and the operators."""
 
 from __future__ import annotations
 
@@ -9,6 +9,14 @@ from rich.console import Console
 from rich.table import Table
 
 from restorable.operators.registry import OPERATOR_TYPES, OPERATORS
+from restorable.transforms import FAMILIES, ImageSpec
+
+
+def _side(spec: ImageSpec) -> str:
+    """E.g. "1 RGB", "1 grey", "4 RGB at 1/2"."""
+    kind = "RGB" if spec.channels == 3 else "grey"
+    scale = "" if spec.scale == 1 else f" at {spec.scale:g}x"
+    return f"{spec.count} {kind}{scale}"
 
 
 def operators_as_dict() -> dict[str, dict]:
@@ -18,6 +26,8 @@ def operators_as_dict() -> dict[str, dict]:
             "type": spec.type,
             "type_name": OPERATOR_TYPES[spec.type],
             "description": spec.description,
+            "family": spec.family,
+            "output_channels": spec.output_channels,
             "params": {
                 key: {"default": p.default, "min": p.low, "max": p.high, "help": p.help}
                 for key, p in spec.params.items()
@@ -27,18 +37,41 @@ def operators_as_dict() -> dict[str, dict]:
     }
 
 
-def ops(as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts.")) -> None:
-    """List the operators, their paper type and default parameters."""
-    data = operators_as_dict()
+def families_as_dict() -> dict[str, dict]:
+    """The transform families as plain data (``--json --families``)."""
+    return {
+        family.name: {
+            "description": family.description,
+            "inputs": vars(family.spec.inputs),
+            "carrier": vars(family.spec.carrier),
+            "operators": [name for name, spec in OPERATORS.items() if spec.family == family.name],
+        }
+        for family in FAMILIES.values()
+    }
+
+
+def ops(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts (the operators; with --families, those)."),
+    families: bool = typer.Option(False, "--families", help="With --json: print the transform families instead."),
+) -> None:
+    """List the transform families, then the operators: paper type, family and default parameters."""
     if as_json:
-        print(json.dumps(data, indent=2))
+        print(json.dumps(families_as_dict() if families else operators_as_dict(), indent=2))
         return
+    console = Console()
+    kinds = Table(title="transform families")
+    for column in ("family", "takes", "writes", "description"):
+        kinds.add_column(column, style="bold" if column == "family" else None)
+    for family in FAMILIES.values():
+        kinds.add_row(family.name, _side(family.spec.inputs), _side(family.spec.carrier), family.description)
+    console.print(kinds)
     table = Table(title="restorable operators")
     table.add_column("name", style="bold")
     table.add_column("type")
+    table.add_column("family")
     table.add_column("description")
     table.add_column("defaults")
-    for name, entry in data.items():
+    for name, entry in operators_as_dict().items():
         defaults = ", ".join(f"{k}={v['default']}" for k, v in entry["params"].items()) or "-"
-        table.add_row(name, f"{entry['type']} ({entry['type_name']})", entry["description"], defaults)
-    Console().print(table)
+        table.add_row(name, f"{entry['type']} ({entry['type_name']})", entry["family"], entry["description"], defaults)
+    console.print(table)

@@ -11,6 +11,10 @@ Reverse (restoration, from the stored 8-bit y and delta = 0)::
     (z, a^) = H^-1(Haar(y), 0);  x = Haar^-1(Phi^-1(z))
 
 The auxiliary branch never runs in reverse, so restoring needs only y.
+
+``carrier_channels`` is the processed image's channel count: 3 for a colour
+effect, 1 for a grey image (then y' has 4 Haar channels and delta the other 12,
+so the colour that the grey image lacks must be hidden in it).
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ from restorable.model.coupling import AffineCoupling, InvertibleScale
 from restorable.model.haar import haar_squeeze, haar_unsqueeze
 from restorable.model.invertible import InvertibleSequence
 from restorable.model.subnets import ContextApproximator, conv_subnet
+from restorable.transforms.protocol import ImageSpec, TransformSpec
 
 AUX_KINDS = ("learned", "reference")
 # Largest accepted architecture values (checkpoints are checked against them when loaded).
 LIMITS = {
     "inv_blocks": 64, "inv_width": 1024, "fusion_blocks": 16, "fusion_width": 1024, "aux_width": 1024,
-    "code_scale": 100.0, "clamp": 100.0, "cond_channels": 64,
+    "code_scale": 100.0, "clamp": 100.0, "cond_channels": 64, "carrier_channels": 3,
 }
 MAY_BE_ZERO = ("cond_channels",)  # the others must be above 0
 
@@ -47,8 +52,11 @@ class ModelConfig:
     code_scale: float = 1.0 / 16.0
     clamp: float = 1.0
     cond_channels: int = 0  # length of the condition vector c (normalised operator parameters); 0: none
+    carrier_channels: int = 3  # channels of the processed image: 3 (an effect) or 1 (a grey image)
 
     def __post_init__(self) -> None:
+        if self.carrier_channels not in (1, 3):
+            raise ValueError(f"carrier_channels must be 1 or 3, got {self.carrier_channels!r}")
         if self.aux not in AUX_KINDS:
             raise ValueError(f"aux must be one of {AUX_KINDS}, got {self.aux!r}")
         # bounds far beyond any useful network: a file cannot make us build a huge one
@@ -63,10 +71,13 @@ class ModelConfig:
                 raise ValueError(f"{name} must be a whole number, got {value!r}")
 
     def to_dict(self) -> dict:
-        """As stored in checkpoints; ``cond_channels`` only when set (unconditioned files stay as they were)."""
+        """As stored in checkpoints; ``cond_channels`` and ``carrier_channels`` only when not their defaults
+        (files of unconditioned colour effects stay as they were)."""
         values = asdict(self)
         if not values["cond_channels"]:
             del values["cond_channels"]
+        if values["carrier_channels"] == 3:
+            del values["carrier_channels"]
         return values
 
 
@@ -78,25 +89,29 @@ class QuasiInvertibleNet(nn.Module):
     def __init__(self, config: ModelConfig = ModelConfig()) -> None:
         super().__init__()
         self.config = config
-        code_dims, fused_dims = [(12, 0, 0)], [(24, 0, 0)]
+        self.carrier = 4 * config.carrier_channels  # Haar channels of the processed image
+        code_dims, fused_dims = [(12, 0, 0)], [(12 + self.carrier, 0, 0)]
         cond = [(config.cond_channels,)] if config.cond_channels else []
         subnet = conv_subnet(config.inv_width)
         blocks = [AffineCoupling(code_dims, 3, subnet, config.clamp, dims_c=cond) for _ in range(config.inv_blocks)]
         self.invertible = InvertibleSequence(*blocks, InvertibleScale(code_dims, config.code_scale))
-        # H's first block starts at y = z + a (F = +identity, G = -identity), so delta = a - y; later ones as the identity
         fusion = conv_subnet(config.fusion_width)
-        self.fusion = InvertibleSequence(
-            *[
-                AffineCoupling(
-                    fused_dims, 12, fusion, config.clamp, skip=(1.0, -1.0) if i == 0 else (0.0, 0.0), dims_c=cond
-                )
+        if self.carrier == 12:
+            # H's first block starts at y = z + a (F = +identity, G = -identity), so delta = a - y; later ones as the identity
+            steps = [
+                AffineCoupling(fused_dims, 12, fusion, config.clamp, skip=(1.0, -1.0) if i == 0 else (0.0, 0.0), dims_c=cond)
                 for i in range(config.fusion_blocks)
             ]
-        )
-        self.aux = ContextApproximator(config.aux_width) if config.aux == "learned" else None
+        else:  # H sees (a, z): y starts as a, delta as z (12 channels that y must come to carry)
+            steps = [AffineCoupling(fused_dims, self.carrier, fusion, config.clamp, dims_c=cond) for _ in range(config.fusion_blocks)]
+        self.fusion = InvertibleSequence(*steps)
+        if config.aux == "learned":
+            self.aux = ContextApproximator(config.aux_width, grey=config.carrier_channels == 1)
+        else:
+            self.aux = None
 
     def approximate(self, x: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
-        """The auxiliary branch output in the Haar domain (B, 12, H/2, W/2)."""
+        """The auxiliary branch output in the Haar domain (B, 4 * carrier_channels, H/2, W/2)."""
         if self.aux is None:
             if reference is None:
                 raise ValueError("this model's auxiliary branch is the reference operator: pass reference=")
@@ -106,24 +121,43 @@ class QuasiInvertibleNet(nn.Module):
     def forward(
         self, x: torch.Tensor, reference: torch.Tensor | None = None, c: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: (B, 3, H, W) -> (y: (B, 3, H, W) processed image, delta: (B, 12, H/2, W/2)).
+        """x: (B, 3, H, W) -> (y: (B, carrier_channels, H, W) processed image, delta: (B, 12, H/2, W/2)).
 
         ``c``: (B, cond_channels) condition of a conditioned network (its subnets all see it).
         """
         cond = self._condition(c)
         (code,) = self.invertible([haar_squeeze(x)], cond)
-        (fused,) = self.fusion([torch.cat([code, self.approximate(x, reference)], dim=1)], cond)
-        return haar_unsqueeze(fused[:, :12]), fused[:, 12:]
+        approx = self.approximate(x, reference)
+        parts = [code, approx] if self.carrier == 12 else [approx, code]
+        (fused,) = self.fusion([torch.cat(parts, dim=1)], cond)
+        return haar_unsqueeze(fused[:, : self.carrier]), fused[:, self.carrier :]
 
     def reverse(self, y: torch.Tensor, delta: torch.Tensor | None = None, c: torch.Tensor | None = None) -> torch.Tensor:
-        """Restore x from y (B, 3, H, W); ``delta`` defaults to 0; ``c``: the condition ``forward`` had."""
+        """Restore x (B, 3, H, W) from y (B, carrier_channels, H, W); ``delta`` defaults to 0; ``c``: as in ``forward``."""
         cond = self._condition(c)
         haar_y = haar_squeeze(y)
         if delta is None:
-            delta = torch.zeros_like(haar_y)
+            delta = haar_y.new_zeros(haar_y.shape[0], 12, *haar_y.shape[2:])
         (fused,) = self.fusion([torch.cat([haar_y, delta], dim=1)], cond, rev=True)
-        (code,) = self.invertible([fused[:, :12]], cond, rev=True)
-        return haar_unsqueeze(code)
+        code = fused[:, :12] if self.carrier == 12 else fused[:, self.carrier :]
+        (source,) = self.invertible([code], cond, rev=True)
+        return haar_unsqueeze(source)
+
+    @property
+    def spec(self) -> TransformSpec:
+        """The transform spec (restorable.transforms): one RGB photo in, one same-size carrier out."""
+        return TransformSpec(inputs=ImageSpec(3), carrier=ImageSpec(self.config.carrier_channels), stride=self.stride)
+
+    def encode(
+        self, inputs: list[torch.Tensor], cond: torch.Tensor | None = None, reference: torch.Tensor | None = None
+    ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """The :class:`~restorable.transforms.RestorableTransform` form of :meth:`forward`."""
+        y, delta = self(inputs[0], reference, cond)
+        return [y], delta
+
+    def decode(self, carrier: list[torch.Tensor], cond: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """The :class:`~restorable.transforms.RestorableTransform` form of :meth:`reverse`."""
+        return [self.reverse(carrier[0], c=cond)]
 
     def _condition(self, c: torch.Tensor | None) -> list[torch.Tensor] | None:
         wanted = self.config.cond_channels

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from restorable.luma import LUMA_WEIGHTS
+
 
 def conv_subnet(width: int):
     """Constructor of a 3-layer conv subnet whose last layer starts at zero (block starts as identity)."""
@@ -42,15 +44,18 @@ class SkipSubnet(nn.Module):
 
 
 class ContextApproximator(nn.Module):
-    """Learned approximation of the operator, output in the Haar domain (B, 12, H/2, W/2).
+    """Learned approximation of the operator, output in the Haar domain (B, 12, H/2, W/2), or (B, 4, ...) ``grey``.
 
     A dilated context network runs at 1/4 resolution (global context at low
     cost, as in Deep Guided Filter), is upsampled to half resolution and
-    fused with the Haar coefficients of the input, predicting their change.
+    fused with the Haar coefficients of the input, predicting their change
+    (for ``grey``: the change of their luma).
     """
 
-    def __init__(self, width: int = 32, dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1)) -> None:
+    def __init__(self, width: int = 32, dilations: tuple[int, ...] = (1, 2, 4, 8, 16, 1), grey: bool = False) -> None:
         super().__init__()
+        self.grey = grey
+        out = 4 if grey else 12
         layers: list[nn.Module] = [nn.Conv2d(3, width, 3, padding=1, padding_mode="replicate"), nn.LeakyReLU(0.2)]
         for d in dilations:
             layers += [nn.Conv2d(width, width, 3, padding=d, dilation=d, padding_mode="replicate"), nn.LeakyReLU(0.2)]
@@ -60,7 +65,7 @@ class ContextApproximator(nn.Module):
             nn.LeakyReLU(0.2),
             nn.Conv2d(width, width, 3, padding=1, padding_mode="replicate"),
             nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 12, 3, padding=1, padding_mode="replicate"),
+            nn.Conv2d(width, out, 3, padding=1, padding_mode="replicate"),
         )
         nn.init.zeros_(self.head[-1].weight)
         nn.init.zeros_(self.head[-1].bias)
@@ -70,4 +75,8 @@ class ContextApproximator(nn.Module):
         h, w = image.shape[-2:]
         low = F.avg_pool2d(F.pad(image, (0, (-w) % 4, 0, (-h) % 4), mode="replicate"), 4)
         feat = F.interpolate(self.context(low), size=haar.shape[-2:], mode="bilinear", align_corners=False)
-        return haar + self.head(torch.cat([haar, feat], dim=1))
+        base = haar
+        if self.grey:  # Haar bands are [LL(3), LH(3), HL(3), HH(3)]; luma is linear, so per band
+            weights = haar.new_tensor(LUMA_WEIGHTS)[None, None, :, None, None]
+            base = (haar.unflatten(1, (4, 3)) * weights).sum(dim=2)
+        return base + self.head(torch.cat([haar, feat], dim=1))

@@ -25,8 +25,3 @@ def replace_lightness(rgb: np.ndarray, lightness: np.ndarray) -> np.ndarray:
     lab = rgb_to_lab(rgb)
     lab[..., 0] = lightness
     return lab_to_rgb(lab)
-
-
-def luma(rgb: np.ndarray) -> np.ndarray:
-    """Rec. 601 luma (H, W) of an (H, W, 3) image, as in the YUV/YCbCr papers."""
-    return (rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.float32)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from restorable.luma import luma
 from restorable.operators._cv import ximgproc
-from restorable.operators._color import luma
 
 
 def _model_base_quantiles(q: np.ndarray, contrast: float) -> np.ndarray:
@@ -50,7 +50,7 @@ def _textureness(detail: np.ndarray, guide: np.ndarray, sigma_s: float) -> np.nd
 def bw_photographic(
     image: np.ndarray, contrast: float = 2.0, strength: float = 0.6, texture: float = 1.6, sigma_s: float = 8.0
 ) -> np.ndarray:
-    """Turn an (H, W, 3) float32 image in [0, 1] into a black-and-white print (grey in 3 channels).
+    """Turn an (H, W, 3) float32 image in [0, 1] into a black-and-white print, (H, W) grey.
 
     ``strength`` blends the model-matched base with the photo's own base.
     """
@@ -67,5 +67,4 @@ def bw_photographic(
     textureness = _textureness(detail, grey, sigma_s / 2)
     # less boost where the detail is already strong, so edges do not ring
     gain = texture / (1.0 + np.maximum(textureness - 0.08, 0.0) * 10.0)
-    out = np.clip(new_base + gain * detail, 0.0, 1.0)
-    return np.repeat(out[..., None], 3, axis=2)
+    return np.clip(new_base + gain * detail, 0.0, 1.0)

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from restorable.errors import RestorableError
-from restorable.operators._color import luma
+from restorable.luma import luma
 from restorable.operators._sparse import solve_weighted_laplacian
 
 _DIRECTIONS = 8

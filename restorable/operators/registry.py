@@ -46,6 +46,16 @@ class OperatorSpec:
     equivariant: bool = True
     # True when the implementation takes ``device=`` and runs its heavy part in torch there (a GPU).
     on_device: bool = False
+    # The transform family of its networks (restorable.transforms): "effect" (a colour image of the
+    # same size) or "gray" (a one-channel image, in which the network hides the colour).
+    family: str = "effect"
+
+    @property
+    def output_channels(self) -> int:
+        """Channels of the operator's result: its family's carrier channels (3, or 1 for grey)."""
+        from restorable.transforms import get_family
+
+        return get_family(self.family).spec.carrier.channels
 
     @property
     def defaults(self) -> dict[str, int | float]:
@@ -55,6 +65,13 @@ class OperatorSpec:
 OPERATORS: dict[str, OperatorSpec] = {
     spec.name: spec
     for spec in [
+        OperatorSpec(
+            "gray",
+            "I",
+            "Grey conversion (Rec. 601 luma, as in the invertible-greyscale papers); the colour stays restorable",
+            "gray:bt601_grey",
+            family="gray",
+        ),
         OperatorSpec(
             "wls",
             "I",
@@ -135,6 +152,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "texture": Param(1.6, 0.0, 4.0, "detail (textureness) gain"),
                 "sigma_s": Param(8.0, 1.0, 32.0, "spatial sigma of the base/detail split"),
             },
+            family="gray",
         ),
         OperatorSpec(
             "cpd",

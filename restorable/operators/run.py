@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from restorable.errors import RestorableError
+from restorable.luma import luma
 from restorable.operators.params import resolve_params
 from restorable.operators.registry import OPERATORS, OperatorSpec
 
@@ -44,7 +45,8 @@ def run_operator(
             result within ~1e-3 on [0, 1]); the others, and ``"cpu"``, run the reference code.
 
     Returns:
-        An array of the same shape and dtype. Grey input is processed as RGB
+        An array of the input's dtype: (H, W, 3) for colour effects, (H, W) for
+        grey ones (``output_channels == 1``). Grey input is processed as RGB
         and returned as its luma.
     """
     spec = get_operator(name)
@@ -61,8 +63,8 @@ def run_operator(
     on_device = {"device": device} if spec.on_device and device != "cpu" else {}
     out = _implementation(spec)(np.ascontiguousarray(rgb), **values, **spec.fixed, **on_device)
     out = np.clip(out.astype(np.float32), 0.0, 1.0)
-    if image.ndim == 2:
-        out = out @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    if image.ndim == 2 and out.ndim == 3:
+        out = luma(out)
     if image.dtype == np.uint8:
         return np.rint(out * 255.0).astype(np.uint8)
     return out

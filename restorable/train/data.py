@@ -17,7 +17,7 @@ from restorable.image_file import IMAGE_SUFFIXES, open_image, write_image
 
 @dataclass
 class Pair:
-    """One photo (H, W, 3) uint8 and the operator's output on it."""
+    """One photo (H, W, 3) uint8 and the operator's output on it ((H, W, 3), or (H, W) for a grey operator)."""
 
     name: str
     source: np.ndarray
@@ -56,10 +56,12 @@ def reference_target(op: str, params: dict, source: np.ndarray, cache: Path | No
     """The reference operator's output on ``source``, read from / written to ``cache``."""
     from restorable.operators import run_operator
 
+    from restorable.operators import get_operator
+
     path = cache / f"{op}-{target_key(op, params, source)}.png" if cache else None
     if path is not None and path.exists():
         with Image.open(path) as img:
-            return np.asarray(img.convert("RGB"))
+            return np.asarray(img.convert("L" if get_operator(op).output_channels == 1 else "RGB"))
     target = run_operator(op, source, params)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,12 +147,13 @@ class CropSampler:
         return tuple(int(q) for q in torch.randint(low, high + 1, (count,), generator=self.generator)) if count else ()
 
     def cut(self, plan: BatchPlan) -> tuple[torch.Tensor, torch.Tensor]:
-        """(source, target) uint8 tensors (B, crop, crop, 3) of ``plan`` (runs in a worker process)."""
+        """(source, target) uint8 tensors (B, crop, crop, C) of ``plan`` (runs in a worker process; grey targets: C = 1)."""
         sources, targets = [], []
         for index, top, left, k, flip in plan.crops:
             pair = self.pairs[index]
             window = (slice(top, top + self.crop), slice(left, left + self.crop))
-            s, t = np.rot90(pair.source[window], k), np.rot90(pair.target[window], k)
+            target = pair.target if pair.target.ndim == 3 else pair.target[..., None]
+            s, t = np.rot90(pair.source[window], k), np.rot90(target[window], k)
             if flip:
                 s, t = s[:, ::-1], t[:, ::-1]
             sources.append(s)
@@ -158,11 +161,11 @@ class CropSampler:
         return torch.from_numpy(np.stack(sources)), torch.from_numpy(np.stack(targets))
 
     def sample(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(source, target) float32 tensors (B, 3, crop, crop) in [0, 1] of the next plan."""
+        """(source, target) float32 tensors (B, C, crop, crop) in [0, 1] of the next plan."""
         source, target = self.cut(self.plan())
         return to_float(source), to_float(target)
 
 
 def to_float(batch: torch.Tensor) -> torch.Tensor:
-    """(B, H, W, 3) uint8 -> (B, 3, H, W) float32 in [0, 1], channels-last in memory."""
+    """(B, H, W, C) uint8 -> (B, C, H, W) float32 in [0, 1], channels-last in memory."""
     return batch.permute(0, 3, 1, 2).float().div_(255.0)

@@ -11,21 +11,28 @@ import torch
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """PSNR in dB between two uint8 images of the same shape (inf when equal, capped at 100)."""
+    if a.shape != b.shape:
+        raise ValueError(f"images differ in shape: {a.shape} vs {b.shape}")
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     return 100.0 if mse == 0 else min(100.0, 10.0 * math.log10(255.0**2 / mse))
 
 
+def _channels(image: np.ndarray) -> np.ndarray:
+    """(H, W, C) as it is, grey (H, W) as (H, W, 1)."""
+    return image if image.ndim == 3 else image[..., None]
+
+
 def ssim(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean SSIM (11x11 Gaussian window) between two (H, W, 3) uint8 images."""
+    """Mean SSIM (11x11 Gaussian window) between two (H, W, 3) or grey (H, W) uint8 images."""
     from kornia.metrics import ssim as kornia_ssim
 
-    ta = torch.from_numpy(np.array(a)).permute(2, 0, 1)[None].float() / 255.0
-    tb = torch.from_numpy(np.array(b)).permute(2, 0, 1)[None].float() / 255.0
+    ta = torch.from_numpy(np.array(_channels(a))).permute(2, 0, 1)[None].float() / 255.0
+    tb = torch.from_numpy(np.array(_channels(b))).permute(2, 0, 1)[None].float() / 255.0
     return float(kornia_ssim(ta, tb, window_size=11).mean())
 
 
 def ssim7(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean SSIM with a 7x7 uniform window on 8-bit (H, W, 3) images, channels averaged.
+    """Mean SSIM with a 7x7 uniform window on 8-bit (H, W, 3) or grey (H, W) images, channels averaged.
 
     The definition of ``skimage.metrics.structural_similarity(a, b, channel_axis=2,
     data_range=255)`` (sample covariance, borders of 3 px left out), in NumPy/SciPy.
@@ -34,6 +41,7 @@ def ssim7(a: np.ndarray, b: np.ndarray) -> float:
 
     if a.shape != b.shape:
         raise ValueError(f"images differ in shape: {a.shape} vs {b.shape}")
+    a, b = _channels(a), _channels(b)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     covariance = 49 / 48
     scores = []

@@ -11,19 +11,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from restorable import __version__
 from restorable.errors import RestorableError
 from restorable.model.checkpoint import load_model, load_training_state, save_model, save_training_state
-from restorable.model.haar import haar_unsqueeze
 from restorable.model.qinet import ModelConfig, QuasiInvertibleNet
-from restorable.model.quantize import jpeg_differentiable, jpeg_straight_through, quantize_8bit
 from restorable.train.adversarial import Adversary
 from restorable.train.batches import batch_stream, default_workers
 from restorable.train.data import CropSampler, Pair
 from restorable.train.evaluate import evaluate
-from restorable.train.losses import dissimilarity, grid
+from restorable.transforms import Family, get_family
 from restorable.weights.download import file_sha256
 
 
@@ -70,6 +67,13 @@ def jpeg_count(batch: int, share: float) -> int:
     if not 0.0 <= share <= 1.0:
         raise RestorableError(f"the JPEG share must be in [0, 1], got {share}")
     return batch if share >= 1.0 else batch - max(1, int(batch * (1.0 - share)))
+
+
+def family_of(op: str) -> Family:
+    """The transform family an operator's networks belong to (``effect`` for a --pairs black box)."""
+    from restorable.operators import OPERATORS
+
+    return get_family(OPERATORS[op].family if op in OPERATORS else "effect")
 
 
 def state_path(out: Path) -> Path:
@@ -122,6 +126,7 @@ class Trainer:
         self.workers = default_workers(device) if workers is None else workers
         self.compiled = device != "cpu" if compile is None else compile
         self.train_pairs = train_pairs
+        self.family = family_of(config.op)
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0
@@ -151,7 +156,7 @@ class Trainer:
                 self.model = self.model.with_more_blocks(grow_blocks)
                 self.init["grown_blocks"] = grow_blocks
         else:
-            self.model = QuasiInvertibleNet(model_config)
+            self.model = self.family.builder()(model_config, self.family.spec)
         self.model.train()
         self.model = self.model.to(device, memory_format=torch.channels_last)  # 13% faster steps in float32 too
         # one fused kernel for the whole update on a GPU (the step is launch-bound at this size)
@@ -170,11 +175,13 @@ class Trainer:
         )
         self.rng_state = self.generator.get_state()  # as of the last step taken (batches are drawn ahead)
         self._batches = None
-        self._forward, self._reverse = self.model, self.model.reverse
+        self.adversary_batch = None  # (target, processed) of the last step, for the discriminator
+        # the training passes the family's losses call (compiled, or the plain network)
+        self.forward_pass, self.reverse_pass = self.model, self.model.reverse
         if self.compiled:  # the training passes only; validation runs the plain network on whole images
             mode = "reduce-overhead" if device != "cpu" else None
-            self._forward = torch.compile(self.model, mode=mode)
-            self._reverse = torch.compile(self.model.reverse, mode=mode)
+            self.forward_pass = torch.compile(self.model, mode=mode)
+            self.reverse_pass = torch.compile(self.model.reverse, mode=mode)
 
     def _warm_start(self, init: Path, op: str) -> tuple[QuasiInvertibleNet, dict]:
         """Weights (and architecture) of a finished run; this run's own settings and step count."""
@@ -198,34 +205,8 @@ class Trainer:
     def losses(
         self, source: torch.Tensor, target: torch.Tensor, qualities: tuple[int, ...] | None = None
     ) -> dict[str, torch.Tensor]:
-        """Loss terms for one batch (all MSE on the [0, 1] scale); ``qualities``: its JPEG half's (drawn if None)."""
-        cfg, model = self.config, self.model
-        if self.step < cfg.aux_warmup and model.aux is not None:
-            approx = haar_unsqueeze(model.approximate(source)).float()
-            return {"approx": F.mse_loss(approx, target)}
-        reference = target if model.config.aux == "reference" else None
-        y, delta = self._forward(source, reference)
-        y, delta = y.float(), delta.float()  # bf16 cannot hold all 8-bit levels near 1
-        stored = quantize_8bit(y)
-        if cfg.jpeg:  # the first images restore from PNG, the last jpeg_count from real JPEG
-            n_png = source.shape[0] - jpeg_count(source.shape[0], cfg.jpeg_share)
-            compress = jpeg_straight_through if cfg.jpeg_mode == "real" else jpeg_differentiable
-            jpeg = compress(y[n_png:], list(qualities or self.sampler.draw_qualities(source.shape[0] - n_png)))
-            stored = torch.cat([stored[:n_png], jpeg], dim=0)
-        restored = self._reverse(stored)
-        terms = {
-            "approx": F.mse_loss(y, target),
-            "restore": F.mse_loss(restored, source),
-            "delta": delta.pow(2).mean(),
-        }
-        if cfg.weight_ssim:
-            terms["ssim"] = dissimilarity(y, target, cfg.ssim_power)
-        if cfg.weight_grid:
-            terms["grid"] = grid(y, target)
-        if self.adversary is not None:
-            terms["adv"] = self.adversary.generator_loss(y).float()
-            self._adversary_batch = (target, y)
-        return terms
+        """Loss terms for one batch, by the family's losses; ``qualities``: its JPEG images' (drawn if None)."""
+        return self.family.loss_function()(self, source, target, qualities)
 
     def learning_rate(self) -> float:
         """Cosine decay from ``lr`` to 5% of it over ``total_steps``; constant without a step budget."""
@@ -262,7 +243,7 @@ class Trainer:
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
         if "adv" in terms:
-            terms["disc"] = torch.tensor(self.adversary.discriminator_step(*self._adversary_batch))
+            terms["disc"] = torch.tensor(self.adversary.discriminator_step(*self.adversary_batch))
         self.step += 1
         return {k: v.detach().float() for k, v in terms.items()}
 
@@ -271,6 +252,7 @@ class Trainer:
     def metadata(self, val: dict | None) -> dict:
         return {
             "op": self.config.op,
+            "family": self.family.name,
             "params": self.config.params,
             "steps": self.step,
             "train_seconds": round(self.train_seconds, 1),

@@ -1,0 +1,12 @@
+"""Rec. 601 luma, the grey of the YUV/YCbCr papers: one definition for operators, networks and metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float image -> (H, W) float32 ``0.299 R + 0.587 G + 0.114 B`` (same scale)."""
+    return (rgb.astype(np.float32) @ np.array(LUMA_WEIGHTS, dtype=np.float32)).astype(np.float32)

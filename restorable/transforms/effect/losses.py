@@ -1,0 +1,55 @@
+"""Training losses of the quasi-invertible network (Ouyang et al. 2022, section 3.3), for the effect and gray families.
+
+approximation (the carrier against the reference), restoration (the input back from the
+8-bit carrier, straight-through quantisation; real JPEG for part of the batch with
+``--jpeg``), delta towards 0; optional SSIM, grid and adversarial terms.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from restorable.model.haar import haar_unsqueeze
+from restorable.model.quantize import jpeg_differentiable, jpeg_straight_through, quantize_8bit
+from restorable.train.losses import dissimilarity, grid
+
+
+def quasi_invertible_losses(
+    trainer, source: torch.Tensor, target: torch.Tensor, qualities: tuple[int, ...] | None = None
+) -> dict[str, torch.Tensor]:
+    """Loss terms (MSE on the [0, 1] scale unless named otherwise) for one batch.
+
+    ``source``: (B, 3, h, w) photos; ``target``: (B, C, h, w) reference results, C the carrier's
+    channels; ``qualities``: the JPEG qualities of the batch's last images (drawn if None).
+    ``trainer``: a :class:`restorable.train.trainer.Trainer` (its config, model, passes, adversary).
+    """
+    from restorable.train.trainer import jpeg_count
+
+    cfg, model = trainer.config, trainer.model
+    if trainer.step < cfg.aux_warmup and model.aux is not None:
+        approx = haar_unsqueeze(model.approximate(source)).float()
+        return {"approx": F.mse_loss(approx, target)}
+    reference = target if model.config.aux == "reference" else None
+    y, delta = trainer.forward_pass(source, reference)
+    y, delta = y.float(), delta.float()  # bf16 cannot hold all 8-bit levels near 1
+    stored = quantize_8bit(y)
+    if cfg.jpeg:  # the first images restore from PNG, the last jpeg_count from real JPEG
+        n_png = source.shape[0] - jpeg_count(source.shape[0], cfg.jpeg_share)
+        compress = jpeg_straight_through if cfg.jpeg_mode == "real" else jpeg_differentiable
+        jpeg = compress(y[n_png:], list(qualities or trainer.sampler.draw_qualities(source.shape[0] - n_png)))
+        stored = torch.cat([stored[:n_png], jpeg], dim=0)
+    restored = trainer.reverse_pass(stored)
+    terms = {
+        "approx": F.mse_loss(y, target),
+        "restore": F.mse_loss(restored, source),
+        "delta": delta.pow(2).mean(),
+    }
+    if cfg.weight_ssim:
+        terms["ssim"] = dissimilarity(y, target, cfg.ssim_power)
+    if cfg.weight_grid:
+        terms["grid"] = grid(y, target)
+    if trainer.adversary is not None:
+        terms["adv"] = trainer.adversary.generator_loss(y).float()
+        trainer.adversary_batch = (target, y)
+    return terms

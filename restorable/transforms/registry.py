@@ -1,0 +1,28 @@
+"""The family registry: one line per family; the CLI, the API, training and ``restorable ops`` read it.
+
+Light on purpose (no torch): a family names its builder and losses as
+``module:function`` strings (:class:`~restorable.transforms.family.Family`),
+imported only when a network is built or trained.
+"""
+
+from __future__ import annotations
+
+from restorable.errors import RestorableError
+from restorable.transforms.family import Family
+
+
+def _families() -> dict[str, Family]:
+    from restorable.transforms import effect, gray
+
+    return {family.name: family for family in (effect.FAMILY, gray.FAMILY)}
+
+
+FAMILIES: dict[str, Family] = _families()
+
+
+def get_family(name: str) -> Family:
+    """The registered family ``name``, or a one-line error naming the known ones."""
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise RestorableError(f"unknown transform family {name!r} (known: {', '.join(FAMILIES)})") from None
