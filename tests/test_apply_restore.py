@@ -79,7 +79,8 @@ def test_stripped_record_needs_op(weights, photo_path, tmp_path):
     stripped = tmp_path / "stripped.png"
     Image.open(out).convert("RGB").save(stripped)  # another program re-saved it
     result = invoke("restore", stripped, "--weights", weights)
-    assert result.exit_code != 0 and "--op" in str(result.exception)
+    assert result.exit_code != 0 and "--op NAME" in result.exception.for_cli()
+    assert isinstance(result.exception, restorable.errors.RecordError)
     assert invoke("restore", stripped, "--op", "exposure", "--weights", weights).exit_code == 0
 
 
@@ -92,7 +93,7 @@ def test_python_api_on_pil_and_numpy(weights, photo_path):
     array = np.asarray(image.convert("RGB"))
     out = restorable.apply(array, op="exposure", weights=weights)
     assert isinstance(out, np.ndarray) and out.shape == array.shape and out.dtype == np.uint8
-    with pytest.raises(restorable.errors.RestorableError, match="--op"):
+    with pytest.raises(restorable.errors.RecordError, match="op=NAME"):  # the API names its argument, not the flag
         restorable.restore(out, weights=weights)
     assert restorable.restore(out, op="exposure", weights=weights).shape == array.shape
 

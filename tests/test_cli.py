@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,35 @@ def test_cli_start_up_imports_no_heavy_library():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_errors_name_the_flag_that_fixes_them_and_the_api_its_argument(tmp_path):
+    """Structured errors: the library says ``op=NAME``, the command line ``--op NAME``, each in one line."""
+    import restorable
+    from restorable.errors import RecordError
+
+    plain = tmp_path / "plain.png"
+    Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(plain)
+    result = run_cli("restore", str(plain))
+    assert result.returncode == 2 and "--op NAME" in result.stderr and "op=NAME" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    with pytest.raises(RecordError) as caught:
+        restorable.restore(Image.open(plain))
+    assert caught.value.kind == "record" and "op=NAME" in str(caught.value) and "--op" not in str(caught.value)
+
+
+def test_library_warnings_reach_the_terminal_as_warning_lines(tmp_path):
+    """The library logs (never prints); the CLI shows warnings as ``warning: ...``."""
+    from restorable.weights.manifest import load_manifest
+
+    entry = load_manifest().entry("l0", None)
+    cache = tmp_path / "cache"
+    env = {**os.environ, "RESTORABLE_CACHE": str(cache), "RESTORABLE_OFFLINE": "1"}
+    code = (
+        "import sys; from restorable.weights.store import cached_path; from restorable.weights.manifest import load_manifest;"
+        f"p = cached_path(load_manifest().entry('l0', None)); p.parent.mkdir(parents=True); p.write_bytes(b'x');"
+        "sys.argv = ['restorable', 'weights', 'path', 'l0']; from restorable.cli import main; main()"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("warning: ") and "damaged" in result.stderr and entry.file in result.stderr

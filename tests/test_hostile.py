@@ -89,7 +89,7 @@ def test_restore_with_another_operator_names_the_one_that_made_it(photos, tmp_pa
     made = tmp_path / "made.png"
     assert run_cli("apply", "--op", "l0", photos / "p0.png", made).returncode == 0
     result = run_cli("restore", "--op", "wls", made, tmp_path / "back.png")
-    assert result.returncode == 2 and result.stderr.strip() == "error: this file was made with l0, not wls: leave out --op"
+    assert result.returncode == 2 and result.stderr.strip() == "error: this file was made with l0, not wls (leaving out --op uses its record)"
 
 
 def test_a_weights_folder_is_named_as_a_folder(tmp_path, photos):
@@ -97,7 +97,7 @@ def test_a_weights_folder_is_named_as_a_folder(tmp_path, photos):
     assert result.stderr.strip() == f"error: {tmp_path}: is a folder, not a weights file"
 
 
-def test_damaged_cache_warning_says_what_is_used_instead(tmp_path, capsys, monkeypatch):
+def test_damaged_cache_warning_says_what_is_used_instead(tmp_path, caplog, monkeypatch):
     from restorable.weights.manifest import load_manifest
     from restorable.weights.store import cached_path, local_copy
 
@@ -106,9 +106,9 @@ def test_damaged_cache_warning_says_what_is_used_instead(tmp_path, capsys, monke
     cached_path(entry).parent.mkdir(parents=True)
     cached_path(entry).write_bytes(b"damaged")
     used = local_copy(entry)
-    err = capsys.readouterr().err
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert used is not None and used != cached_path(entry)  # the intact bundled copy
-    assert f"using {used} instead" in err and "fetching" not in err and err.count("\n") == 1
+    assert len(warnings) == 1 and f"using {used} instead" in warnings[0] and "fetching" not in warnings[0]
 
 
 def test_pixel_limit_is_checked_before_decoding(tmp_path):

@@ -6,6 +6,7 @@ Heavy libraries (torch, OpenCV, SciPy) are imported inside the commands, so
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -31,6 +32,23 @@ app.command("export-onnx")(export_onnx.export_onnx)
 app.add_typer(weights.app, name="weights")
 
 
+class _LogFormat(logging.Formatter):
+    """Library log lines on stderr: ``warning: ...`` for warnings and worse, plain text for progress."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        return f"{record.levelname.lower()}: {text}" if record.levelno >= logging.WARNING else text
+
+
+def _show_library_log() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LogFormat())
+    logger = logging.getLogger("restorable")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def _fail(message: str, code: int = 2) -> None:
     print(f"error: {one_line(message)}", file=sys.stderr)
     sys.exit(code)
@@ -46,10 +64,11 @@ def main() -> None:
         from typer._click import exceptions as click_errors
     except ImportError:  # typer releases that use click itself
         from click import exceptions as click_errors  # type: ignore[no-redef]
+    _show_library_log()
     try:
         code = app(standalone_mode=False)
     except RestorableError as exc:
-        _fail(str(exc))
+        _fail(exc.for_cli())
     except click_errors.NoArgsIsHelpError as exc:
         print(exc.ctx.get_help() if exc.ctx else exc.format_message())
         sys.exit(0)

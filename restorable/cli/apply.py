@@ -7,7 +7,7 @@ import typer
 from restorable.cli import options as o
 from restorable.cli.files import lossless_weights, run_files
 from restorable.errors import RestorableError
-from restorable.limits import DEFAULT_MAX_PIXELS, MIN_RESTORE_DB, check_tile
+from restorable.limits import DEFAULT_MAX_PIXELS, MIN_RESTORE_DB
 
 
 def apply(
@@ -40,28 +40,25 @@ def apply(
     ),
 ) -> None:
     """Apply a restorable effect: OUT looks like the effect and still holds the original."""
-    from restorable.api import apply_photo, check_mode
     from restorable.operators import get_operator, parse_params, resolve_params
+    from restorable.session import Session, check_mode
+    from restorable.settings import RunSettings
 
     spec = get_operator(op)
     params = resolve_params(spec, parse_params(param))
     if min_restore_db is None:
         min_restore_db = MIN_RESTORE_DB[spec.type]
-    check_mode(mode, payload)  # before any file is read
-    check_tile(tile)
+    check_mode(mode, payload, op)  # before any file is read
+    session = Session(RunSettings(device, backend, tile, weights))
     png_only = "--mode exact" if mode == "exact" else "--payload" if payload else None
 
     def process(photo, src, dst):
-        return apply_photo(photo, op, params, weights, device, tile, backend, mode, payload, lossless_weights(dst, robust))
+        return session.apply(photo, op, params, mode, payload, lossless_weights(dst, robust))
 
     def verify(photo, result, out_format: str, out_quality: int) -> str:
-        from restorable.api import restore_photo
         from restorable.verify import restoration_db
 
-        def restore(part):
-            return restore_photo(part, op, weights, device, tile, backend)
-
-        db = restoration_db(photo, result, out_format, out_quality, restore)
+        db = restoration_db(photo, result, out_format, out_quality, lambda part: session.restore(part, op))
         if db < min_restore_db:
             better = "; save it as PNG" if out_format in ("JPEG", "WEBP") else ""
             raise RestorableError(

@@ -69,7 +69,7 @@ class BatchReport:
 def failure_reason(exc: BaseException) -> str:
     """One line saying why a file (or a whole command) failed: our own errors' message, the kind and text of others."""
     if isinstance(exc, RestorableError):
-        text = str(exc)
+        text = exc.for_cli()
     elif isinstance(exc, OSError):
         text = f"{exc.strerror or exc.__class__.__name__}" + (f" ({exc.filename})" if exc.filename else "")
     elif isinstance(exc, MemoryError):

@@ -8,7 +8,7 @@ import typer
 
 from restorable.cli import options as o
 from restorable.cli.files import lossless_weights, run_files
-from restorable.limits import DEFAULT_MAX_PIXELS, check_tile
+from restorable.limits import DEFAULT_MAX_PIXELS
 
 
 def restore(
@@ -35,12 +35,13 @@ def restore(
     ),
 ) -> None:
     """Restore the original of processed files (IN alone writes IN-STEM.restored.png)."""
-    from restorable.api import restore_photo
+    from restorable.session import Session
+    from restorable.settings import RunSettings
 
-    check_tile(tile)
+    session = Session(RunSettings(device, backend, tile, weights))
 
     def process(photo, src, dst):
-        return restore_photo(photo, op, weights, device, tile, backend, force, lossless_weights(src, robust))
+        return session.restore(photo, op, force, lossless_weights(src, robust))
 
     if len(paths) == 1 and out_dir is None:
         src = Path(paths[0])

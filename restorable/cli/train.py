@@ -135,7 +135,6 @@ def train(
     model_config = ModelConfig(
         inv_blocks=inv_blocks, inv_width=width, fusion_blocks=fusion_blocks, fusion_width=width,
         aux=aux, aux_width=width, code_scale=code_scale,
-        carrier_channels=get_operator(op).output_channels if op else 3,
     )
     trainer = Trainer(
         config, model_config, train_pairs, out, resume=resume, init=init, device=run_device, workers=workers,

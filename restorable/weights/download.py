@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 
 from restorable.errors import RestorableError
 from restorable.weights.lock import file_lock
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1 << 16
 
@@ -74,7 +77,7 @@ def fetch_file(
         )
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with file_lock(lock, on_wait=lambda: print(f"waiting for another process fetching {dest.name} ...", file=sys.stderr)):
+        with file_lock(lock, on_wait=lambda: log.info("waiting for another process fetching %s ...", dest.name)):
             if dest.is_file() and dest.stat().st_size == size and file_sha256(dest) == sha256:
                 return dest  # another process fetched it while we waited
             return _fetch_locked(urls, dest, sha256, size, policy, time.monotonic() + policy.deadline)

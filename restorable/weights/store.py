@@ -6,14 +6,16 @@ each time it is resolved; a damaged cache file is fetched again.
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from pathlib import Path
 
 from restorable.errors import RestorableError
 from restorable.paths import cache_dir
 from restorable.weights.download import FetchPolicy, fetch_file, file_sha256
 from restorable.weights.manifest import WeightsVersion, load_manifest
+
+log = logging.getLogger(__name__)
 
 BUNDLED = Path(__file__).parent / "bundled"
 DEFAULT_POLICY = FetchPolicy()
@@ -59,7 +61,7 @@ def local_copy(entry: WeightsVersion, warn: bool = True) -> Path | None:
     for path in [p for p, intact in states.items() if intact is False] if warn else []:
         instead = f"using {found} instead" if found else "fetching the file again"
         remedy = "`restorable weights fetch` replaces it" if path == cached_path(entry) else "reinstall restorable"
-        print(f"warning: {path} is damaged (sha256 differs): {instead}; {remedy}", file=sys.stderr)
+        log.warning("%s is damaged (sha256 differs): %s; %s", path, instead, remedy)
     return found
 
 

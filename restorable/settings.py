@@ -1,0 +1,35 @@
+"""How networks run: one value instead of the same four options on every call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from restorable.errors import Hint, RestorableError
+from restorable.limits import check_tile
+
+BACKENDS = ("torch", "onnx")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Where and how networks run.
+
+    Args:
+        device: ``auto`` | ``cpu`` | ``cuda`` (torch; ONNX Runtime picks its provider from it).
+        backend: ``torch`` | ``onnx``.
+        tile: tile side in pixels (0: never tile; None: by image size and device).
+        weights: a checkpoint to use instead of the installed weights.
+    """
+
+    device: str = "auto"
+    backend: str = "torch"
+    tile: int | None = None
+    weights: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise RestorableError(
+                f"unknown backend {self.backend!r}", Hint("--backend torch|onnx", "backend='torch'|'onnx'", "picks one")
+            )
+        check_tile(self.tile)

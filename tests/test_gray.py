@@ -1,0 +1,124 @@
+"""The gray family end to end: a one-channel PNG/JPEG that restores the colour (a small network trained once)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+import restorable
+from restorable.cli import app
+from restorable.train.metrics import psnr
+
+
+@pytest.fixture(scope="session")
+def gray_weights(tmp_path_factory, odd_photo_path):
+    """A tiny gray network (reference branch = Rec. 601 luma), trained for a few hundred steps."""
+    from restorable.model import ModelConfig
+    from restorable.train.data import load_pairs
+    from restorable.train.trainer import Trainer, TrainConfig
+
+    root = tmp_path_factory.mktemp("gray")
+    data = root / "data"
+    data.mkdir()
+    with Image.open(odd_photo_path) as img:
+        img.crop((0, 0, 256, 192)).save(data / "a.png")
+    pairs = load_pairs(data, None, "gray", {}, root / "cache")
+    config = TrainConfig(op="gray", crop=48, batch=4, lr=2e-3, weight_restore=4.0, total_steps=300)
+    model = ModelConfig(inv_blocks=2, inv_width=16, fusion_width=16, aux="reference", code_scale=0.25)
+    Trainer(config, model, pairs, root / "gray.safetensors").run(steps=300, minutes=None)
+    return root / "gray.safetensors"
+
+
+@pytest.fixture()
+def photo_path(tmp_path, odd_photo_path):
+    path = tmp_path / "in.jpg"
+    with Image.open(odd_photo_path) as img:
+        img.crop((100, 50, 228, 146)).save(path, quality=95)
+    return path
+
+
+def invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def rgb_of(path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_apply_writes_one_channel_and_restore_brings_colour_back(gray_weights, photo_path, tmp_path, suffix):
+    out = tmp_path / f"grey{suffix}"
+    result = invoke("apply", "--op", "gray", "--weights", gray_weights, "--min-restore-db", 0, photo_path, out)
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as img:
+        assert img.mode == "L" and len(img.getbands()) == 1
+        grey = np.asarray(img)
+        record = json.loads(img.info["restorable"] if suffix == ".png" else img.info["comment"][len(b"restorable:") :])
+    assert record["family"] == "gray" and record["version"] == 2
+    assert record["original"] == {"size": [128, 96], "channels": 3, "orientation": 1}
+    original = rgb_of(photo_path)
+    luma = original.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    assert psnr(grey, np.rint(luma).astype(np.uint8)) > 25  # it looks like the grey conversion (a tiny network)
+
+    result = invoke("restore", out, "--weights", gray_weights)
+    assert result.exit_code == 0, result.output
+    back = rgb_of(tmp_path / "grey.restored.png")
+    assert back.shape == original.shape
+    # the colour came back: far closer than the grey image shown in colour
+    assert psnr(back, original) > psnr(np.repeat(grey[..., None], 3, axis=2), original) + 3
+
+
+def test_a_grey_image_saved_again_in_colour_still_restores(gray_weights, photo_path, tmp_path):
+    out = tmp_path / "grey.png"
+    assert invoke("apply", "--op", "gray", "--weights", gray_weights, "--min-restore-db", 0, photo_path, out).exit_code == 0
+    with Image.open(out) as img:
+        colour = img.convert("RGB")
+        colour.save(tmp_path / "rgb.png", pnginfo=_same_record(img))
+    direct = restorable.restore(Image.open(out), weights=gray_weights)
+    again = restorable.restore(Image.open(tmp_path / "rgb.png"), weights=gray_weights)
+    assert np.array_equal(np.asarray(direct), np.asarray(again))
+
+
+def _same_record(img):
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_itxt("restorable", img.info["restorable"])
+    return info
+
+
+def test_the_api_gives_a_grey_array_and_takes_it_back(gray_weights, photo_path):
+    original = rgb_of(photo_path)
+    grey = restorable.apply(original, op="gray", weights=gray_weights)
+    assert grey.shape == original.shape[:2] and grey.dtype == np.uint8
+    back = restorable.restore(grey, op="gray", weights=gray_weights)
+    assert back.shape == original.shape
+    assert psnr(back, original) > psnr(np.repeat(grey[..., None], 3, axis=2), original) + 3
+
+
+def test_tiles_join_without_seams_on_a_grey_network(gray_weights, photo_path):
+    from restorable.engine import forward_image, reverse_image
+    from restorable.weights import load_weights
+
+    model = load_weights("gray", gray_weights).model
+    original = rgb_of(photo_path)
+    reference = restorable.operators.run_operator("gray", original)
+    whole = forward_image(model, original, reference)
+    tiled = forward_image(model, original, reference, tile=32)
+    assert whole.shape == original.shape[:2] and np.abs(whole.astype(int) - tiled).max() <= 1
+    assert np.abs(reverse_image(model, whole).astype(int) - reverse_image(model, whole, tile=32)).max() <= 1
+
+
+@pytest.mark.parametrize("flag", [("--mode", "exact"), ("--payload",)])
+def test_payload_modes_are_refused_in_one_line(photo_path, tmp_path, flag):
+    from tests.test_cli import run_cli
+
+    result = run_cli("apply", "--op", "gray", *flag, str(photo_path), str(tmp_path / "o.png"))
+    assert result.returncode != 0 and "for colour effects" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o.png").exists()
