@@ -3,24 +3,25 @@
 >>> import restorable
 >>> out = restorable.apply(image, op="l0")     # PIL image or uint8 numpy array
 >>> back = restorable.restore(out)
+>>> session = restorable.Session(restorable.RunSettings(device="cpu"))  # load once, many photos
 
 The API is imported lazily so that ``import restorable`` (and the CLI) start fast.
 """
 
 import os
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Idle OpenMP threads sleep instead of spinning, so one busy core elsewhere on the machine
 # does not stall every parallel region (l0 ran several times slower with one busy process).
 # Only takes effect when torch is imported after restorable, and never overrides a user's setting.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-__all__ = ["apply", "restore", "pnginfo", "__version__"]
+__all__ = ["apply", "restore", "pnginfo", "Session", "RunSettings", "__version__"]
 
 
 def __getattr__(name: str):
-    if name in ("apply", "restore", "pnginfo"):
+    if name in ("apply", "restore", "pnginfo", "Session", "RunSettings"):
         from restorable import api
 
         return getattr(api, name)

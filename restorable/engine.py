@@ -6,9 +6,11 @@ and are converted and rounded there.
 
 from __future__ import annotations
 
+import math
 import warnings
 import weakref
 from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 import torch
@@ -126,9 +128,12 @@ def run_tiled(
     stride: int,
     device: str,
     graphs: tuple[GraphCache, str] | None = None,
+    scale: Fraction = Fraction(1),
 ) -> torch.Tensor:
-    """Apply ``fn`` to (B, C, H, W) uint8 ``inputs`` whole or tile by tile (uint8 CPU result, same H, W; its channels are ``fn``'s).
+    """Apply ``fn`` to (B, C, H, W) uint8 ``inputs`` whole or tile by tile (uint8 CPU result).
 
+    The result has ``fn``'s channels and ``scale`` times the inputs' height and width
+    (a transform spec's carrier scale, e.g. 1/2; or its inverse when decoding).
     ``fn`` gets float32 tensors in [0, 1] on ``device``. Each tile is computed with
     ``TILE_MARGIN`` pixels of real context on every side and only its centre is
     kept, so tiles join without seams. ``graphs``: (cache, key) to replay whole
@@ -140,15 +145,22 @@ def run_tiled(
             return _quantize(fn(*[_on(x, device) for x in inputs])).cpu()
         cache, key = graphs
         return cache(lambda *xs: _quantize(fn(*map(_float, xs))), [x.to(device) for x in inputs], key=key).cpu()
-    tile = max(stride, tile - tile % stride)
-    margin = TILE_MARGIN - TILE_MARGIN % stride
+    # tile corners must land on whole output pixels: a multiple of the stride and of 1/scale
+    step = math.lcm(stride, scale.denominator)
+    tile = max(step, tile - tile % step)
+    margin = TILE_MARGIN - TILE_MARGIN % step
     out = None
     for crop, keep, inner in tile_windows(h, w, tile, margin):
         result = _quantize(fn(*[_on(x[(..., *crop)], device) for x in inputs])).cpu()
         if out is None:
-            out = torch.empty(result.shape[0], result.shape[1], h, w, dtype=torch.uint8)
-        out[(..., *keep)] = result[(..., *inner)]
+            out = torch.empty(result.shape[0], result.shape[1], int(h * scale), int(w * scale), dtype=torch.uint8)
+        out[(..., *_scaled(keep, scale))] = result[(..., *_scaled(inner, scale))]
     return out
+
+
+def _scaled(window: tuple[slice, slice], scale: Fraction) -> tuple[slice, ...]:
+    """A (rows, cols) window in input pixels as the same window in output pixels."""
+    return tuple(slice(int(part.start * scale), int(part.stop * scale)) for part in window)
 
 
 # Reference operators on large photos run tile by tile with this much context, so that
@@ -199,12 +211,18 @@ def forward_image(
     if reference is not None:
         inputs.append(_uint8_input(reference, model.stride))
     model = _prepare(model, device)
+    scale = _carrier_scale(model)
     with torch.inference_mode():
         y = run_tiled(
             lambda *xs: model(*xs)[0], inputs, choose_tile(h, w, tile, device), model.stride, device,
-            (_graphs_of(model), "forward") if graphs and device != "cpu" else None,
+            (_graphs_of(model), "forward") if graphs and device != "cpu" else None, scale,
         )
-    return _image(y, h, w)
+    return _image(y, int(h * scale), int(w * scale))
+
+
+def _carrier_scale(model) -> Fraction:
+    """How much larger the carrier's sides are than the input's (the transform spec's scale)."""
+    return Fraction(model.spec.carrier.scale).limit_denominator(64)
 
 
 def _image(batch: torch.Tensor, h: int, w: int) -> np.ndarray:
@@ -221,9 +239,10 @@ def reverse_image(
     h, w = processed.shape[:2]
     y = _uint8_input(processed, model.stride)
     model = _prepare(model, device)
+    scale = 1 / _carrier_scale(model)
     with torch.inference_mode():
         x = run_tiled(
             model.reverse, [y], choose_tile(h, w, tile, device), model.stride, device,
-            (_graphs_of(model), "reverse") if graphs and device != "cpu" else None,
+            (_graphs_of(model), "reverse") if graphs and device != "cpu" else None, scale,
         )
-    return _image(x, h, w)
+    return _image(x, int(h * scale), int(w * scale))

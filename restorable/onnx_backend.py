@@ -101,6 +101,13 @@ class OnnxNetwork:
         """The execution provider that actually runs (ONNX Runtime may fall back to CPU)."""
         return self.forward_session.get_providers()[0]
 
+    @property
+    def spec(self):
+        """The transform spec of the exported network (restorable.transforms)."""
+        from restorable.transforms import ImageSpec, TransformSpec
+
+        return TransformSpec(inputs=ImageSpec(3), carrier=ImageSpec(self.config.carrier_channels), stride=self.stride)
+
     def to(self, device: str) -> OnnxNetwork:
         return self
 

@@ -25,7 +25,7 @@ mkdir -p "$OUT"
 declare -A RESUME_TO=([rgf]=3500)
 OPS=("$@")
 if [ ${#OPS[@]} -eq 0 ]; then
-  OPS=(wls llf wmf rtv rgf bwp exposure retouch cpd style-a style-b l0)
+  OPS=(wls llf wmf rtv rgf bwp exposure retouch cpd style-a style-b l0 gray)
 fi
 
 stage() {  # stage NAME OP ARGS...: one run into runs/all/NAME.safetensors
@@ -42,6 +42,10 @@ stage() {  # stage NAME OP ARGS...: one run into runs/all/NAME.safetensors
 # Version-1 settings of every operator.
 V1=(--jpeg --w-restore 2 --code-scale 0.25)
 for op in "${OPS[@]}"; do
+  # gray (new in 0.2) and bwp (in the gray family since 0.2): their stages are at the end. bwp
+  # versions 1-3 are colour (effect) networks of restorable 0.1.0: commit 5ba0e2f of this
+  # repository reproduces them with the stages below (the bwp operator then returned 3 channels).
+  case $op in gray | bwp) continue ;; esac
   steps=$STEPS
   [ "$op" = l0 ] && steps=8000
   stage "$op" "$op" "${V1[@]}" --steps "$steps"
@@ -70,9 +74,7 @@ done
 # 33.59); 1,000 more steps gave 32.78 / 34.89 dB.
 for op in "${OPS[@]}"; do
   case $op in
-    bwp)
-      stage bwp-v2 bwp --init "$OUT/bwp.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 3000
-      stage bwp-v3 bwp --init "$BUNDLED/bwp-v2.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 2000 ;;
+    # bwp versions 2-3 (colour networks): commit 5ba0e2f, as version 1 above
     exposure) stage exposure-v2 exposure --init "$OUT/exposure.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 2000 ;;
     retouch) stage retouch-v2 retouch --jpeg --w-restore 1 --steps 2500 ;;
     rgf) stage rgf-v2 rgf --init "$BUNDLED/rgf-v1.safetensors" --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 2000 ;;
@@ -98,6 +100,17 @@ RUNS=$OUT
 # shellcheck source=stages_v4.sh
 source scripts/stages_v4.sh
 for line in "${V4_STAGES[@]}"; do
+  read -r name op args <<<"$line"
+  for want in "${OPS[@]}"; do
+    # shellcheck disable=SC2086  # args is a word list
+    if [ "$want" = "$op" ]; then stage "$name" "$op" $args; fi
+  done
+done
+
+# Gray-family stages (issue 15): gray, and bwp as a grey image (scripts/stages_gray.sh).
+# shellcheck source=stages_gray.sh
+source scripts/stages_gray.sh
+for line in "${GRAY_STAGES[@]}"; do
   read -r name op args <<<"$line"
   for want in "${OPS[@]}"; do
     # shellcheck disable=SC2086  # args is a word list

@@ -13,8 +13,12 @@ from restorable.model import ModelConfig, QuasiInvertibleNet  # noqa: E402
 from restorable.onnx_backend import OnnxNetwork, export_onnx  # noqa: E402
 
 
-def randomised(aux: str) -> QuasiInvertibleNet:
-    model = QuasiInvertibleNet(ModelConfig(inv_blocks=2, inv_width=8, fusion_width=8, aux=aux, aux_width=8, code_scale=0.25))
+def randomised(aux: str, carrier: int = 3) -> QuasiInvertibleNet:
+    model = QuasiInvertibleNet(
+        ModelConfig(
+            inv_blocks=2, inv_width=8, fusion_width=8, aux=aux, aux_width=8, code_scale=0.25, carrier_channels=carrier
+        )
+    )
     gen = torch.Generator().manual_seed(1)
     with torch.no_grad():
         for p in model.parameters():
@@ -22,20 +26,20 @@ def randomised(aux: str) -> QuasiInvertibleNet:
     return model.eval()
 
 
-@pytest.mark.parametrize("aux", ["learned", "reference"])
-def test_onnx_matches_torch_on_cpu(tmp_path, aux):
-    model = randomised(aux)
+@pytest.mark.parametrize(("aux", "carrier"), [("learned", 3), ("reference", 3), ("reference", 1), ("learned", 1)])
+def test_onnx_matches_torch_on_cpu(tmp_path, aux, carrier):
+    model = randomised(aux, carrier)
     export_onnx(model, tmp_path)
     onnx = OnnxNetwork(tmp_path, model.config, device="cpu")
     assert onnx.provider == "CPUExecutionProvider"
     for h, w in [(40, 56), (66, 34)]:  # sizes other than the export sample: dynamic axes
         x = torch.rand(1, 3, h, w)
-        ref = torch.rand(1, 3, h, w) if aux == "reference" else None
+        ref = torch.rand(1, carrier, h, w) if aux == "reference" else None
         with torch.no_grad():
             y_torch = model(x, ref)[0]
             x_torch = model.reverse(y_torch)
         y_onnx = onnx(x, ref)[0]
-        assert (y_onnx - y_torch).abs().max() < 1e-3
+        assert y_onnx.shape == (1, carrier, h, w) and (y_onnx - y_torch).abs().max() < 1e-3
         assert (onnx.reverse(y_torch) - x_torch).abs().max() < 1e-3
 
 

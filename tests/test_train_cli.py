@@ -54,6 +54,14 @@ def test_resume_extends_a_run(folders, tmp_path):
     assert json.loads(ckpt.with_name(ckpt.name + ".json").read_text())["steps"] == 5
 
 
+def test_stop_at_cuts_a_stage_short_of_its_schedule(folders, tmp_path):
+    data, _ = folders
+    ckpt = tmp_path / "s.safetensors"
+    assert train(["--op", "exposure", "--data", str(data), "--out", str(ckpt), "--steps", "6", "--stop-at", "2"]).exit_code == 0
+    meta = json.loads(ckpt.with_name(ckpt.name + ".json").read_text())
+    assert meta["steps"] == 2 and meta["train"]["total_steps"] == 6  # the learning rate decayed over 6 steps, not 2
+
+
 def test_init_starts_a_new_run_from_finished_weights(folders, tmp_path):
     from safetensors.torch import load_file
 

@@ -214,3 +214,16 @@ def test_a_grey_operator_trains_a_one_channel_network(photo_dir, tmp_path):
     figures = evaluate(model, pairs, [90])["mean"]
     assert figures["identity_psnr"] == 100.0  # the plain grey is the gray operator's result
     assert 20 < figures["approx_psnr"] < 100 and figures["restore_jpeg90_psnr"] > 10
+
+
+def test_bwp_may_start_from_a_gray_network(photo_dir, tmp_path):
+    """A warm start across operators of the gray family (both hide the colour in a grey image)."""
+    gray = tmp_path / "gray.safetensors"
+    model = ModelConfig(inv_blocks=1, inv_width=8, fusion_width=8, aux="reference")
+    pairs = load_pairs(photo_dir, None, "gray", {}, tmp_path / "cache")
+    Trainer(TrainConfig(op="gray", crop=32, batch=2), model, pairs, gray).run(steps=2, minutes=None)
+    bwp_pairs = load_pairs(photo_dir, None, "bwp", {}, tmp_path / "cache")
+    trainer = Trainer(TrainConfig(op="bwp", crop=32, batch=2), model, bwp_pairs, tmp_path / "bwp.safetensors", init=gray)
+    assert trainer.init["op"] == "gray" and trainer.model.config.carrier_channels == 1
+    with pytest.raises(RestorableError, match="same operator"):
+        Trainer(TrainConfig(op="exposure", crop=32, batch=2), model, pairs, tmp_path / "e.safetensors", init=gray)

@@ -30,6 +30,9 @@ def train(
     param: list[str] = typer.Option([], "--param", "-p", help="Operator parameter key=value (repeatable)."),
     minutes: float = typer.Option(None, "--minutes", min=0.05, help="Train for this many minutes (this run)."),
     steps: int = typer.Option(None, "--steps", min=1, help="Train until this many steps in total."),
+    stop_at: int = typer.Option(
+        None, "--stop-at", min=1, help="Stop at this step; the learning-rate schedule still runs to --steps (a stage cut short)."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue OUT exactly where it stopped."),
     init: Path = typer.Option(
         None,
@@ -150,7 +153,7 @@ def train(
     )
     columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("train", total=steps, completed=trainer.step, info="")
+        task = progress.add_task("train", total=stop_at or steps, completed=trainer.step, info="")
         first = trainer.step
         import time
 
@@ -168,7 +171,8 @@ def train(
             if step % val_every == 0 and not console.is_terminal:  # a plain log line for files and CI
                 console.print(f"step {step} {info}", markup=False)
 
-        figures = trainer.run(steps, minutes, val_pairs, val_every, save_minutes, [90] if jpeg else None, on_step)
+        last = min(stop_at, steps) if stop_at and steps else stop_at or steps
+        figures = trainer.run(last, minutes, val_pairs, val_every, save_minutes, [90] if jpeg else None, on_step)
     console.print(f"saved {out} at step {trainer.step}", markup=False)
     if figures:
         from restorable.train.evaluate import summary_line

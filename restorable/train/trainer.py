@@ -184,12 +184,23 @@ class Trainer:
             self.reverse_pass = torch.compile(self.model.reverse, mode=mode)
 
     def _warm_start(self, init: Path, op: str) -> tuple[QuasiInvertibleNet, dict]:
-        """Weights (and architecture) of a finished run; this run's own settings and step count."""
+        """Weights (and architecture) of a finished run of ``op``, or of another operator of its family
+        (e.g. bwp from gray: the colour is hidden the same way); this run's own settings and step count."""
         if not init.exists():
             raise RestorableError(f"{init}: no such checkpoint to start from")
-        model, meta = load_run(init, op)
+        model, meta = load_model(init)
+        other = meta.get("op")
+        # colour effects differ too much for one to start another; the gray family's all hide colour alike
+        shared = other is not None and family_of(other).name == self.family.name != "effect"
+        if other != op and not shared:
+            raise RestorableError(
+                f"{init}: was trained for {other!r}, not {op!r} (a warm start takes the same operator,"
+                " or one of the same grey family)"
+            )
         self.train_seconds = float(meta.get("train_seconds", 0.0))  # minutes in the manifest cover both runs
         self.init = {"file": init.name, "sha256": file_sha256(init), "steps": meta.get("steps"), "train": meta.get("train")}
+        if other != op:
+            self.init["op"] = other
         return model, meta
 
     def _training_state(self) -> tuple[dict, torch.Generator, dict]:

@@ -1,0 +1,42 @@
+"""The engine's tiling maps input tiles to output tiles by the transform's scale and channel count."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from restorable.engine import run_tiled
+
+
+def image(h: int = 96, w: int = 80) -> torch.Tensor:
+    torch.manual_seed(0)
+    return torch.randint(0, 256, (1, 3, h, w), dtype=torch.uint8)
+
+
+def to_grey_half(x: torch.Tensor) -> torch.Tensor:
+    """A local transform that halves the size and keeps one channel (like a small grey carrier)."""
+    return F.avg_pool2d(x.mean(dim=1, keepdim=True), 2)
+
+
+def to_double(x: torch.Tensor) -> torch.Tensor:
+    """A local transform that doubles the size (like decoding a rescaled carrier), with a 3x3 blur for context."""
+    return F.interpolate(F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False), scale_factor=2, mode="nearest")
+
+
+@pytest.mark.parametrize(("fn", "scale", "channels"), [(to_grey_half, Fraction(1, 2), 1), (to_double, Fraction(2), 3)])
+def test_tiles_map_through_the_scale_and_channels(fn, scale, channels):
+    x = image()
+    whole = run_tiled(fn, [x], None, 2, "cpu", scale=scale)
+    tiled = run_tiled(fn, [x], 32, 2, "cpu", scale=scale)
+    assert whole.shape == (1, channels, int(96 * scale), int(80 * scale)) == tiled.shape
+    assert (whole.int() - tiled.int()).abs().max() <= 1  # float sums in another order may round differently
+
+
+def test_a_tile_is_a_multiple_of_the_scale_so_corners_land_on_output_pixels():
+    x = image(90, 66)
+    whole = run_tiled(to_grey_half, [x], None, 1, "cpu", scale=Fraction(1, 2))
+    tiled = run_tiled(to_grey_half, [x], 33, 1, "cpu", scale=Fraction(1, 2))  # 33 becomes 32
+    assert torch.equal(whole, tiled)
