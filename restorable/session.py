@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 import weakref
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -72,44 +73,54 @@ class Session:
         operator's lossless weights where it has them (a quieter hidden code that does
         not survive JPEG); by default the weights are the JPEG-robust ones.
         """
-        from restorable.engine import reference_tiled
-        from restorable.operators import get_operator, resolve_params, run_operator
+        from restorable.operators import get_operator, resolve_params
 
         check_mode(mode, payload, op)
-        tile, device, backend, weights = self.settings.tile, self.settings.device, self.settings.backend, self.settings.weights
         spec = get_operator(op)
         values = resolve_params(spec, params)
         original = Original((photo.rgb.shape[1], photo.rgb.shape[0]), 1 if photo.rgb.ndim == 2 else 3, photo.orientation)
-        photo = in_colour(photo)
-        notes = list(photo.notes) + ([f"ignored its {photo.record_error}"] if photo.record_error else [])
-        record = {"family": spec.family, "original": original}
-
-        def reference_on(run_device: str):
-            """The reference operator's result on the whole photo, computed on ``run_device``."""
-            return reference_tiled(lambda part: run_operator(op, part, values, run_device), photo.rgb, tile, device=run_device)
-
+        ignored = [f"ignored its {photo.record_error}"] if photo.record_error else []
+        colour = in_colour(photo)
+        photo = replace(colour, notes=[*colour.notes, *ignored])  # a copy: the caller's photo stays as it was
+        record = {"op": op, "params": values, "tool_version": __version__, "family": spec.family, "original": original}
         if mode == "exact":
-            from restorable.payload.exact import embed_exact
+            return self._apply_exact(photo, record)
+        return self._apply_learned(photo, record, payload, lossless)
 
-            effect = reference_on(resolve_device(device) if backend == "torch" else "cpu")
-            carrier = embed_exact(effect, photo.rgb)
-            provenance = Provenance(op, values, "", "", __version__, mode="exact", payload=True, **describe(carrier), **record)
-            return Photo(carrier, photo.alpha, photo.icc_profile, photo.exif, provenance, notes, "cpu", "exact effect + payload")
+    def _reference(self, photo: Photo, op: str, values: dict, run_device: str) -> np.ndarray:
+        """The reference operator's result on the whole photo (in tiles when large), computed on ``run_device``."""
+        from restorable.engine import reference_tiled
+        from restorable.operators import run_operator
+
+        run = lambda part: run_operator(op, part, values, run_device)  # noqa: E731
+        return reference_tiled(run, photo.rgb, self.settings.tile, device=run_device)
+
+    def _apply_exact(self, photo: Photo, record: dict) -> Photo:
+        from restorable.payload.exact import embed_exact
+
+        run_device = resolve_device(self.settings.device) if self.settings.backend == "torch" else "cpu"
+        effect = self._reference(photo, record["op"], record["params"], run_device)
+        carrier = embed_exact(effect, photo.rgb)
+        provenance = Provenance(**record, model_id="", model_sha256="", mode="exact", payload=True, **describe(carrier))
+        return Photo(carrier, photo.alpha, photo.icc_profile, photo.exif, provenance, photo.notes, "cpu", "exact effect + payload")
+
+    def _apply_learned(self, photo: Photo, record: dict, payload: bool, lossless: bool) -> Photo:
         from restorable.engine import forward_image
+        from restorable.weights.manifest import load_manifest
 
+        op, tile, weights = record["op"], self.settings.tile, self.settings.weights
         loaded = load_weights(op, weights, lossless=lossless)
         net, run_device = self.network(loaded)
+        config = loaded.model.config
         record["family"] = weights_family(loaded)
-        reference = reference_on(run_device) if loaded.model.config.aux == "reference" else None
-        if reference is not None and reference.ndim == 2 and loaded.model.config.carrier_channels == 3:
+        reference = self._reference(photo, op, record["params"], run_device) if config.aux == "reference" else None
+        if reference is not None and reference.ndim == 2 and config.carrier_channels == 3:
             reference = np.repeat(reference[..., None], 3, axis=2)  # a colour network of a grey operator (bwp before 0.2)
         processed = forward_image(net, photo.rgb, reference, device=run_device, tile=tile, graphs=True)
         method = "learned forward pass"
-        from restorable.weights.manifest import load_manifest
-
         if lossless and weights is None and op in load_manifest().lossless:
             method += " (invisible weights, for lossless files)"
-        notes += untrained_params(loaded, values)
+        notes = photo.notes + untrained_params(loaded, record["params"])
         if payload:
             from restorable.engine import reverse_image
             from restorable.payload.refine import embed_refinement
@@ -122,16 +133,11 @@ class Session:
             except RestorableError as exc:  # e.g. too small to carry one: the payload is optional
                 payload = False
                 notes.append(f"no refinement payload ({exc})")
-        provenance = Provenance(
-            op, values, loaded.model_id, loaded.sha256, __version__, payload=payload, **describe(processed), **record
-        )
-        ran_on = _ran_on(net, run_device)
-        result = Photo(processed, photo.alpha, photo.icc_profile, photo.exif, provenance, notes, ran_on, method)
+        provenance = Provenance(**record, model_id=loaded.model_id, model_sha256=loaded.sha256, payload=payload, **describe(processed))
+        result = Photo(processed, photo.alpha, photo.icc_profile, photo.exif, provenance, notes, _ran_on(net, run_device), method)
         if not loaded.metadata.get("train", {}).get("jpeg", True):
             result.lossless_only = f"the {op} weights ({loaded.model_id}) were trained without JPEG"
         return result
-
-
 
     def restore(self, photo: Photo, op: str | None = None, force: bool = False, lossless: bool = False) -> Photo:
         """Recover the original from a processed photo (its provenance names the model and mode).
@@ -145,23 +151,35 @@ class Session:
         Exact-mode files decode their payload; learned-mode files use their
         refinement payload when it is intact (and made for these weights) and the
         learned reverse pass otherwise. ``Photo.method`` of the result says which.
+        A photo that was grey before processing comes back grey.
         """
-        from restorable.engine import reverse_image
-
-        tile, weights = self.settings.tile, self.settings.weights
         if photo.record_error and op is None:
             raise RecordError(photo.record_error, Hint("--op NAME", "op=NAME", "restores it without the record"))
         record = photo.provenance
         changed = record.check_pixels(photo.rgb) if record is not None else None
         if changed and not force:
-            raise ChangedImageError(f"not the image that was processed: {changed}", Hint("--force", "force=True", "restores it anyway, poorly"))
+            raise ChangedImageError(
+                f"not the image that was processed: {changed}", Hint("--force", "force=True", "restores it anyway, poorly")
+            )
         notes = list(photo.notes) + ([f"restored anyway: {changed}"] if changed else [])
+        restored = None
         if (record is None and photo.rgb.ndim == 3) or (record is not None and record.mode == "exact"):
-            exact = _restore_exact(photo, recorded=record is not None)
-            if exact is not None:
-                exact.notes = notes
-                return exact
-        loaded = model_for(photo, op, weights, lossless)
+            restored = _restore_exact(photo, recorded=record is not None)
+        if restored is None:
+            restored = self._restore_learned(photo, op, lossless, notes)
+        restored.notes = notes + restored.notes
+        if record is not None and record.original is not None and record.original.channels == 1:
+            from restorable.luma import luma
+
+            restored.rgb = np.clip(np.rint(luma(restored.rgb)), 0, 255).astype(np.uint8)  # the original was a grey photo
+        return restored
+
+    def _restore_learned(self, photo: Photo, op: str | None, lossless: bool, notes: list[str]) -> Photo:
+        """The learned reverse pass (with the refinement payload when the file carries one); adds to ``notes``."""
+        from restorable.engine import reverse_image
+
+        record = photo.provenance
+        loaded = model_for(photo, op, self.settings.weights, lossless)
         if record is None:
             notes.append(f"no restorable record: restored as a {op} result (weights {loaded.model_id}), which nothing can check")
         photo, converted = carrier_channels(photo, loaded.model.config.carrier_channels)
@@ -169,7 +187,7 @@ class Session:
         net, run_device = self.network(loaded)
 
         def reverse(image):
-            return reverse_image(net, image, device=run_device, tile=tile, graphs=True)
+            return reverse_image(net, image, device=run_device, tile=self.settings.tile, graphs=True)
 
         method = "learned reverse pass"
         restored = None
@@ -185,13 +203,7 @@ class Session:
                     method = f"learned reverse pass (the refinement payload is unusable: {exc})"
         if restored is None:
             restored = reverse(photo.rgb)
-        if record is not None and record.original is not None and record.original.channels == 1:
-            from restorable.luma import luma
-
-            restored = np.clip(np.rint(luma(restored)), 0, 255).astype(np.uint8)  # the original was a grey photo
-        return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, notes, _ran_on(net, run_device), method)
-
-
+        return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, [], _ran_on(net, run_device), method)
 
 
 def _ran_on(net, device: str) -> str:
@@ -278,7 +290,7 @@ def _restore_exact(photo: Photo, recorded: bool) -> Photo | None:
         if str(exc) == "no payload":
             return None
         raise RestorableError(f"this file carries {exc}: it cannot be restored") from None
-    return Photo(original, photo.alpha, photo.icc_profile, photo.exif, None, list(photo.notes), "cpu", "exact payload")
+    return Photo(original, photo.alpha, photo.icc_profile, photo.exif, None, [], "cpu", "exact payload")
 
 
 def carrier_channels(photo: Photo, channels: int) -> tuple[Photo, list[str]]:
@@ -287,8 +299,6 @@ def carrier_channels(photo: Photo, channels: int) -> tuple[Photo, list[str]]:
     A grey image saved again in colour (3 equal channels) gives back its grey, a
     colour effect saved as grey is restored from its 3 equal channels (poorly).
     """
-    from dataclasses import replace
-
     if channels == 1 and photo.rgb.ndim == 3:
         from restorable.luma import luma
 

@@ -97,23 +97,23 @@ done
 # a few hundred steps short of its --steps, where it says so in its manifest
 # entry); here they run one after another to their full --steps.
 RUNS=$OUT
+
+run_stages() {  # run_stages "NAME OP ARGS..." ...: the stages of the operators asked for, in order
+  local line name op args want
+  for line in "$@"; do
+    read -r name op args <<<"$line"
+    for want in "${OPS[@]}"; do
+      # shellcheck disable=SC2086  # args is a word list
+      if [ "$want" = "$op" ]; then stage "$name" "$op" $args; fi
+    done
+  done
+}
+
 # shellcheck source=stages_v4.sh
 source scripts/stages_v4.sh
-for line in "${V4_STAGES[@]}"; do
-  read -r name op args <<<"$line"
-  for want in "${OPS[@]}"; do
-    # shellcheck disable=SC2086  # args is a word list
-    if [ "$want" = "$op" ]; then stage "$name" "$op" $args; fi
-  done
-done
+run_stages "${V4_STAGES[@]}"
 
 # Gray-family stages (issue 15): gray, and bwp as a grey image (scripts/stages_gray.sh).
 # shellcheck source=stages_gray.sh
 source scripts/stages_gray.sh
-for line in "${GRAY_STAGES[@]}"; do
-  read -r name op args <<<"$line"
-  for want in "${OPS[@]}"; do
-    # shellcheck disable=SC2086  # args is a word list
-    if [ "$want" = "$op" ]; then stage "$name" "$op" $args; fi
-  done
-done
+run_stages "${GRAY_STAGES[@]}"

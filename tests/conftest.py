@@ -44,3 +44,41 @@ def step_with_texture(size: int = 64, period: int = 4, amplitude: float = 0.15) 
     checker = (((yy // (period // 2)) + (xx // (period // 2))) % 2).astype(np.float32) * 2 - 1
     textured = step + amplitude * checker
     return np.repeat(textured[..., None], 3, axis=2), np.repeat(step[..., None], 3, axis=2)
+
+
+@pytest.fixture()
+def photo_path(tmp_path, odd_photo_path) -> Path:
+    """A 128x96 JPEG crop of the odd-sized photo (quality 95), in this test's folder."""
+    path = tmp_path / "in.jpg"
+    with Image.open(odd_photo_path) as img:
+        img.crop((100, 50, 228, 146)).save(path, quality=95)
+    return path
+
+
+def _tiny_network(root: Path, odd_photo_path: Path, op: str, params: dict) -> Path:
+    """A small network for ``op`` (reference auxiliary branch) trained for 300 steps on one 256x192 crop."""
+    from restorable.model import ModelConfig
+    from restorable.train.data import load_pairs
+    from restorable.train.trainer import Trainer, TrainConfig
+
+    data = root / "data"
+    data.mkdir()
+    with Image.open(odd_photo_path) as img:
+        img.crop((0, 0, 256, 192)).save(data / "a.png")
+    pairs = load_pairs(data, None, op, params, root / "cache")
+    config = TrainConfig(op=op, params=params, crop=48, batch=4, lr=2e-3, weight_restore=4.0, total_steps=300)
+    model = ModelConfig(inv_blocks=2, inv_width=16, fusion_width=16, aux="reference", code_scale=0.25)
+    Trainer(config, model, pairs, root / f"{op}.safetensors").run(steps=300, minutes=None)
+    return root / f"{op}.safetensors"
+
+
+@pytest.fixture(scope="session")
+def weights(tmp_path_factory, odd_photo_path) -> Path:
+    """A tiny exposure network, trained once per test session."""
+    return _tiny_network(tmp_path_factory.mktemp("weights"), odd_photo_path, "exposure", {"ev": 1.0})
+
+
+@pytest.fixture(scope="session")
+def gray_weights(tmp_path_factory, odd_photo_path) -> Path:
+    """A tiny gray network (its reference branch is the Rec. 601 grey), trained once per test session."""
+    return _tiny_network(tmp_path_factory.mktemp("gray"), odd_photo_path, "gray", {})

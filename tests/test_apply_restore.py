@@ -15,34 +15,6 @@ from restorable.cli import app
 from restorable.train.metrics import psnr
 
 
-@pytest.fixture(scope="session")
-def weights(tmp_path_factory, odd_photo_path):
-    """A tiny exposure network (reference auxiliary branch), trained for a few hundred steps."""
-    from restorable.model import ModelConfig
-    from restorable.train.data import load_pairs
-    from restorable.train.trainer import Trainer, TrainConfig
-
-    root = tmp_path_factory.mktemp("weights")
-    data = root / "data"
-    data.mkdir()
-    with Image.open(odd_photo_path) as img:
-        img.crop((0, 0, 256, 192)).save(data / "a.png")
-    pairs = load_pairs(data, None, "exposure", {"ev": 1.0}, root / "cache")
-    config = TrainConfig(op="exposure", params={"ev": 1.0}, crop=48, batch=4, lr=2e-3, weight_restore=4.0, total_steps=300)
-    model = ModelConfig(inv_blocks=2, inv_width=16, fusion_width=16, aux="reference", code_scale=0.25)
-    trainer = Trainer(config, model, pairs, root / "exposure.safetensors")
-    trainer.run(steps=300, minutes=None)
-    return root / "exposure.safetensors"
-
-
-@pytest.fixture()
-def photo_path(tmp_path, odd_photo_path):
-    path = tmp_path / "in.jpg"
-    with Image.open(odd_photo_path) as img:
-        img.crop((100, 50, 228, 146)).save(path, quality=95)
-    return path
-
-
 def invoke(*args):
     return CliRunner().invoke(app, [str(a) for a in args])
 

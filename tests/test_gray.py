@@ -14,33 +14,6 @@ from restorable.cli import app
 from restorable.train.metrics import psnr
 
 
-@pytest.fixture(scope="session")
-def gray_weights(tmp_path_factory, odd_photo_path):
-    """A tiny gray network (reference branch = Rec. 601 luma), trained for a few hundred steps."""
-    from restorable.model import ModelConfig
-    from restorable.train.data import load_pairs
-    from restorable.train.trainer import Trainer, TrainConfig
-
-    root = tmp_path_factory.mktemp("gray")
-    data = root / "data"
-    data.mkdir()
-    with Image.open(odd_photo_path) as img:
-        img.crop((0, 0, 256, 192)).save(data / "a.png")
-    pairs = load_pairs(data, None, "gray", {}, root / "cache")
-    config = TrainConfig(op="gray", crop=48, batch=4, lr=2e-3, weight_restore=4.0, total_steps=300)
-    model = ModelConfig(inv_blocks=2, inv_width=16, fusion_width=16, aux="reference", code_scale=0.25)
-    Trainer(config, model, pairs, root / "gray.safetensors").run(steps=300, minutes=None)
-    return root / "gray.safetensors"
-
-
-@pytest.fixture()
-def photo_path(tmp_path, odd_photo_path):
-    path = tmp_path / "in.jpg"
-    with Image.open(odd_photo_path) as img:
-        img.crop((100, 50, 228, 146)).save(path, quality=95)
-    return path
-
-
 def invoke(*args):
     return CliRunner().invoke(app, [str(a) for a in args])
 
