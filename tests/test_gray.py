@@ -95,3 +95,27 @@ def test_payload_modes_are_refused_in_one_line(photo_path, tmp_path, flag):
     assert result.returncode != 0 and "for colour effects" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o.png").exists()
+
+
+def test_apply_checks_the_grey_file_restores_before_writing_it(gray_weights, photo_path, tmp_path):
+    """--min-restore-db restores the one-channel result as it will be saved (here a grey JPEG)."""
+    out = tmp_path / "grey.jpg"
+    ok = invoke("apply", "--op", "gray", "--weights", gray_weights, "--min-restore-db", 10, photo_path, out)
+    assert ok.exit_code == 0 and "restores at" in ok.output
+    refused = invoke("apply", "--op", "gray", "--weights", gray_weights, "--min-restore-db", 99, photo_path, tmp_path / "no.jpg")
+    assert refused.exit_code != 0 and "below --min-restore-db 99" in str(refused.exception)
+    assert not (tmp_path / "no.jpg").exists()
+
+
+def test_a_grey_photo_through_a_colour_effect_comes_back_grey(weights, tmp_path, photo_path):
+    grey_in = tmp_path / "grey-in.png"
+    with Image.open(photo_path) as img:
+        img.convert("L").save(grey_in)
+    out = tmp_path / "exposed.png"
+    assert invoke("apply", "--op", "exposure", "--weights", weights, "--min-restore-db", 0, grey_in, out).exit_code == 0
+    with Image.open(out) as img:
+        assert img.mode == "RGB"  # the effect is in colour
+        assert json.loads(img.info["restorable"])["original"]["channels"] == 1
+    assert invoke("restore", out, "--weights", weights).exit_code == 0
+    with Image.open(tmp_path / "exposed.restored.png") as back, Image.open(grey_in) as want:
+        assert back.mode == "L" and psnr(np.asarray(back), np.asarray(want)) > 25

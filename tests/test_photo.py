@@ -41,6 +41,18 @@ def test_file_without_record_has_none(tmp_path):
         ('{"op": "l0", "params": {"lam": "x"}, "model_id": "", "model_sha256": "", "tool_version": ""}', "params"),
         ("[" * 100_000 + "]" * 100_000, "too long"),
         ("[" * 5_000 + "]" * 5_000, "not JSON"),  # nesting deep enough for a RecursionError
+        ('{"op": "l0", "params": {}, "model_id": "", "model_sha256": "", "tool_version": "", "version": "2"}', "unknown version"),
+        ('{"op": "l0", "params": {}, "model_id": "", "model_sha256": "", "tool_version": "", "family": 3}', "family is not text"),
+        ('{"op": "l0", "params": {}, "model_id": "", "model_sha256": "", "tool_version": "", "inputs": 0}', "inputs is not a count"),
+        (
+            '{"op": "l0", "params": {}, "model_id": "", "model_sha256": "", "tool_version": "", "original": {"size": [4], "channels": 3}}',
+            "original size",
+        ),
+        (
+            '{"op": "l0", "params": {}, "model_id": "", "model_sha256": "", "tool_version": "",'
+            ' "original": {"size": [4, 4], "channels": 2}}',
+            "original channels",
+        ),
     ],
 )
 def test_damaged_record_is_a_clear_error_for_restore_only(tmp_path, record, reason):
@@ -60,6 +72,22 @@ def test_damaged_record_is_a_clear_error_for_restore_only(tmp_path, record, reas
     assert processed.provenance.op == "exposure" and any("ignored its damaged" in n for n in processed.notes)
 
 
+def test_record_version_2_round_trips_and_version_1_reads_as_an_effect():
+    from restorable.provenance import Original
+
+    record = Provenance("gray", {}, "gray@abc", "ab" * 32, "0.2.0", size=(4, 3), family="gray", original=Original((4, 3), 3, 6))
+    again = Provenance.from_json(record.to_json())
+    assert again == record and again.version == 2 and again.original.orientation == 6
+    old = Provenance.from_json('{"op": "l0", "params": {}, "model_id": "", "model_sha256": "", "tool_version": "0.1.0"}')
+    assert old.version == 1 and old.family == "effect" and old.original is None and old.inputs == 1
+
+
+def test_a_record_from_a_newer_restorable_says_to_upgrade():
+    newer = '{"op": "l0", "params": {}, "model_id": "", "model_sha256": "", "tool_version": "9.0", "version": 3}'
+    with pytest.raises(RestorableError, match="newer restorable.*upgrade"):
+        Provenance.from_json(newer)
+
+
 def test_exif_orientation_is_applied_and_reset(tmp_path):
     image = Image.fromarray(rgb(20, 40))
     exif = image.getexif()
@@ -68,7 +96,7 @@ def test_exif_orientation_is_applied_and_reset(tmp_path):
     src = tmp_path / "rot.jpg"
     image.save(src, exif=exif.tobytes(), quality=95)
     photo = read_photo(src)
-    assert photo.rgb.shape == (40, 20, 3)
+    assert photo.rgb.shape == (40, 20, 3) and photo.orientation == 6  # the record keeps what the original had
     out = tmp_path / "out.png"
     write_photo(out, photo)
     with Image.open(out) as img:
