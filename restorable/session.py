@@ -229,8 +229,9 @@ def check_mode(mode: str, payload: bool, op: str | None = None) -> None:
 
 
 def weights_family(loaded: LoadedModel) -> str:
-    """The transform family of a network: as its checkpoint says (those before families were effects)."""
-    return loaded.metadata.get("family", "effect")
+    """The transform family of a network: as its checkpoint says; else by its carrier (files from before
+    families were colour effects)."""
+    return loaded.metadata.get("family") or ("gray" if loaded.model.config.carrier_channels == 1 else "effect")
 
 
 def untrained_params(loaded: LoadedModel, values: dict) -> list[str]:
