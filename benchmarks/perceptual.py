@@ -53,6 +53,8 @@ def figures(op: str, photo: np.ndarray, weights: Path | None = None) -> tuple[di
     """
     reference = run_operator(op, photo)
     processed = apply_photo(Photo(photo), op, weights=weights, device="cpu", lossless=True)
+    if reference.ndim == 2 and processed.rgb.ndim == 3:  # a colour network of a grey operator (bwp before 0.2)
+        reference = np.repeat(reference[..., None], 3, axis=2)
     restored = restore_photo(processed, weights=weights, device="cpu").rgb
     robust = processed
     if weights is None and op in load_manifest().lossless:
@@ -126,8 +128,9 @@ def missed_bars(op_type: str, rows: dict) -> list[str]:
     return [name for name, held in checks.items() if not held]
 
 
-def verdict(op: str, rows: dict) -> str:
-    if OPERATORS[op].family == "gray":  # issue 15's bars (benchmarks/gray.py)
+def verdict(op: str, rows: dict, grey: bool) -> str:
+    """The bars ``rows`` miss: issue 15's for a grey result (``grey``), issue 14's for a colour one."""
+    if grey:  # issue 15's bars (benchmarks/gray.py)
         from gray import missed_bars as gray_missed_bars
 
         missed = gray_missed_bars(rows, ssim_key="approx_ssim")
@@ -177,6 +180,7 @@ def main() -> None:
         rows, sheet = {}, []
         for name, photo in photos:
             rows[name], images = figures(op, photo, args.weights)
+            grey = images[2].ndim == 2  # this network writes a grey image
             sheet.append((rows[name]["approx_ssim"], sheet_row(images, name)))
         report[op] = rows
 
@@ -188,7 +192,7 @@ def main() -> None:
         print(
             f"| {op} | {col('approx_psnr')} | {col('approx_ssim', digits=3)} ({identity:.3f}) | {col('approx_grid', max)}"
             f" | {col('restore_png_psnr')} | {col('restore_png_ssim', digits=3)} | {col('jpeg_approx_psnr')}"
-            f" | {col('jpeg_approx_ssim', digits=3)} | {col('restore_jpeg90_psnr')} | {verdict(op, rows)} |",
+            f" | {col('jpeg_approx_ssim', digits=3)} | {col('restore_jpeg90_psnr')} | {verdict(op, rows, grey)} |",
             flush=True,
         )
         worst_first = [row for _, row in sorted(sheet, key=lambda item: item[0])]

@@ -91,7 +91,8 @@ def main() -> None:
         seconds = apply_seconds(op, Photo(pairs[0].source), args.lossless)
         op_type = OPERATORS[op].type
         formats = judged_formats(op, args.lossless)
-        missed = bars(op_type, mean, formats, OPERATORS[op].family)
+        family = meta.get("family") or ("gray" if model.config.carrier_channels == 1 else "effect")  # of these weights
+        missed = bars(op_type, mean, formats, family)
         rows[op] = {"weights": str(path), "mean": mean, "apply_seconds": seconds, "missed_bars": missed, "formats": sorted(formats)}
         paper = PAPER.get(op)
         cells = [

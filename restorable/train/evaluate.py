@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from statistics import mean
 
+import numpy as np
 
 from restorable.engine import forward_image, reverse_image
 from restorable.model.qinet import QuasiInvertibleNet
@@ -17,22 +18,25 @@ def evaluate_pair(
     model: QuasiInvertibleNet, pair: Pair, jpeg_qualities: list[int], with_ssim: bool = True, device: str = "cpu"
 ) -> dict:
     """Figures for one photo. Keys: approx_*, restore_png_*, restore_jpeg{q}_*, identity_*."""
-    reference = pair.target if model.config.aux == "reference" else None
+    target = pair.target
+    if target.ndim == 2 and model.config.carrier_channels == 3:  # a colour network of a grey operator (bwp before 0.2)
+        target = np.repeat(target[..., None], 3, axis=2)
+    reference = target if model.config.aux == "reference" else None
     processed = forward_image(model, pair.source, reference, device=device)
     restored = reverse_image(model, processed, device=device)
-    # the identity baseline: the photo itself (for a grey operator, its plain Rec. 601 grey)
-    identity = pair.source if pair.target.ndim == 3 else run_operator("gray", pair.source)
+    # the identity baseline: the photo itself (for a grey network, its plain Rec. 601 grey)
+    identity = pair.source if target.ndim == 3 else run_operator("gray", pair.source)
     row = {
-        "approx_psnr": psnr(processed, pair.target),
+        "approx_psnr": psnr(processed, target),
         "restore_png_psnr": psnr(restored, pair.source),
-        "identity_psnr": psnr(identity, pair.target),
+        "identity_psnr": psnr(identity, target),
     }
     if with_ssim:
-        row["approx_ssim"] = ssim(processed, pair.target)
-        row["approx_ssim7"] = ssim7(processed, pair.target)  # 7x7 uniform window (skimage's default)
-        row["approx_grid"] = grid_rms(processed, pair.target)  # visible checker grid, 8-bit levels
+        row["approx_ssim"] = ssim(processed, target)
+        row["approx_ssim7"] = ssim7(processed, target)  # 7x7 uniform window (skimage's default)
+        row["approx_grid"] = grid_rms(processed, target)  # visible checker grid, 8-bit levels
         row["restore_png_ssim"] = ssim(restored, pair.source)
-        row["identity_ssim"] = ssim(identity, pair.target)
+        row["identity_ssim"] = ssim(identity, target)
     for quality in jpeg_qualities:
         restored_jpeg = reverse_image(model, jpeg_roundtrip_uint8(processed, quality), device=device)
         row[f"restore_jpeg{quality}_psnr"] = psnr(restored_jpeg, pair.source)
