@@ -130,3 +130,30 @@ def test_reference_in_tiles_matches_whole_for_local_operators(op, odd_photo_path
     whole = run_operator(op, image)
     tiled = reference_tiled(lambda part: run_operator(op, part), image, tile=64, size=100)
     assert psnr(whole, tiled) > 50
+
+
+def test_each_device_gets_its_own_copy_of_a_cached_network(weights, photo_path):
+    """A session runs a per-device copy; the cached network is never moved or made channels-last in place."""
+    from restorable.photo import read_photo
+    from restorable.session import Session, model_on
+    from restorable.settings import RunSettings
+    from restorable.weights import load_weights
+
+    loaded = load_weights("exposure", weights)
+    session = Session(RunSettings(device="cpu", weights=weights))
+    session.restore(session.apply(read_photo(photo_path), "exposure"))
+    net, device = session.network(loaded)
+    assert device == "cpu" and net is not loaded.model and net is model_on(loaded, "cpu")  # made once, kept
+    convs = [p for p in loaded.model.parameters() if p.dim() == 4]
+    assert convs and all(p.is_contiguous() for p in convs)  # the cached original as loaded
+
+
+def test_run_settings_check_their_values_once():
+    from restorable.errors import RestorableError
+    from restorable.settings import RunSettings
+
+    with pytest.raises(RestorableError, match="unknown backend"):
+        RunSettings(backend="tensorflow")
+    with pytest.raises(RestorableError, match="--tile"):
+        RunSettings(tile=3)
+    assert RunSettings(tile=0).tile == 0
