@@ -207,7 +207,7 @@ def test_a_grey_operator_trains_a_one_channel_network(photo_dir, tmp_path):
     assert trainer.model.config.carrier_channels == 1
     first = {k: float(v) for k, v in trainer.train_step().items()}
     trainer.run(steps=30, minutes=None)
-    last = {k: float(v) for k, v in trainer.losses(*trainer.sampler.sample()).items()}
+    last = {k: float(v.detach()) for k, v in trainer.losses(*trainer.sampler.sample()).items()}
     assert last["restore"] < first["restore"]
     model, meta = load_model(out)
     assert meta["family"] == "gray" and model.config.carrier_channels == 1
