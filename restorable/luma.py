@@ -10,3 +10,8 @@ LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 def luma(rgb: np.ndarray) -> np.ndarray:
     """(H, W, 3) float image -> (H, W) float32 ``0.299 R + 0.587 G + 0.114 B`` (same scale)."""
     return (rgb.astype(np.float32) @ np.array(LUMA_WEIGHTS, dtype=np.float32)).astype(np.float32)
+
+
+def grey_uint8(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 -> its (H, W) uint8 luma, rounded (a grey image of 3 equal channels gives itself back)."""
+    return np.clip(np.rint(luma(rgb)), 0, 255).astype(np.uint8)

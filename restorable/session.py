@@ -20,6 +20,7 @@ import numpy as np
 from restorable import __version__
 from restorable.device import resolve_device
 from restorable.errors import ChangedImageError, Hint, RecordError, RestorableError, WeightsError
+from restorable.luma import grey_uint8
 from restorable.photo import Photo, in_colour
 from restorable.provenance import Original, Provenance
 from restorable.settings import RunSettings
@@ -169,9 +170,7 @@ class Session:
             restored = self._restore_learned(photo, op, lossless, notes)
         restored.notes = notes + restored.notes
         if record is not None and record.original is not None and record.original.channels == 1:
-            from restorable.luma import luma
-
-            restored.rgb = np.clip(np.rint(luma(restored.rgb)), 0, 255).astype(np.uint8)  # the original was a grey photo
+            restored.rgb = grey_uint8(restored.rgb)  # the original was a grey photo
         return restored
 
     def _restore_learned(self, photo: Photo, op: str | None, lossless: bool, notes: list[str]) -> Photo:
@@ -301,10 +300,7 @@ def carrier_channels(photo: Photo, channels: int) -> tuple[Photo, list[str]]:
     colour effect saved as grey is restored from its 3 equal channels (poorly).
     """
     if channels == 1 and photo.rgb.ndim == 3:
-        from restorable.luma import luma
-
-        grey = np.clip(np.rint(luma(photo.rgb)), 0, 255).astype(np.uint8)
-        return replace(photo, rgb=grey), ["a grey image stored in colour: restored from its grey"]
+        return replace(photo, rgb=grey_uint8(photo.rgb)), ["a grey image stored in colour: restored from its grey"]
     if channels == 3 and photo.rgb.ndim == 2:
         return replace(in_colour(photo), notes=list(photo.notes)), ["a colour effect stored as grey: its colour is lost"]
     return photo, []
