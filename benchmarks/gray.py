@@ -1,9 +1,9 @@
 """The gray family's bars (issue 15), every photo: the grey image against the reference grey, the colour restored.
 
-    python benchmarks/gray.py [--data ../shared/corpus/val] [--ops gray bwp] [--weights W] [--json out.json]
+    python benchmarks/gray.py [--data ../shared/corpus/val] [--ops gray bwp] [--lossless] [--weights W] [--json out.json]
 
-For each operator of the gray family, with the weights `apply` uses (or ``--weights``
-for one operator), on DATA at 512 px: the grey output's PSNR and SSIM (7x7 window)
+For each operator of the gray family, with the weights `apply` uses for JPEG files
+(``--lossless``: for PNG files; ``--weights``: a checkpoint, one operator), on DATA at 512 px: the grey output's PSNR and SSIM (7x7 window)
 against the reference grey (Rec. 601 luma for `gray`, the reference operator for `bwp`),
 and the colour restored from the 8-bit grey PNG and from a grey JPEG at quality 90.
 Bars: grey >= 35 dB and SSIM >= 0.95 on every photo; colour >= 38 dB after PNG and
@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "corpus" / "val")
     parser.add_argument("--ops", nargs="+", default=[n for n, s in OPERATORS.items() if s.family == "gray"])
     parser.add_argument("--weights", type=Path, default=None, help="a checkpoint to judge instead (one operator)")
+    parser.add_argument("--lossless", action="store_true", help="the weights apply uses for PNG files, where they differ")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -58,7 +59,7 @@ def main() -> None:
         parser.error("--weights goes with one --ops name")
     report = {}
     for op in args.ops:
-        path = args.weights or resolve_weights(op)
+        path = args.weights or resolve_weights(op, lossless=args.lossless)
         model, meta = load_model(path)
         pairs = load_pairs(args.data, args.size, op, meta.get("params", {}), cache_dir() / "targets")
         rows = evaluate(model, pairs, [90])["images"]
