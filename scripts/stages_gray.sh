@@ -9,7 +9,8 @@ GRAY_STAGES=(
   "gray-b gray --init $RUNS/gray-a.safetensors --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 5000"
   # gray version 2, for lossless files: no JPEG, the grey's SSIM weighted in (a quieter code)
   "gray-png-d gray --init $RUNS/gray-b.safetensors --w-restore 4 --w-ssim 0.03 --steps 3000"
-  # tried: --w-ssim 0.1 --w-grid 0.05 (gray-png-c): restoration fell to 28.2 dB at step 500, stopped at 1,000
+  # tried: --w-ssim 0.1 --w-grid 0.05 (gray-png-c): restoration fell to 28.2 dB at step 500, stopped at 1,000;
+  # gray-png-d for 3,000 more steps at --lr 2e-4 (gray-png-f): val/ 43.12 / 34.67 dB at step 2,000, no gain: stopped
   # tried: gray-b with --jpeg --jpeg-quality 85-95 --w-restore 4 --w-ssim 0.03 (gray-jpeg-e, 3,000 steps), for a quieter
   # grey in JPEG files: val/ grey 40.42 dB / SSIM 0.976, colour after JPEG-90 31.08 dB (gray-b: 36.49 / 0.932, 33.51):
   # a better grey but below the 32 dB JPEG bar, so not bundled
