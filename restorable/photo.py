@@ -12,6 +12,7 @@ from PIL import Image, ImageOps
 from restorable.atomic import atomic_write
 from restorable.errors import RestorableError
 from restorable.image_file import BITS_KEY, DEFAULT_MAX_PIXELS, open_image, output_format
+from restorable.luma import with_channels
 from restorable.provenance import Provenance, read_provenance, save_options
 
 _ORIENTATION_TAG = 0x0112
@@ -84,7 +85,7 @@ def in_colour(photo: Photo) -> Photo:
     """``photo`` with (H, W, 3) pixels: a grey one is converted, with a note."""
     if photo.rgb.ndim == 3:
         return photo
-    return replace(photo, rgb=np.repeat(photo.rgb[..., None], 3, axis=2), notes=[*photo.notes, "greyscale converted to RGB"])
+    return replace(photo, rgb=with_channels(photo.rgb, 3), notes=[*photo.notes, "greyscale converted to RGB"])
 
 
 def read_photo(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Photo:

@@ -20,7 +20,7 @@ import numpy as np
 from restorable import __version__
 from restorable.device import resolve_device
 from restorable.errors import ChangedImageError, Hint, RecordError, RestorableError, WeightsError
-from restorable.luma import grey_uint8
+from restorable.luma import grey_uint8, with_channels
 from restorable.photo import Photo, in_colour
 from restorable.provenance import Original, Provenance
 from restorable.settings import RunSettings
@@ -114,9 +114,9 @@ class Session:
         net, run_device = self.network(loaded)
         config = loaded.model.config
         record["family"] = weights_family(loaded)
-        reference = self._reference(photo, op, record["params"], run_device) if config.aux == "reference" else None
-        if reference is not None and reference.ndim == 2 and config.carrier_channels == 3:
-            reference = np.repeat(reference[..., None], 3, axis=2)  # a colour network of a grey operator (bwp before 0.2)
+        reference = None
+        if config.aux == "reference":  # a colour network of a grey operator (bwp before 0.2) sees the grey in 3 channels
+            reference = with_channels(self._reference(photo, op, record["params"], run_device), config.carrier_channels)
         processed = forward_image(net, photo.rgb, reference, device=run_device, tile=tile, graphs=True)
         method = "learned forward pass"
         if lossless and weights is None and op in load_manifest().lossless:

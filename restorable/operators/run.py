@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from restorable.errors import RestorableError
-from restorable.luma import luma
+from restorable.luma import luma, with_channels
 from restorable.operators.params import resolve_params
 from restorable.operators.registry import OPERATORS, OperatorSpec
 
@@ -57,9 +57,7 @@ def run_operator(
         raise RestorableError(f"expected uint8 or float32 pixels, got {image.dtype}")
     if min(image.shape[:2]) < 1:
         raise RestorableError("the image is empty")
-    rgb = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
-    if rgb.ndim == 2:
-        rgb = np.repeat(rgb[..., None], 3, axis=2)
+    rgb = with_channels(image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32), 3)
     on_device = {"device": device} if spec.on_device and device != "cpu" else {}
     out = _implementation(spec)(np.ascontiguousarray(rgb), **values, **spec.fixed, **on_device)
     out = np.clip(out.astype(np.float32), 0.0, 1.0)

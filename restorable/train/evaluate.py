@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from statistics import mean
 
-import numpy as np
 
 from restorable.engine import forward_image, reverse_image
+from restorable.luma import with_channels
 from restorable.model.qinet import QuasiInvertibleNet
 from restorable.operators import run_operator
 from restorable.model.quantize import jpeg_roundtrip_uint8
@@ -18,9 +18,7 @@ def evaluate_pair(
     model: QuasiInvertibleNet, pair: Pair, jpeg_qualities: list[int], with_ssim: bool = True, device: str = "cpu"
 ) -> dict:
     """Figures for one photo. Keys: approx_*, restore_png_*, restore_jpeg{q}_*, identity_*."""
-    target = pair.target
-    if target.ndim == 2 and model.config.carrier_channels == 3:  # a colour network of a grey operator (bwp before 0.2)
-        target = np.repeat(target[..., None], 3, axis=2)
+    target = with_channels(pair.target, model.config.carrier_channels)  # a colour network of a grey operator: 3 channels
     reference = target if model.config.aux == "reference" else None
     processed = forward_image(model, pair.source, reference, device=device)
     restored = reverse_image(model, processed, device=device)
