@@ -26,6 +26,7 @@ from restorable.paths import cache_dir
 from restorable.photo import Photo
 from restorable.train.data import load_pairs
 from restorable.train.evaluate import evaluate
+from restorable.transforms import checkpoint_family
 from restorable.weights import resolve_weights
 from restorable.weights.manifest import load_manifest
 
@@ -50,7 +51,13 @@ def bars(op_type: str, mean: dict, formats: frozenset[str] = frozenset({"png", "
     grey >= 35 dB, colour >= 38 dB after PNG and >= 32 dB after JPEG-90 (per photo: benchmarks/gray.py).
     """
     if family == "gray":
-        limits = {"approx": ("approx_psnr", 35), "png": ("restore_png_psnr", 38), "jpeg90": ("restore_jpeg90_psnr", 32)}
+        from gray import BARS as GRAY_BARS
+
+        limits = {
+            "approx": ("approx_psnr", GRAY_BARS["grey_psnr"]),
+            "png": ("restore_png_psnr", GRAY_BARS["png_mean"]),
+            "jpeg90": ("restore_jpeg90_psnr", GRAY_BARS["jpeg_mean"]),
+        }
         return [name for name, (key, low) in limits.items() if mean[key] < low]
     missed = []
     if mean["approx_psnr"] < 30 or mean["approx_psnr"] < mean["identity_psnr"] + 3:
@@ -91,8 +98,7 @@ def main() -> None:
         seconds = apply_seconds(op, Photo(pairs[0].source), args.lossless)
         op_type = OPERATORS[op].type
         formats = judged_formats(op, args.lossless)
-        family = meta.get("family") or ("gray" if model.config.carrier_channels == 1 else "effect")  # of these weights
-        missed = bars(op_type, mean, formats, family)
+        missed = bars(op_type, mean, formats, checkpoint_family(meta, model.config.carrier_channels))
         rows[op] = {"weights": str(path), "mean": mean, "apply_seconds": seconds, "missed_bars": missed, "formats": sorted(formats)}
         paper = PAPER.get(op)
         cells = [

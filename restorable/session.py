@@ -24,6 +24,7 @@ from restorable.luma import grey_uint8, with_channels
 from restorable.photo import Photo, in_colour
 from restorable.provenance import Original, Provenance
 from restorable.settings import RunSettings
+from restorable.transforms import checkpoint_family
 from restorable.weights import LoadedModel, load_weights
 
 # Each loaded network's copies, one per device (the cached original is never moved or changed).
@@ -113,7 +114,7 @@ class Session:
         loaded = load_weights(op, weights, lossless=lossless)
         net, run_device = self.network(loaded)
         config = loaded.model.config
-        record["family"] = weights_family(loaded)
+        record["family"] = checkpoint_family(loaded.metadata, config.carrier_channels)
         reference = None
         if config.aux == "reference":  # a colour network of a grey operator (bwp before 0.2) sees the grey in 3 channels
             reference = with_channels(self._reference(photo, op, record["params"], run_device), config.carrier_channels)
@@ -225,12 +226,6 @@ def check_mode(mode: str, payload: bool, op: str | None = None) -> None:
     family = get_operator(op).family if op is not None else "effect"
     if family != "effect" and (mode == "exact" or payload):
         raise RestorableError(f"{op} makes a {family} image: --mode exact and --payload are for colour effects")
-
-
-def weights_family(loaded: LoadedModel) -> str:
-    """The transform family of a network: as its checkpoint says; else by its carrier (files from before
-    families were colour effects)."""
-    return loaded.metadata.get("family") or ("gray" if loaded.model.config.carrier_channels == 1 else "effect")
 
 
 def untrained_params(loaded: LoadedModel, values: dict) -> list[str]:

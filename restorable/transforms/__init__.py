@@ -5,6 +5,6 @@ plus one line in :func:`restorable.transforms.registry._families`.
 """
 
 from restorable.transforms.protocol import ImageSpec, RestorableTransform, TransformSpec
-from restorable.transforms.registry import FAMILIES, Family, get_family
+from restorable.transforms.registry import FAMILIES, Family, checkpoint_family, get_family
 
-__all__ = ["FAMILIES", "Family", "ImageSpec", "RestorableTransform", "TransformSpec", "get_family"]
+__all__ = ["FAMILIES", "Family", "ImageSpec", "RestorableTransform", "TransformSpec", "checkpoint_family", "get_family"]

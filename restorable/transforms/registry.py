@@ -20,6 +20,12 @@ def _families() -> dict[str, Family]:
 FAMILIES: dict[str, Family] = _families()
 
 
+def checkpoint_family(metadata: dict, carrier_channels: int) -> str:
+    """The family of a checkpoint's network: as its metadata says; else by its carrier's channels
+    (checkpoints from before families were colour effects)."""
+    return metadata.get("family") or ("gray" if carrier_channels == 1 else "effect")
+
+
 def get_family(name: str) -> Family:
     """The registered family ``name``, or a one-line error naming the known ones."""
     try:
