@@ -54,11 +54,11 @@ def bars(op_type: str, mean: dict, formats: frozenset[str] = frozenset({"png", "
         from gray import BARS as GRAY_BARS
 
         limits = {
-            "approx": ("approx_psnr", GRAY_BARS["grey_psnr"]),
-            "png": ("restore_png_psnr", GRAY_BARS["png_mean"]),
-            "jpeg90": ("restore_jpeg90_psnr", GRAY_BARS["jpeg_mean"]),
+            "approx": ("approx_psnr", GRAY_BARS["grey_psnr"], True),
+            "png": ("restore_png_psnr", GRAY_BARS["png_mean"], "png" in formats),
+            "jpeg90": ("restore_jpeg90_psnr", GRAY_BARS["jpeg_mean"], "jpeg" in formats),
         }
-        return [name for name, (key, low) in limits.items() if mean[key] < low]
+        return [name for name, (key, low, judged) in limits.items() if judged and mean[key] < low]
     missed = []
     if mean["approx_psnr"] < 30 or mean["approx_psnr"] < mean["identity_psnr"] + 3:
         missed.append("approx")
