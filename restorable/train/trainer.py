@@ -127,6 +127,7 @@ class Trainer:
         self.compiled = device != "cpu" if compile is None else compile
         self.train_pairs = train_pairs
         self.family = family_of(config.op)
+        self.family_losses = self.family.loss_function()  # imported once, called every step
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0
@@ -217,7 +218,7 @@ class Trainer:
         self, source: torch.Tensor, target: torch.Tensor, qualities: tuple[int, ...] | None = None
     ) -> dict[str, torch.Tensor]:
         """Loss terms for one batch, by the family's losses; ``qualities``: its JPEG images' (drawn if None)."""
-        return self.family.loss_function()(self, source, target, qualities)
+        return self.family_losses(self, source, target, qualities)
 
     def learning_rate(self) -> float:
         """Cosine decay from ``lr`` to 5% of it over ``total_steps``; constant without a step budget."""
