@@ -77,13 +77,14 @@ def _quantize(x: torch.Tensor) -> torch.Tensor:
     return (x.float().clamp(0, 1) * 255.0).round().to(torch.uint8)
 
 
-def _uint8_input(image: np.ndarray, stride: int) -> torch.Tensor:
-    """(H, W, C) or grey (H, W) uint8 -> (1, C, H', W') uint8, edge-replicated at the bottom/right to multiples of ``stride``."""
+def _uint8_input(image: np.ndarray, stride: int, mode: str = "edge") -> torch.Tensor:
+    """(H, W, C) or grey (H, W) uint8 -> (1, C, H', W') uint8, padded at the bottom/right to multiples of ``stride``
+    (``mode``: as numpy's pad: "edge" repeats the last row and column, "symmetric" mirrors)."""
     if image.ndim == 2:
         image = image[..., None]
     h, w = image.shape[:2]
     if h % stride or w % stride:
-        image = np.pad(image, ((0, (-h) % stride), (0, (-w) % stride), (0, 0)), mode="edge")
+        image = np.pad(image, ((0, (-h) % stride), (0, (-w) % stride), (0, 0)), mode=mode)
     with warnings.catch_warnings():  # a read-only array (from PIL) is only ever read here
         warnings.simplefilter("ignore", UserWarning)
         return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]
@@ -202,22 +203,25 @@ def forward_image(
     tile: int | None = None,
     graphs: bool = False,
 ) -> np.ndarray:
-    """The processed 8-bit image for an (H, W, 3) uint8 photo: (H, W, 3), or (H, W) from a grey network.
+    """The processed 8-bit image for an (H, W, 3) uint8 photo: (H, W, 3), or (H, W) from a grey network;
+    a smaller carrier (rescaling, scale s < 1) is (ceil(H s), ceil(W s), 3), of the photo mirrored at its
+    bottom and right up to multiples of the stride.
 
     ``graphs``: on a GPU, replay repeated sizes as CUDA graphs (see ``restorable.cuda_graphs``).
     """
     h, w = image.shape[:2]
-    inputs = [_uint8_input(image, model.stride)]
-    if reference is not None:
-        inputs.append(_uint8_input(reference, model.stride))
-    model = _prepare(model, device)
     scale = _carrier_scale(model)
+    mode = "edge" if scale == 1 else "symmetric"  # a smaller carrier keeps the padding: mirrored, it looks like the photo
+    inputs = [_uint8_input(image, model.stride, mode)]
+    if reference is not None:
+        inputs.append(_uint8_input(reference, model.stride, mode))
+    model = _prepare(model, device)
     with torch.inference_mode():
         y = run_tiled(
             lambda *xs: model(*xs)[0], inputs, choose_tile(h, w, tile, device), model.stride, device,
             (_graphs_of(model), "forward") if graphs and device != "cpu" else None, scale,
         )
-    return _image(y, int(h * scale), int(w * scale))
+    return _image(y, math.ceil(h * scale), math.ceil(w * scale))
 
 
 def _carrier_scale(model) -> Fraction:
@@ -234,15 +238,16 @@ def _image(batch: torch.Tensor, h: int, w: int) -> np.ndarray:
 def reverse_image(
     model: QuasiInvertibleNet, processed: np.ndarray, device: str = "cpu", tile: int | None = None, graphs: bool = False
 ) -> np.ndarray:
-    """The restored 8-bit photo (H, W, 3) from a processed uint8 image ((H, W, 3), or (H, W) for a grey network),
-    delta = 0 (``graphs``: as above)."""
+    """The restored 8-bit photo from a processed uint8 image ((H, W, 3), or (H, W) for a grey network),
+    delta = 0: the same size, or (H / s, W / s, 3) from a rescaling network's small image (``graphs``: as above)."""
     h, w = processed.shape[:2]
-    y = _uint8_input(processed, model.stride)
-    model = _prepare(model, device)
     scale = 1 / _carrier_scale(model)
+    stride = max(1, int(model.stride / scale))  # the carrier's own size multiple (1 for a small image)
+    y = _uint8_input(processed, stride)
+    model = _prepare(model, device)
     with torch.inference_mode():
         x = run_tiled(
-            model.reverse, [y], choose_tile(h, w, tile, device), model.stride, device,
+            model.reverse, [y], choose_tile(h, w, tile, device), stride, device,
             (_graphs_of(model), "reverse") if graphs and device != "cpu" else None, scale,
         )
     return _image(x, int(h * scale), int(w * scale))

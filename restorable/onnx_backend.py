@@ -43,7 +43,8 @@ def export_onnx(model, out_dir: Path) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     model = model.float().eval().to(memory_format=torch.contiguous_format)
     sample = torch.rand(1, 3, 64, 48)
-    carrier = torch.rand(1, model.config.carrier_channels, 64, 48)  # the processed image (and the reference)
+    scale = model.spec.carrier.scale  # the processed image (and the reference): same size, or smaller (rescaling)
+    carrier = torch.rand(1, model.config.carrier_channels, round(64 * scale), round(48 * scale))
     dims = {0: "batch", 2: "height", 3: "width"}
     forward_path, reverse_path = out_dir / "forward.onnx", out_dir / "reverse.onnx"
     if model.config.aux == "reference":
@@ -80,11 +81,9 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
 
 
 class OnnxNetwork:
-    """ONNX Runtime sessions that look like :class:`QuasiInvertibleNet` to the engine."""
+    """ONNX Runtime sessions that look like the exported network (``spec``: its transform spec) to the engine."""
 
-    stride = 2
-
-    def __init__(self, folder: Path, config, device: str = "auto") -> None:
+    def __init__(self, folder: Path, config, spec, device: str = "auto") -> None:
         try:
             import onnxruntime as ort
         except ImportError:
@@ -92,7 +91,7 @@ class OnnxNetwork:
         options = ort.SessionOptions()
         options.log_severity_level = 3
         providers = _providers(device)
-        self.config = config
+        self.config, self.spec, self.stride = config, spec, spec.stride
         self.forward_session = ort.InferenceSession(str(folder / "forward.onnx"), options, providers=providers)
         self.reverse_session = ort.InferenceSession(str(folder / "reverse.onnx"), options, providers=providers)
 
@@ -100,13 +99,6 @@ class OnnxNetwork:
     def provider(self) -> str:
         """The execution provider that actually runs (ONNX Runtime may fall back to CPU)."""
         return self.forward_session.get_providers()[0]
-
-    @property
-    def spec(self):
-        """The transform spec of the exported network (restorable.transforms)."""
-        from restorable.transforms import ImageSpec, TransformSpec
-
-        return TransformSpec(inputs=ImageSpec(3), carrier=ImageSpec(self.config.carrier_channels), stride=self.stride)
 
     def to(self, device: str) -> OnnxNetwork:
         return self

@@ -60,7 +60,7 @@ class Session:
         folder = cache_dir() / "onnx" / loaded.sha256
         if not (folder / "reverse.onnx").exists():
             export_onnx(loaded.model, folder)
-        return OnnxNetwork(folder, loaded.model.config, device), "cpu"
+        return OnnxNetwork(folder, loaded.model.config, loaded.model.spec, device), "cpu"
 
     def apply(
         self, photo: Photo, op: str, params: dict | None = None, mode: str = "learned", payload: bool = False,
@@ -136,7 +136,8 @@ class Session:
                 payload = False
                 notes.append(f"no refinement payload ({exc})")
         provenance = Provenance(**record, model_id=loaded.model_id, model_sha256=loaded.sha256, payload=payload, **describe(processed))
-        result = Photo(processed, photo.alpha, photo.icc_profile, photo.exif, provenance, notes, _ran_on(net, run_device), method)
+        alpha = resized_alpha(photo.alpha, processed, notes, "downscaled")
+        result = Photo(processed, alpha, photo.icc_profile, photo.exif, provenance, notes, _ran_on(net, run_device), method)
         if not loaded.metadata.get("train", {}).get("jpeg", True):
             result.lossless_only = f"the {op} weights ({loaded.model_id}) were trained without JPEG"
         return result
@@ -169,6 +170,10 @@ class Session:
             restored = _restore_exact(photo, recorded=record is not None)
         if restored is None:
             restored = self._restore_learned(photo, op, lossless, notes)
+        if record is not None and record.original is not None:  # a rescaled photo comes back at its exact size
+            width, height = record.original.size
+            restored.rgb = restored.rgb[:height, :width]
+        restored.alpha = resized_alpha(restored.alpha, restored.rgb, notes, "upscaled (it is not restored)")
         restored.notes = notes + restored.notes
         if record is not None and record.original is not None and record.original.channels == 1:
             restored.rgb = grey_uint8(restored.rgb)  # the original was a grey photo
@@ -204,6 +209,16 @@ class Session:
         if restored is None:
             restored = reverse(photo.rgb)
         return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, [], _ran_on(net, run_device), method)
+
+
+def resized_alpha(alpha: np.ndarray | None, image: np.ndarray, notes: list[str], how: str) -> np.ndarray | None:
+    """``alpha`` (H, W) resized (Lanczos) to ``image``'s size when a rescaling changed it; says so in ``notes``."""
+    if alpha is None or alpha.shape == image.shape[:2]:
+        return alpha
+    from PIL import Image
+
+    notes.append(f"transparency {how}")
+    return np.asarray(Image.fromarray(alpha).resize((image.shape[1], image.shape[0]), Image.LANCZOS))
 
 
 def _ran_on(net, device: str) -> str:

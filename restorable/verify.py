@@ -70,9 +70,21 @@ def restoration_db(original: Photo, result: Photo, fmt: str, quality: int, resto
     height, width = stored.shape[:2]
     # A window keeps the record's weights (restore finds them by sha256), not its whole-image pixel pins.
     window_record = replace(record, size=None, thumb=None) if record is not None else None
+    factor = _downscale(record)  # a rescaled result's window restores factor times larger
     restored, wanted = [], []
     for window, inner in probe_windows(height, width):
         part = Photo(np.ascontiguousarray(stored[window]), provenance=window_record)
-        restored.append(restore(part).rgb[inner].reshape(-1))
-        wanted.append(original.rgb[window][inner].reshape(-1))
+        back = restore(part).rgb[tuple(slice(s.start * factor, s.stop * factor) for s in inner)]
+        top, left = ((w.start + i.start) * factor for w, i in zip(window, inner))
+        want = original.rgb[top : top + back.shape[0], left : left + back.shape[1]]  # the padding is cut off
+        restored.append(back[: want.shape[0], : want.shape[1]].reshape(-1))
+        wanted.append(want.reshape(-1))
     return psnr(np.concatenate(restored), np.concatenate(wanted))
+
+
+def _downscale(record) -> int:
+    """How many times smaller than the original a result with ``record`` is (1 unless it was rescaled)."""
+    from restorable.operators import OPERATORS
+
+    spec = OPERATORS.get(record.op) if record is not None else None
+    return spec.downscale if spec is not None else 1

@@ -14,6 +14,10 @@ GRAY_STAGES=(
   # tried: gray-b with --jpeg --jpeg-quality 85-95 --w-restore 4 --w-ssim 0.03 (gray-jpeg-e, 3,000 steps), for a quieter
   # grey in JPEG files: val/ grey 40.42 dB / SSIM 0.976, colour after JPEG-90 31.08 dB (gray-b: 36.49 / 0.932, 33.51):
   # a better grey but below the 32 dB JPEG bar, so not bundled
+  # tried (session 10): gray-png-d with two more coupling blocks in H (--grow-fusion 2: a deeper colour decoder; float
+  # restoration on val/ had been 29.3 dB on picture_1a with no quantisation at all, so the decoder, not the 8 bits,
+  # limits it), --w-restore 6 --w-ssim 0.03 (gray-png-g): val/ 42.73 / 35.55 dB at step 500, 42.38 / 35.16 at 1,000
+  # (gray-png-d: 42.71 / 34.84): far from 38 dB, stopped
   # bwp as a grey image, from gray version 1: val/ 30.03 dB grey, 29.92 dB colour after PNG (mean): not bundled
   "bwp-a bwp --init $RUNS/gray-b.safetensors --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 4000"
 )

@@ -67,7 +67,10 @@ def _tiny_network(root: Path, odd_photo_path: Path, op: str, params: dict) -> Pa
         img.crop((0, 0, 256, 192)).save(data / "a.png")
     pairs = load_pairs(data, None, op, params, root / "cache")
     config = TrainConfig(op=op, params=params, crop=48, batch=4, lr=2e-3, weight_restore=4.0, total_steps=300)
-    model = ModelConfig(inv_blocks=2, inv_width=16, fusion_width=16, aux="reference", code_scale=0.25)
+    from restorable.operators import get_operator
+
+    downscale = get_operator(op).downscale  # a rescaling network (its family's builder ignores the rest)
+    model = ModelConfig(inv_blocks=2, inv_width=16, fusion_width=16, aux="reference", code_scale=0.25, downscale=downscale)
     Trainer(config, model, pairs, root / f"{op}.safetensors").run(steps=300, minutes=None)
     return root / f"{op}.safetensors"
 
@@ -76,6 +79,12 @@ def _tiny_network(root: Path, odd_photo_path: Path, op: str, params: dict) -> Pa
 def weights(tmp_path_factory, odd_photo_path) -> Path:
     """A tiny exposure network, trained once per test session."""
     return _tiny_network(tmp_path_factory.mktemp("weights"), odd_photo_path, "exposure", {"ev": 1.0})
+
+
+@pytest.fixture(scope="session")
+def rescale_weights(tmp_path_factory, odd_photo_path) -> Path:
+    """A tiny rescale-2x network, trained once per test session."""
+    return _tiny_network(tmp_path_factory.mktemp("rescale"), odd_photo_path, "rescale-2x", {})
 
 
 @pytest.fixture(scope="session")

@@ -154,6 +154,25 @@ def test_a_grown_network_computes_the_same_and_still_inverts():
         assert torch.allclose(grown.reverse(y2, delta2), x, atol=1e-4)
 
 
+def test_a_grey_network_grown_in_h_computes_the_same_and_a_colour_one_refuses():
+    """--grow-fusion: blocks appended to H start as the identity; a colour effect's H (skip start) cannot grow."""
+    torch.manual_seed(0)
+    net = QuasiInvertibleNet(ModelConfig(aux="reference", carrier_channels=1, code_scale=0.25))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    grown = net.with_more_blocks(2, branch="fusion")
+    assert grown.config.fusion_blocks == 3 and len(grown.fusion.steps) == 3
+    x, ref = torch.rand(2, 3, 32, 32), torch.rand(2, 1, 32, 32)
+    with torch.no_grad():
+        y, delta = net(x, ref)
+        y2, delta2 = grown(x, ref)
+        assert torch.allclose(y, y2, atol=1e-6) and torch.allclose(delta, delta2, atol=1e-6)
+        assert torch.allclose(grown.reverse(y2, delta2), x, atol=1e-4)
+    with pytest.raises(ValueError, match="grey network"):
+        QuasiInvertibleNet(ModelConfig(aux="reference")).with_more_blocks(1, branch="fusion")
+
+
 def test_a_condition_changes_the_output_and_the_inverse_needs_the_same_one():
     dims, cond = [(12, 0, 0)], [(2,)]
     block = randomise(AffineCoupling(dims, 3, conv_subnet(8), dims_c=cond), scale=0.2)

@@ -30,7 +30,7 @@ def randomised(aux: str, carrier: int = 3) -> QuasiInvertibleNet:
 def test_onnx_matches_torch_on_cpu(tmp_path, aux, carrier):
     model = randomised(aux, carrier)
     export_onnx(model, tmp_path)
-    onnx = OnnxNetwork(tmp_path, model.config, device="cpu")
+    onnx = OnnxNetwork(tmp_path, model.config, model.spec, device="cpu")
     assert onnx.provider == "CPUExecutionProvider"
     for h, w in [(40, 56), (66, 34)]:  # sizes other than the export sample: dynamic axes
         x = torch.rand(1, 3, h, w)
@@ -46,7 +46,7 @@ def test_onnx_matches_torch_on_cpu(tmp_path, aux, carrier):
 def test_engine_runs_onnx_with_padding(tmp_path):
     model = randomised("learned")
     export_onnx(model, tmp_path)
-    onnx = OnnxNetwork(tmp_path, model.config, device="cpu")
+    onnx = OnnxNetwork(tmp_path, model.config, model.spec, device="cpu")
     image = np.random.default_rng(0).integers(0, 256, (37, 51, 3), dtype=np.uint8)
     a, b = forward_image(model, image), forward_image(onnx, image)
     assert a.shape == b.shape == image.shape and np.abs(a.astype(int) - b).max() <= 1

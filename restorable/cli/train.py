@@ -59,6 +59,10 @@ def train(
         0, "--grow-blocks", min=0, max=16,
         help="With --init: append this many coupling blocks (starting as the identity) to its invertible branch.",
     ),
+    grow_fusion: int = typer.Option(
+        0, "--grow-fusion", min=0, max=8,
+        help="With --init, for a grey network: append this many coupling blocks (starting as the identity) to H.",
+    ),
     fusion_blocks: int = typer.Option(1, "--fusion-blocks", min=1, help="Coupling blocks of the fusion block H."),
     width: int = typer.Option(32, "--width", min=4, help="Channels of the subnets."),
     code_scale: float = typer.Option(1 / 16, "--code-scale", help="Initial scale of the hidden code in the output."),
@@ -137,11 +141,11 @@ def train(
     )
     model_config = ModelConfig(
         inv_blocks=inv_blocks, inv_width=width, fusion_blocks=fusion_blocks, fusion_width=width,
-        aux=aux, aux_width=width, code_scale=code_scale,
+        aux=aux, aux_width=width, code_scale=code_scale, downscale=get_operator(op).downscale if op else 1,
     )
     trainer = Trainer(
         config, model_config, train_pairs, out, resume=resume, init=init, device=run_device, workers=workers,
-        grow_blocks=grow_blocks,
+        grow_blocks=grow_blocks, grow_fusion=grow_fusion,
         compile=compile_passes,
     )
     params_count = sum(p.numel() for p in trainer.model.parameters())

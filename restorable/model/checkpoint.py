@@ -58,10 +58,14 @@ def read_metadata(path: Path) -> dict:
 
 
 def load_model(path: Path) -> tuple[QuasiInvertibleNet, dict]:
-    """Rebuild the network from a checkpoint; returns (model in eval mode, metadata)."""
+    """Rebuild the network of its family from a checkpoint; returns (model in eval mode, metadata)."""
+    from restorable.transforms import checkpoint_family, get_family
+
     metadata = read_metadata(path)
     try:
-        model = QuasiInvertibleNet(ModelConfig(**metadata["architecture"]))
+        config = ModelConfig(**metadata["architecture"])
+        family = get_family(checkpoint_family(metadata, config.carrier_channels))
+        model = family.builder()(config, family.spec)
     except ValueError as exc:
         raise RestorableError(f"{path}: checkpoint with an unusable architecture ({exc})") from None
     except (KeyError, TypeError) as exc:

@@ -30,11 +30,11 @@ from restorable.model.invertible import InvertibleSequence
 from restorable.model.subnets import ContextApproximator, conv_subnet
 from restorable.transforms.protocol import ImageSpec, TransformSpec
 
-AUX_KINDS = ("learned", "reference")
+AUX_KINDS = ("learned", "reference", "none")  # none: networks without one (rescaling)
 # Largest accepted architecture values (checkpoints are checked against them when loaded).
 LIMITS = {
     "inv_blocks": 64, "inv_width": 1024, "fusion_blocks": 16, "fusion_width": 1024, "aux_width": 1024,
-    "code_scale": 100.0, "clamp": 100.0, "cond_channels": 64, "carrier_channels": 3,
+    "code_scale": 100.0, "clamp": 100.0, "cond_channels": 64, "carrier_channels": 3, "downscale": 8,
 }
 MAY_BE_ZERO = ("cond_channels",)  # the others must be above 0
 
@@ -53,10 +53,13 @@ class ModelConfig:
     clamp: float = 1.0
     cond_channels: int = 0  # length of the condition vector c (normalised operator parameters); 0: none
     carrier_channels: int = 3  # channels of the processed image: 3 (an effect) or 1 (a grey image)
+    downscale: int = 1  # how many times smaller the carrier's sides are (2, 4, 8: rescaling networks)
 
     def __post_init__(self) -> None:
         if self.carrier_channels not in (1, 3):
             raise ValueError(f"carrier_channels must be 1 or 3, got {self.carrier_channels!r}")
+        if self.downscale not in (1, 2, 4, 8):
+            raise ValueError(f"downscale must be 1, 2, 4 or 8, got {self.downscale!r}")
         if self.aux not in AUX_KINDS:
             raise ValueError(f"aux must be one of {AUX_KINDS}, got {self.aux!r}")
         # bounds far beyond any useful network: a file cannot make us build a huge one
@@ -71,9 +74,11 @@ class ModelConfig:
                 raise ValueError(f"{name} must be a whole number, got {value!r}")
 
     def to_dict(self) -> dict:
-        """As stored in checkpoints; ``cond_channels`` and ``carrier_channels`` only when not their defaults
-        (files of unconditioned colour effects stay as they were)."""
+        """As stored in checkpoints; ``cond_channels``, ``carrier_channels`` and ``downscale`` only when not
+        their defaults (files of unconditioned colour effects stay as they were)."""
         values = asdict(self)
+        if values["downscale"] == 1:
+            del values["downscale"]
         if not values["cond_channels"]:
             del values["cond_channels"]
         if values["carrier_channels"] == 3:
@@ -88,6 +93,8 @@ class QuasiInvertibleNet(nn.Module):
 
     def __init__(self, config: ModelConfig = ModelConfig()) -> None:
         super().__init__()
+        if config.downscale != 1 or config.aux == "none":
+            raise ValueError("the quasi-invertible network keeps the size and has an auxiliary branch (downscale 1)")
         self.config = config
         self.carrier = 4 * config.carrier_channels  # Haar channels of the processed image
         code_dims, fused_dims = [(12, 0, 0)], [(12 + self.carrier, 0, 0)]
@@ -167,24 +174,29 @@ class QuasiInvertibleNet(nn.Module):
             raise ValueError("this network takes no condition")
         return None if c is None else [c]
 
-    def with_more_blocks(self, extra: int) -> QuasiInvertibleNet:
-        """A copy with ``extra`` coupling blocks appended to the invertible branch, before its scale.
+    def with_more_blocks(self, extra: int, branch: str = "invertible") -> QuasiInvertibleNet:
+        """A copy with ``extra`` coupling blocks added to ``branch``: "invertible" (before its scale) or "fusion" (H, at its end).
 
         New blocks start as the identity (their subnets' last layers are zero), so the
         copy computes exactly what this network does; training then uses them.
         """
         if extra < 0:
             raise ValueError(f"extra must be >= 0, got {extra}")
-        old = self.config.inv_blocks
-        grown = QuasiInvertibleNet(replace(self.config, inv_blocks=old + extra))
+        if branch not in ("invertible", "fusion"):
+            raise ValueError(f"branch must be 'invertible' or 'fusion', got {branch!r}")
+        if branch == "fusion" and self.carrier == 12:
+            raise ValueError("H of a colour effect starts with skip connections: only a grey network's H can grow")
+        key_name = "inv_blocks" if branch == "invertible" else "fusion_blocks"
+        old = getattr(self.config, key_name)
+        grown = QuasiInvertibleNet(replace(self.config, **{key_name: old + extra}))
         state = {}
         for key, value in self.state_dict().items():
             parts = key.split(".")
-            if parts[0] == "invertible" and int(parts[2]) == old:  # the scale after the blocks moves back
+            if branch == "invertible" and parts[0] == "invertible" and int(parts[2]) == old:  # the scale moves back
                 parts[2] = str(old + extra)
             state[".".join(parts)] = value
         missing, unexpected = grown.load_state_dict(state, strict=False)
-        new_blocks = {f"invertible.steps.{i}" for i in range(old, old + extra)}
+        new_blocks = {f"{branch}.steps.{i}" for i in range(old, old + extra)}
         if unexpected or any(".".join(k.split(".")[:3]) not in new_blocks for k in missing):
             raise ValueError(f"cannot grow this network: unexpected {unexpected}, missing {missing}")
         return grown

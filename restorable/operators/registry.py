@@ -49,6 +49,8 @@ class OperatorSpec:
     # The transform family of its networks (restorable.transforms): "effect" (a colour image of the
     # same size) or "gray" (a one-channel image, in which the network hides the colour).
     family: str = "effect"
+    # How many times smaller the result's sides are than the photo's (rescale-2x: 2); 1 for the others.
+    downscale: int = 1
 
     @property
     def output_channels(self) -> int:
@@ -71,6 +73,24 @@ OPERATORS: dict[str, OperatorSpec] = {
             "Grey conversion (Rec. 601 luma, as in the invertible-greyscale papers); the colour stays restorable",
             "gray:bt601_grey",
             family="gray",
+        ),
+        OperatorSpec(
+            "rescale-2x",
+            "II",
+            "Half the width and height (the look of a Lanczos downscale); the full size stays restorable",
+            "rescale:lanczos_downscale",
+            fixed={"factor": 2},
+            family="rescale",
+            downscale=2,
+        ),
+        OperatorSpec(
+            "rescale-4x",
+            "II",
+            "A quarter of the width and height (the look of a Lanczos downscale); the full size stays restorable",
+            "rescale:lanczos_downscale",
+            fixed={"factor": 4},
+            family="rescale",
+            downscale=4,
         ),
         OperatorSpec(
             "wls",

@@ -17,7 +17,8 @@ from restorable.image_file import IMAGE_SUFFIXES, open_image, write_image
 
 @dataclass
 class Pair:
-    """One photo (H, W, 3) uint8 and the operator's output on it ((H, W, 3), or (H, W) for a grey operator)."""
+    """One photo (H, W, 3) uint8 and the operator's output on it ((H, W, 3), or (H, W) for a grey operator;
+    smaller for rescaling: (ceil(H / s), ceil(W / s), 3))."""
 
     name: str
     source: np.ndarray
@@ -124,6 +125,11 @@ class CropSampler:
         self.pairs = [p for p in pairs if min(p.source.shape[:2]) >= crop]
         if not self.pairs:
             raise RestorableError(f"no training image is at least {crop}x{crop} px")
+        # a target smaller than its photo (rescaling): crops start on whole target pixels
+        factors = {round(p.source.shape[0] / p.target.shape[0]) for p in self.pairs}
+        if len(factors) != 1 or crop % next(iter(factors)):
+            raise RestorableError(f"targets of one size ratio to their photos, dividing the crop ({crop}), expected")
+        self.factor = factors.pop()
         self.crop, self.batch, self.augment, self.generator = crop, batch, augment, generator
         self.jpeg_count, self.jpeg_range = jpeg_count, jpeg_range
 
@@ -136,7 +142,8 @@ class CropSampler:
         for _ in range(self.batch):
             index = self._randint(len(self.pairs))
             h, w = self.pairs[index].source.shape[:2]
-            top, left = self._randint(h - self.crop + 1), self._randint(w - self.crop + 1)
+            f = self.factor
+            top, left = f * self._randint((h - self.crop) // f + 1), f * self._randint((w - self.crop) // f + 1)
             k, flip = (self._randint(4), self._randint(2)) if self.augment else (0, 0)
             crops.append((index, top, left, k, flip))
         return BatchPlan(tuple(crops), self.draw_qualities(self.jpeg_count), self.generator.get_state())
@@ -152,8 +159,10 @@ class CropSampler:
         for index, top, left, k, flip in plan.crops:
             pair = self.pairs[index]
             window = (slice(top, top + self.crop), slice(left, left + self.crop))
+            f, small = self.factor, self.crop // self.factor
             target = pair.target if pair.target.ndim == 3 else pair.target[..., None]
-            s, t = np.rot90(pair.source[window], k), np.rot90(target[window], k)
+            target_window = (slice(top // f, top // f + small), slice(left // f, left // f + small))
+            s, t = np.rot90(pair.source[window], k), np.rot90(target[target_window], k)
             if flip:
                 s, t = s[:, ::-1], t[:, ::-1]
             sources.append(s)

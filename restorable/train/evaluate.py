@@ -9,6 +9,7 @@ from restorable.engine import forward_image, reverse_image
 from restorable.luma import with_channels
 from restorable.model.qinet import QuasiInvertibleNet
 from restorable.operators import run_operator
+from restorable.operators.rescale import pillow_resize
 from restorable.model.quantize import jpeg_roundtrip_uint8
 from restorable.train.data import Pair
 from restorable.train.metrics import grid_rms, psnr, ssim, ssim7
@@ -21,9 +22,13 @@ def evaluate_pair(
     target = with_channels(pair.target, model.config.carrier_channels)  # a colour network of a grey operator: 3 channels
     reference = target if model.config.aux == "reference" else None
     processed = forward_image(model, pair.source, reference, device=device)
-    restored = reverse_image(model, processed, device=device)
-    # the identity baseline: the photo itself (for a grey network, its plain Rec. 601 grey)
+    h, w = pair.source.shape[:2]
+    restored = reverse_image(model, processed, device=device)[:h, :w]  # a rescaled photo: its padding cut off
+    # the identity baseline: the photo itself (for a grey network, its plain Rec. 601 grey; for a smaller carrier,
+    # the photo's plain bicubic downscale)
     identity = pair.source if target.ndim == 3 else run_operator("gray", pair.source)
+    if target.shape[:2] != pair.source.shape[:2]:
+        identity = pillow_resize(pair.source, target.shape[1], target.shape[0])
     row = {
         "approx_psnr": psnr(processed, target),
         "restore_png_psnr": psnr(restored, pair.source),
@@ -36,7 +41,7 @@ def evaluate_pair(
         row["restore_png_ssim"] = ssim(restored, pair.source)
         row["identity_ssim"] = ssim(identity, target)
     for quality in jpeg_qualities:
-        restored_jpeg = reverse_image(model, jpeg_roundtrip_uint8(processed, quality), device=device)
+        restored_jpeg = reverse_image(model, jpeg_roundtrip_uint8(processed, quality), device=device)[:h, :w]
         row[f"restore_jpeg{quality}_psnr"] = psnr(restored_jpeg, pair.source)
         if with_ssim:
             row[f"restore_jpeg{quality}_ssim"] = ssim(restored_jpeg, pair.source)

@@ -120,6 +120,7 @@ class Trainer:
         workers: int | None = None,
         compile: bool | None = None,
         grow_blocks: int = 0,
+        grow_fusion: int = 0,
     ) -> None:
         self.config, self.out = config, out
         self.device = device
@@ -136,8 +137,8 @@ class Trainer:
         self.init: dict | None = None  # the checkpoint a warm-started run began from
         if resume and init is not None:
             raise RestorableError("give --resume or --init, not both")
-        if grow_blocks and init is None:
-            raise RestorableError("--grow-blocks adds blocks to the network of --init: give --init")
+        if (grow_blocks or grow_fusion) and init is None:
+            raise RestorableError("--grow-blocks and --grow-fusion add blocks to the network of --init: give --init")
         if resume:
             if not out.exists() or not state_path(out).exists():
                 raise RestorableError(f"{out}: nothing to resume (checkpoint or its .state file is missing)")
@@ -156,6 +157,12 @@ class Trainer:
             if grow_blocks:
                 self.model = self.model.with_more_blocks(grow_blocks)
                 self.init["grown_blocks"] = grow_blocks
+            if grow_fusion:
+                try:
+                    self.model = self.model.with_more_blocks(grow_fusion, branch="fusion")
+                except ValueError as error:
+                    raise RestorableError(f"--grow-fusion: {error}") from error
+                self.init["grown_fusion"] = grow_fusion
         else:
             self.model = self.family.builder()(model_config, self.family.spec)
         self.model.train()
@@ -187,12 +194,17 @@ class Trainer:
     def _warm_start(self, init: Path, op: str) -> tuple[QuasiInvertibleNet, dict]:
         """Weights (and architecture) of a finished run of ``op``, or of another operator of its family
         (e.g. bwp from gray: the colour is hidden the same way); this run's own settings and step count."""
+        from restorable.operators import OPERATORS
+
         if not init.exists():
             raise RestorableError(f"{init}: no such checkpoint to start from")
         model, meta = load_model(init)
         other = meta.get("op")
         # colour effects differ too much for one to start another; the gray family's all hide colour alike
-        shared = other is not None and family_of(other).name == self.family.name != "effect"
+        shared = (
+            other is not None and family_of(other).name == self.family.name != "effect"
+            and OPERATORS[other].downscale == OPERATORS[op].downscale
+        )
         if other != op and not shared:
             raise RestorableError(
                 f"{init}: was trained for {other!r}, not {op!r} (a warm start takes the same operator,"

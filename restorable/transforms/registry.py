@@ -12,9 +12,9 @@ from restorable.transforms.family import Family
 
 
 def _families() -> dict[str, Family]:
-    from restorable.transforms import effect, gray
+    from restorable.transforms import effect, gray, rescale
 
-    return {family.name: family for family in (effect.FAMILY, gray.FAMILY)}
+    return {family.name: family for family in (effect.FAMILY, gray.FAMILY, rescale.FAMILY)}
 
 
 FAMILIES: dict[str, Family] = _families()

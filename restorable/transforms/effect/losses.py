@@ -1,4 +1,5 @@
-"""Training losses of the quasi-invertible network (Ouyang et al. 2022, section 3.3), for the effect and gray families.
+"""Training losses of the quasi-invertible network (Ouyang et al. 2022, section 3.3), for the effect and gray families,
+and of the rescaling network (IRN's guidance, reconstruction and latent losses are the same three terms).
 
 approximation (the carrier against the reference), restoration (the input back from the
 8-bit carrier, straight-through quantisation; real JPEG for part of the batch with
@@ -27,7 +28,7 @@ def quasi_invertible_losses(
     from restorable.train.trainer import jpeg_count
 
     cfg, model = trainer.config, trainer.model
-    if trainer.step < cfg.aux_warmup and model.aux is not None:
+    if trainer.step < cfg.aux_warmup and getattr(model, "aux", None) is not None:
         approx = haar_unsqueeze(model.approximate(source)).float()
         return {"approx": F.mse_loss(approx, target)}
     reference = target if model.config.aux == "reference" else None
