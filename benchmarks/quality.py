@@ -26,6 +26,7 @@ from restorable.paths import cache_dir
 from restorable.photo import Photo
 from restorable.train.data import load_pairs
 from restorable.train.evaluate import evaluate
+from restorable.train.metrics import psnr
 from restorable.transforms import checkpoint_family
 from restorable.weights import resolve_weights
 from restorable.weights.manifest import load_manifest
@@ -44,12 +45,25 @@ def judged_formats(op: str, lossless: bool) -> frozenset[str]:
     return frozenset({"png"}) if lossless else frozenset({"jpeg"})
 
 
-def bars(op_type: str, mean: dict, formats: frozenset[str] = frozenset({"png", "jpeg"}), family: str = "effect") -> list[str]:
+def bars(
+    op_type: str, mean: dict, formats: frozenset[str] = frozenset({"png", "jpeg"}), family: str = "effect", factor: int = 1
+) -> list[str]:
     """Which of issue 6's bars ``mean`` misses (empty: all held), for weights meant for ``formats``.
 
     Grey operators (the gray family; their identity is the grey itself) have issue 15's mean bars:
     grey >= 35 dB, colour >= 38 dB after PNG and >= 32 dB after JPEG-90 (per photo: benchmarks/gray.py).
+    Rescaling (``factor`` 2 or 4) has issue 17's: gains over the bicubic baseline (``mean`` holds its
+    ``bicubic_psnr`` and ``bicubic_jpeg90_psnr``) and the small image >= 38 dB (per photo: benchmarks/rescale.py).
     """
+    if family == "rescale":
+        from rescale import GAINS, SMALL_BARS
+
+        limits = {
+            "approx": (mean["approx_psnr"], SMALL_BARS["psnr"]),
+            "png": (mean["restore_png_psnr"] - mean["bicubic_psnr"], GAINS[factor]["png"]),
+            "jpeg90": (mean["restore_jpeg90_psnr"] - mean["bicubic_jpeg90_psnr"], GAINS[factor]["jpeg"]),
+        }
+        return [name for name, (value, low) in limits.items() if value < low]
     if family == "gray":
         from gray import BARS as GRAY_BARS
 
@@ -95,10 +109,16 @@ def main() -> None:
         model, meta = load_model(path)
         pairs = load_pairs(args.data, args.size, op, meta.get("params", {}), cache_dir() / "targets")
         mean = evaluate(model, pairs, JPEG)["mean"]
+        family, factor = checkpoint_family(meta, model.config.carrier_channels), OPERATORS[op].downscale
+        if family == "rescale":  # its baseline: a plain bicubic down and up
+            from rescale import bicubic_baseline
+
+            for key, quality in (("bicubic_psnr", None), ("bicubic_jpeg90_psnr", 90)):
+                mean[key] = statistics.mean(psnr(bicubic_baseline(p.source, factor, quality), p.source) for p in pairs)
         seconds = apply_seconds(op, Photo(pairs[0].source), args.lossless)
         op_type = OPERATORS[op].type
         formats = judged_formats(op, args.lossless)
-        missed = bars(op_type, mean, formats, checkpoint_family(meta, model.config.carrier_channels))
+        missed = bars(op_type, mean, formats, family, factor)
         rows[op] = {"weights": str(path), "mean": mean, "apply_seconds": seconds, "missed_bars": missed, "formats": sorted(formats)}
         paper = PAPER.get(op)
         cells = [

@@ -2,6 +2,7 @@
 
     python benchmarks/rescale.py [--data ../shared/corpus/val] [--ops rescale-2x rescale-4x] [--weights W] [--json out.json]
     python benchmarks/rescale.py --big [--ops rescale-2x]     # a 6000x4000 photo through apply and restore
+    python benchmarks/rescale.py --sheet docs/rescale          # contact sheets DIR/OP.jpg too
 
 For each operator, with the weights `apply` uses (``--weights``: a checkpoint, one
 operator), on DATA at 512 px long side: the small image against a Pillow LANCZOS
@@ -11,14 +12,15 @@ bicubic up (for JPEG-90: the bicubic small image through JPEG-90 first).
 Bars: restored >= baseline + 8 dB (x2) / + 4 dB (x4) after PNG and + 3 / + 1.5 dB after
 JPEG-90 (means); the small image >= 38 dB and SSIM >= 0.97 on every photo.
 ``--big``: `restorable apply` and `restore` of a 24 MP photo in a child process on
-this machine; peak memory (bar: under 3 GB) and seconds.
+this machine; peak memory (bar: under 3 GB) and seconds. ``--sheet DIR``: per photo, where
+the small image differs most from the Lanczos one in its finest diagonal band (a grid would
+show there): both at 3x, then the original, restored and bicubic-upscaled photo there at 1x.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from restorable.engine import forward_image, reverse_image
 from restorable.model.checkpoint import load_model
 from restorable.model.quantize import jpeg_roundtrip_uint8
 from restorable.operators.registry import OPERATORS
@@ -43,6 +46,14 @@ GAINS = {2: {"png": 8.0, "jpeg": 3.0}, 4: {"png": 4.0, "jpeg": 1.5}}  # dB over 
 SMALL_BARS = {"psnr": 38.0, "ssim": 0.97}
 BIG_SIZE = (6000, 4000)
 BIG_PEAK_BYTES = 3 * 1024**3
+# The `restorable` command in a child process, which reports its own peak memory (ru_maxrss) last on stderr.
+CHILD = """import resource, sys
+from restorable.cli import main
+try:
+    main()
+finally:
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
 
 
 def bicubic_baseline(photo: np.ndarray, factor: int, quality: int | None = None) -> np.ndarray:
@@ -52,6 +63,35 @@ def bicubic_baseline(photo: np.ndarray, factor: int, quality: int | None = None)
     if quality is not None:
         small = jpeg_roundtrip_uint8(small, quality)
     return pillow_resize(small, small.shape[1] * factor, small.shape[0] * factor)[:h, :w]
+
+
+SMALL_CROP, FULL_CROP = 96, 288  # sides of the small image's crop (shown at 3x) and of the photo's (1x)
+
+
+def sheet_row(model, source: np.ndarray, target: np.ndarray, factor: int, name: str) -> Image.Image:
+    """Lanczos and network small image at 3x, then original, restored and bicubic up at 1x (same place)."""
+    from perceptual import worst_window
+    from PIL import ImageDraw
+
+    small = forward_image(model, source)
+    restored = reverse_image(model, small)[: source.shape[0], : source.shape[1]]
+    side = min(SMALL_CROP, *small.shape[:2])
+    top, left = worst_window(small, target, side)
+    top, left = min(top, small.shape[0] - side), min(left, small.shape[1] - side)
+    zoom = [Image.fromarray(np.ascontiguousarray(im[top : top + side, left : left + side])).resize((3 * side,) * 2, Image.NEAREST)
+            for im in (target, small)]
+    y0, x0 = min(top * factor, max(0, source.shape[0] - FULL_CROP)), min(left * factor, max(0, source.shape[1] - FULL_CROP))
+    full = [Image.fromarray(np.ascontiguousarray(im[y0 : y0 + FULL_CROP, x0 : x0 + FULL_CROP]))
+            for im in (source, restored, bicubic_baseline(source, factor))]
+    tiles = zoom + full
+    labels = ["Lanczos 3x", "network 3x", "original 1x", "restored 1x", "bicubic up 1x"]
+    width = 3 * SMALL_CROP
+    row = Image.new("RGB", (len(tiles) * (width + 4), width + 16), "white")
+    draw = ImageDraw.Draw(row)
+    for i, (tile, label) in enumerate(zip(tiles, labels)):
+        row.paste(tile, (i * (width + 4), 16))
+        draw.text((i * (width + 4) + 2, 2), label + (f": {name[:24]}" if i == 0 else ""), fill="black")
+    return row
 
 
 def missed_bars(rows: dict[str, dict], factor: int) -> list[str]:
@@ -81,6 +121,10 @@ def quality(args: argparse.Namespace) -> dict:
             rows[pair.name]["bicubic_psnr"] = psnr(bicubic_baseline(pair.source, factor), pair.source)
             rows[pair.name]["bicubic_jpeg90_psnr"] = psnr(bicubic_baseline(pair.source, factor, 90), pair.source)
         missed = missed_bars(rows, factor)
+        if args.sheet:
+            from perceptual import save_stack
+
+            save_stack([sheet_row(model, p.source, p.target, factor, p.name) for p in pairs], args.sheet / f"{op}.jpg")
         report[op] = {"weights": str(path), "images": rows, "missed_bars": missed}
         print(f"\n{op} ({path.name})\n")
         print("| photo | small vs Lanczos PSNR / SSIM | restored PNG (bicubic) | restored JPEG-90 (bicubic) |")
@@ -113,19 +157,17 @@ def big(args: argparse.Namespace) -> dict:
                 ("restore", ["restore", *weights, str(out), "--overwrite"]),
             ):
                 start = time.perf_counter()
-                code = "from restorable.cli import main; main()"  # the `restorable` command, in this interpreter
-                done = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True)
+                done = subprocess.run([sys.executable, "-c", CHILD, *command], capture_output=True, text=True)
                 seconds = time.perf_counter() - start
                 if done.returncode:
                     raise SystemExit(f"{op} {step} failed: {done.stderr.strip()}")
-                # peak of the largest child so far (Linux: kilobytes); each step runs in a fresh child
-                peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-                figures[step] = {"seconds": round(seconds, 1), "peak_bytes_so_far": peak}
-                print(f"{op} {step}: {seconds:.1f} s, peak memory of the children so far {peak / 1024**3:.2f} GB", flush=True)
+                peak = int(done.stderr.strip().splitlines()[-1]) * 1024  # the child's own peak (Linux: kilobytes)
+                figures[step] = {"seconds": round(seconds, 1), "peak_bytes": peak}
+                print(f"{op} {step}: {seconds:.1f} s, peak memory {peak / 1024**3:.2f} GB", flush=True)
             with Image.open(folder / f"{op}.restored.png") as img:
                 figures["restored_size"] = img.size
             figures["held"] = figures["restored_size"] == BIG_SIZE and all(
-                figures[s]["peak_bytes_so_far"] < BIG_PEAK_BYTES for s in ("apply", "restore")
+                figures[s]["peak_bytes"] < BIG_PEAK_BYTES for s in ("apply", "restore")
             )
             report[op] = figures
     return report
@@ -138,6 +180,7 @@ def main() -> None:
     parser.add_argument("--weights", type=Path, default=None, help="a checkpoint to judge instead (one operator)")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--big", action="store_true", help="a 24 MP photo through apply and restore instead")
+    parser.add_argument("--sheet", type=Path, default=None, help="write contact sheets DIR/OP.jpg")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     if args.weights and len(args.ops) != 1:

@@ -32,7 +32,8 @@ def main() -> None:
     parser.add_argument("--ops", nargs="+", default=list(OPERATORS))
     args = parser.parse_args()
     photos = [(path.name, Photo(load_photo(path, args.size))) for folder in args.data for path in list_images(folder)]
-    print(f"{len(photos)} photos at {args.size} px; thresholds {MIN_RESTORE_DB} dB by operator type (PNG)")
+    print(f"{len(photos)} photos at {args.size} px; thresholds {MIN_RESTORE_DB} dB by operator type (PNG),"
+          " or the operator's own (rescaling)")
     print("| op | worst photo (dB) | which | mean (dB) | below the threshold |")
     print("|---|---|---|---|---|")
     for op in args.ops:
@@ -41,7 +42,7 @@ def main() -> None:
             result = apply_photo(photo, op, device="cpu")
             figures.append((restoration_db(photo, result, "PNG", 95, lambda p: restore_photo(p, op, device="cpu")), name))
         worst = min(figures)
-        below = sum(db < MIN_RESTORE_DB[OPERATORS[op].type] for db, _ in figures)
+        below = sum(db < OPERATORS[op].restore_floor for db, _ in figures)
         mean = statistics.mean(db for db, _ in figures)
         print(f"| {op} | {worst[0]:.2f} | {worst[1]} | {mean:.2f} | {below} of {len(figures)} |", flush=True)
 

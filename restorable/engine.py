@@ -239,15 +239,20 @@ def reverse_image(
     model: QuasiInvertibleNet, processed: np.ndarray, device: str = "cpu", tile: int | None = None, graphs: bool = False
 ) -> np.ndarray:
     """The restored 8-bit photo from a processed uint8 image ((H, W, 3), or (H, W) for a grey network),
-    delta = 0: the same size, or (H / s, W / s, 3) from a rescaling network's small image (``graphs``: as above)."""
+    delta = 0: the same size, or (H / s, W / s, 3) from a rescaling network's small image (``graphs``: as above).
+
+    Tiling is decided on the restored size, and ``tile`` counts restored pixels (a small image's tiles are
+    ``tile * s`` of its pixels), so memory stays bounded by the large image.
+    """
     h, w = processed.shape[:2]
     scale = 1 / _carrier_scale(model)
     stride = max(1, int(model.stride / scale))  # the carrier's own size multiple (1 for a small image)
     y = _uint8_input(processed, stride)
     model = _prepare(model, device)
+    out_tile = choose_tile(int(h * scale), int(w * scale), tile, device)
     with torch.inference_mode():
         x = run_tiled(
-            model.reverse, [y], choose_tile(h, w, tile, device), stride, device,
+            model.reverse, [y], None if out_tile is None else max(1, int(out_tile / scale)), stride, device,
             (_graphs_of(model), "reverse") if graphs and device != "cpu" else None, scale,
         )
     return _image(x, int(h * scale), int(w * scale))

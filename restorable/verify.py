@@ -39,16 +39,20 @@ def stored_pixels(rgb: np.ndarray, fmt: str, quality: int) -> np.ndarray:
         return np.asarray(img.convert("L" if rgb.ndim == 2 else "RGB"))
 
 
-def probe_windows(height: int, width: int) -> list[tuple[tuple[slice, slice], tuple[slice, slice]]]:
-    """(window with margin, interior within it) pairs: the whole image, or one window per quadrant."""
-    if height * width <= WHOLE_PIXELS:
+def probe_windows(height: int, width: int, factor: int = 1) -> list[tuple[tuple[slice, slice], tuple[slice, slice]]]:
+    """(window with margin, interior within it) pairs: the whole image, or one window per quadrant.
+
+    ``factor``: how many times larger the restored image's sides are (a rescaled result): the
+    windows are sized so that what they restore stays as large as for a same-size result.
+    """
+    if height * width * factor**2 <= WHOLE_PIXELS:
         whole = (slice(0, height), slice(0, width))
         return [(whole, whole)]
-    windows = []
+    windows, side = [], PROBE_WINDOW // factor
     for cy in (height // 4, 3 * height // 4):
         for cx in (width // 4, 3 * width // 4):
-            top, left = max(0, cy - PROBE_WINDOW // 2), max(0, cx - PROBE_WINDOW // 2)
-            bottom, right = min(height, top + PROBE_WINDOW), min(width, left + PROBE_WINDOW)
+            top, left = max(0, cy - side // 2), max(0, cx - side // 2)
+            bottom, right = min(height, top + side), min(width, left + side)
             y0, x0 = max(0, top - PROBE_MARGIN), max(0, left - PROBE_MARGIN)
             y1, x1 = min(height, bottom + PROBE_MARGIN), min(width, right + PROBE_MARGIN)
             inner = (slice(top - y0, bottom - y0), slice(left - x0, right - x0))
@@ -72,7 +76,7 @@ def restoration_db(original: Photo, result: Photo, fmt: str, quality: int, resto
     window_record = replace(record, size=None, thumb=None) if record is not None else None
     factor = _downscale(record)  # a rescaled result's window restores factor times larger
     restored, wanted = [], []
-    for window, inner in probe_windows(height, width):
+    for window, inner in probe_windows(height, width, factor):
         part = Photo(np.ascontiguousarray(stored[window]), provenance=window_record)
         back = restore(part).rgb[tuple(slice(s.start * factor, s.stop * factor) for s in inner)]
         top, left = ((w.start + i.start) * factor for w, i in zip(window, inner))

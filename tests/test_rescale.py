@@ -154,3 +154,29 @@ def test_onnx_matches_torch(tmp_path):
     a, b = forward_image(net, image), forward_image(onnx, image)
     assert a.shape == b.shape == (10, 13, 3) and np.abs(a.astype(int) - b).max() <= 1
     assert np.abs(reverse_image(net, a).astype(int) - reverse_image(onnx, a)).max() <= 1
+
+
+def test_a_small_image_is_restored_in_tiles_when_the_restored_photo_is_large(monkeypatch):
+    """Memory follows the restored size: tiling is decided on it, and --tile counts its pixels."""
+    import restorable.engine as engine
+
+    net = randomised(4)
+    seen = []
+    real = engine.run_tiled
+    monkeypatch.setattr(engine, "run_tiled", lambda fn, inputs, tile, *rest: seen.append(tile) or real(fn, inputs, tile, *rest))
+    monkeypatch.setattr(engine, "AUTO_TILE_PIXELS", 64 * 64)  # restored 96x128 is "large"; its small 24x32 is not
+    small = np.random.default_rng(4).integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    tiled = reverse_image(net, small)
+    reverse_image(net, small, tile=64)
+    assert seen == [engine.DEFAULT_TILE // 4, 16]
+    assert np.abs(tiled.astype(int) - reverse_image(net, small, tile=0)).max() <= 1
+
+
+def test_apply_checks_a_large_small_image_in_windows_sized_by_what_they_restore():
+    from restorable.verify import PROBE_WINDOW, probe_windows
+
+    same = probe_windows(4000, 6000)
+    small = probe_windows(1000, 1500, factor=4)  # a 24 MP photo's quarter-size result
+    assert len(same) == len(small) == 4
+    inner_side = [w[1][0].stop - w[1][0].start for w in small]
+    assert inner_side == [PROBE_WINDOW // 4] * 4 and probe_windows(300, 400, factor=4)[0][0] == (slice(0, 300), slice(0, 400))

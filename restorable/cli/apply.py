@@ -7,7 +7,7 @@ import typer
 from restorable.cli import options as o
 from restorable.cli.files import lossless_weights, run_files
 from restorable.errors import RestorableError
-from restorable.limits import DEFAULT_MAX_PIXELS, MIN_RESTORE_DB
+from restorable.limits import DEFAULT_MAX_PIXELS
 
 
 def apply(
@@ -36,7 +36,7 @@ def apply(
         None,
         "--min-restore-db",
         help="Restore each result as it will be saved and refuse to write it when it comes back below this PSNR"
-        " (default: 28 dB, 24 for the generative operators; 0: no check).",
+        " (default: 28 dB, 24 for the generative operators, 24 / 20 for rescale-2x / 4x; 0: no check).",
     ),
 ) -> None:
     """Apply a restorable effect: OUT looks like the effect and still holds the original."""
@@ -47,7 +47,7 @@ def apply(
     spec = get_operator(op)
     params = resolve_params(spec, parse_params(param))
     if min_restore_db is None:
-        min_restore_db = MIN_RESTORE_DB[spec.type]
+        min_restore_db = spec.restore_floor
     check_mode(mode, payload, op)  # before any file is read
     session = Session(RunSettings(device, backend, tile, weights))
     png_only = "--mode exact" if mode == "exact" else "--payload" if payload else None

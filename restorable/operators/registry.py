@@ -51,6 +51,8 @@ class OperatorSpec:
     family: str = "effect"
     # How many times smaller the result's sides are than the photo's (rescale-2x: 2); 1 for the others.
     downscale: int = 1
+    # `apply` refuses a result that restores below this PSNR (dB); None: the floor of its paper type.
+    min_restore_db: float | None = None
 
     @property
     def output_channels(self) -> int:
@@ -58,6 +60,13 @@ class OperatorSpec:
         from restorable.transforms import get_family
 
         return get_family(self.family).spec.carrier.channels
+
+    @property
+    def restore_floor(self) -> float:
+        """The PSNR (dB) under which `apply` refuses a result: the default of ``--min-restore-db``."""
+        from restorable.limits import MIN_RESTORE_DB
+
+        return self.min_restore_db if self.min_restore_db is not None else MIN_RESTORE_DB[self.type]
 
     @property
     def defaults(self) -> dict[str, int | float]:
@@ -82,6 +91,7 @@ OPERATORS: dict[str, OperatorSpec] = {
             fixed={"factor": 2},
             family="rescale",
             downscale=2,
+            min_restore_db=24.0,  # lost detail cannot all come back: benchmarks/restore_floor.py
         ),
         OperatorSpec(
             "rescale-4x",
@@ -91,6 +101,7 @@ OPERATORS: dict[str, OperatorSpec] = {
             fixed={"factor": 4},
             family="rescale",
             downscale=4,
+            min_restore_db=20.0,
         ),
         OperatorSpec(
             "wls",
