@@ -26,7 +26,6 @@ from restorable.paths import cache_dir
 from restorable.photo import Photo
 from restorable.train.data import load_pairs
 from restorable.train.evaluate import evaluate
-from restorable.train.metrics import psnr
 from restorable.transforms import checkpoint_family
 from restorable.weights import resolve_weights
 from restorable.weights.manifest import load_manifest
@@ -111,10 +110,10 @@ def main() -> None:
         mean = evaluate(model, pairs, JPEG)["mean"]
         family, factor = checkpoint_family(meta, model.config.carrier_channels), OPERATORS[op].downscale
         if family == "rescale":  # its baseline: a plain bicubic down and up
-            from rescale import bicubic_baseline
+            from rescale import baselines
 
-            for key, quality in (("bicubic_psnr", None), ("bicubic_jpeg90_psnr", 90)):
-                mean[key] = statistics.mean(psnr(bicubic_baseline(p.source, factor, quality), p.source) for p in pairs)
+            per_photo = list(baselines(pairs, factor).values())
+            mean.update({key: statistics.mean(row[key] for row in per_photo) for key in per_photo[0]})
         seconds = apply_seconds(op, Photo(pairs[0].source), args.lossless)
         op_type = OPERATORS[op].type
         formats = judged_formats(op, args.lossless)

@@ -65,6 +65,17 @@ def bicubic_baseline(photo: np.ndarray, factor: int, quality: int | None = None)
     return pillow_resize(small, small.shape[1] * factor, small.shape[0] * factor)[:h, :w]
 
 
+def baselines(pairs, factor: int) -> dict[str, dict[str, float]]:
+    """Per photo (name): PSNR of the bicubic baseline, ``bicubic_psnr``, and through JPEG-90, ``bicubic_jpeg90_psnr``."""
+    return {
+        p.name: {
+            "bicubic_psnr": psnr(bicubic_baseline(p.source, factor), p.source),
+            "bicubic_jpeg90_psnr": psnr(bicubic_baseline(p.source, factor, 90), p.source),
+        }
+        for p in pairs
+    }
+
+
 SMALL_CROP, FULL_CROP = 96, 288  # sides of the small image's crop (shown at 3x) and of the photo's (1x)
 
 
@@ -117,9 +128,8 @@ def quality(args: argparse.Namespace) -> dict:
         model, _ = load_model(path)
         pairs = load_pairs(args.data, args.size, op, {}, cache_dir() / "targets")
         rows = evaluate(model, pairs, [90])["images"]
-        for pair in pairs:
-            rows[pair.name]["bicubic_psnr"] = psnr(bicubic_baseline(pair.source, factor), pair.source)
-            rows[pair.name]["bicubic_jpeg90_psnr"] = psnr(bicubic_baseline(pair.source, factor, 90), pair.source)
+        for name, figures in baselines(pairs, factor).items():
+            rows[name].update(figures)
         missed = missed_bars(rows, factor)
         if args.sheet:
             from perceptual import save_stack
