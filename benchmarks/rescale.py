@@ -4,17 +4,20 @@
     python benchmarks/rescale.py --big [--ops rescale-2x]     # a 6000x4000 photo through apply and restore
     python benchmarks/rescale.py --sheet docs/rescale          # contact sheets DIR/OP.jpg too
 
-For each operator, with the weights `apply` uses (``--weights``: a checkpoint, one
-operator), on DATA at 512 px long side: the small image against a Pillow LANCZOS
-downscale (PSNR, SSIM with a 7x7 window), and the photo restored from the 8-bit small
-PNG and from a JPEG at quality 90, each beside the baseline: Pillow bicubic down, then
+For each operator, with the weights `apply` uses for each file kind (its lossless weights for a PNG,
+its default ones for a JPEG; ``--weights``: one checkpoint for both, one operator), on DATA at 512 px
+long side: the small image against a Pillow LANCZOS downscale (PSNR, SSIM with a 7x7 window; both
+weights' small images), and the photo restored from the 8-bit small PNG and from a JPEG at quality 90,
+each beside the baseline: Pillow bicubic down, then
 bicubic up (for JPEG-90: the bicubic small image through JPEG-90 first).
 Bars: restored >= baseline + 8 dB (x2) / + 4 dB (x4) after PNG and + 3 / + 1.5 dB after
 JPEG-90 (means); the small image >= 38 dB and SSIM >= 0.97 on every photo.
 ``--big``: `restorable apply` and `restore` of a 24 MP photo in a child process on
 this machine; peak memory (bar: under 3 GB) and seconds. ``--sheet DIR``: per photo, where
 the small image differs most from the Lanczos one in its finest diagonal band (a grid would
-show there): both at 3x, then the original, restored and bicubic-upscaled photo there at 1x.
+show there): both at 3x and the network's at 1x, then the original, restored and bicubic-upscaled photo
+there at 1x, and the original and restored at 3x: DIR/OP.jpg with the lossless weights (a PNG's small
+image), DIR/OP-jpeg.jpg with the default ones (a JPEG's).
 """
 
 from __future__ import annotations
@@ -80,7 +83,9 @@ SMALL_CROP, FULL_CROP = 96, 288  # sides of the small image's crop (shown at 3x)
 
 
 def sheet_row(model, source: np.ndarray, target: np.ndarray, factor: int, name: str) -> Image.Image:
-    """Lanczos and network small image at 3x, then original, restored and bicubic up at 1x (same place)."""
+    """One photo, where the small image differs most from the Lanczos one: Lanczos and network small image
+    at 3x, the network's at 1x; the original, restored and bicubic-upscaled photo there at 1x; the middle
+    third of the original and restored crops at 3x."""
     from perceptual import worst_window
     from PIL import ImageDraw
 
@@ -89,13 +94,18 @@ def sheet_row(model, source: np.ndarray, target: np.ndarray, factor: int, name: 
     side = min(SMALL_CROP, *small.shape[:2])
     top, left = worst_window(small, target, side)
     top, left = min(top, small.shape[0] - side), min(left, small.shape[1] - side)
-    zoom = [Image.fromarray(np.ascontiguousarray(im[top : top + side, left : left + side])).resize((3 * side,) * 2, Image.NEAREST)
-            for im in (target, small)]
+
+    def crop(im: np.ndarray, y: int, x: int, size: int, zoom: int = 1) -> Image.Image:
+        tile = Image.fromarray(np.ascontiguousarray(im[y : y + size, x : x + size]))
+        return tile.resize((tile.width * zoom, tile.height * zoom), Image.NEAREST) if zoom > 1 else tile
+
     y0, x0 = min(top * factor, max(0, source.shape[0] - FULL_CROP)), min(left * factor, max(0, source.shape[1] - FULL_CROP))
-    full = [Image.fromarray(np.ascontiguousarray(im[y0 : y0 + FULL_CROP, x0 : x0 + FULL_CROP]))
-            for im in (source, restored, bicubic_baseline(source, factor))]
-    tiles = zoom + full
-    labels = ["Lanczos 3x", "network 3x", "original 1x", "restored 1x", "bicubic up 1x"]
+    third = FULL_CROP // 3
+    tiles = [crop(target, top, left, side, 3), crop(small, top, left, side, 3), crop(small, top, left, side)]
+    tiles += [crop(im, y0, x0, FULL_CROP) for im in (source, restored, bicubic_baseline(source, factor))]
+    tiles += [crop(im, y0 + third, x0 + third, third, 3) for im in (source, restored)]
+    labels = ["Lanczos 3x", "network 3x", "network 1x", "original 1x", "restored 1x", "bicubic up 1x",
+              "original 3x", "restored 3x"]
     width = 3 * SMALL_CROP
     row = Image.new("RGB", (len(tiles) * (width + 4), width + 16), "white")
     draw = ImageDraw.Draw(row)
@@ -117,35 +127,61 @@ def missed_bars(rows: dict[str, dict], factor: int) -> list[str]:
         "small PSNR": min(r["approx_psnr"] for r in rows.values()) >= SMALL_BARS["psnr"],
         "small SSIM": min(r["approx_ssim7"] for r in rows.values()) >= SMALL_BARS["ssim"],
     }
+    if "jpeg_approx_psnr" in next(iter(rows.values())):  # the default (JPEG) weights make their own small image
+        checks["small PSNR (JPEG weights)"] = min(r["jpeg_approx_psnr"] for r in rows.values()) >= SMALL_BARS["psnr"]
+        checks["small SSIM (JPEG weights)"] = min(r["jpeg_approx_ssim7"] for r in rows.values()) >= SMALL_BARS["ssim"]
     return [name for name, held in checks.items() if not held]
+
+
+def judged_rows(op: str, pairs, weights: Path | None) -> tuple[dict[str, dict], dict[str, Path]]:
+    """Per photo, each file kind judged with the weights `apply` picks for it: the small image and the
+    restoration after PNG with the lossless weights, after JPEG-90 with the default ones (whose small image
+    is ``jpeg_approx_*``). ``weights``: one checkpoint for both."""
+    paths = {"png": weights or resolve_weights(op, lossless=True), "jpeg": weights or resolve_weights(op)}
+    rows = evaluate(load_model(paths["png"])[0], pairs, [] if paths["jpeg"] != paths["png"] else [90])["images"]
+    if paths["jpeg"] != paths["png"]:
+        for name, r in evaluate(load_model(paths["jpeg"])[0], pairs, [90])["images"].items():
+            rows[name].update(restore_jpeg90_psnr=r["restore_jpeg90_psnr"], jpeg_approx_psnr=r["approx_psnr"],
+                              jpeg_approx_ssim7=r["approx_ssim7"])
+    return rows, paths
 
 
 def quality(args: argparse.Namespace) -> dict:
     report = {}
     for op in args.ops:
         factor = OPERATORS[op].downscale
-        path = args.weights or resolve_weights(op)
-        model, _ = load_model(path)
         pairs = load_pairs(args.data, args.size, op, {}, cache_dir() / "targets")
-        rows = evaluate(model, pairs, [90])["images"]
+        rows, paths = judged_rows(op, pairs, args.weights)
         for name, figures in baselines(pairs, factor).items():
             rows[name].update(figures)
         missed = missed_bars(rows, factor)
         if args.sheet:
             from perceptual import save_stack
 
-            save_stack([sheet_row(model, p.source, p.target, factor, p.name) for p in pairs], args.sheet / f"{op}.jpg")
-        report[op] = {"weights": str(path), "images": rows, "missed_bars": missed}
-        print(f"\n{op} ({path.name})\n")
-        print("| photo | small vs Lanczos PSNR / SSIM | restored PNG (bicubic) | restored JPEG-90 (bicubic) |")
-        print("|---|---|---|---|")
-        keys = ("approx_psnr", "approx_ssim7", "restore_png_psnr", "bicubic_psnr", "restore_jpeg90_psnr", "bicubic_jpeg90_psnr")
+            for kind, path in paths.items():  # OP.jpg: the lossless weights; OP-jpeg.jpg: the default ones
+                if kind == "png" or path != paths["png"]:
+                    model = load_model(path)[0]
+                    name = op if kind == "png" else f"{op}-jpeg"
+                    save_stack([sheet_row(model, p.source, p.target, factor, p.name) for p in pairs], args.sheet / f"{name}.jpg")
+        report[op] = {"weights": {kind: str(path) for kind, path in paths.items()}, "images": rows, "missed_bars": missed}
+        print(f"\n{op} (PNG: {paths['png'].name}, JPEG: {paths['jpeg'].name})\n")
+        keys = ["approx_psnr", "approx_ssim7", "restore_png_psnr", "bicubic_psnr", "restore_jpeg90_psnr", "bicubic_jpeg90_psnr"]
+        jpeg_small = "jpeg_approx_psnr" in next(iter(rows.values()))
+        head = "| photo | small vs Lanczos PSNR / SSIM | restored PNG (bicubic) | restored JPEG-90 (bicubic) |"
+        if jpeg_small:
+            keys += ["jpeg_approx_psnr", "jpeg_approx_ssim7"]
+            head += " small of the JPEG weights |"
+        print(head)
+        print("|---" * (head.count("|") - 1) + "|")
+
+        def line(label: str, c: list[float]) -> str:
+            text = f"| {label} | {c[0]:.2f} / {c[1]:.3f} | {c[2]:.2f} ({c[3]:.2f}) | {c[4]:.2f} ({c[5]:.2f}) |"
+            return text + (f" {c[6]:.2f} / {c[7]:.3f} |" if jpeg_small else "")
+
         for name, r in rows.items():
-            print(f"| {name} | {r[keys[0]]:.2f} / {r[keys[1]]:.3f} | {r[keys[2]]:.2f} ({r[keys[3]]:.2f}) |"
-                  f" {r[keys[4]]:.2f} ({r[keys[5]]:.2f}) |")
+            print(line(name, [r[k] for k in keys]))
         for label, pick in (("mean", lambda v: sum(v) / len(v)), ("worst", min)):
-            c = [pick([r[k] for r in rows.values()]) for k in keys]
-            print(f"| **{label}** | {c[0]:.2f} / {c[1]:.3f} | {c[2]:.2f} ({c[3]:.2f}) | {c[4]:.2f} ({c[5]:.2f}) |")
+            print(line(f"**{label}**", [pick([r[k] for r in rows.values()]) for k in keys]))
         print(f"\nbars: {'ok' if not missed else 'MISSED ' + ', '.join(missed)}", flush=True)
     return report
 

@@ -122,3 +122,5 @@ run_stages "${GRAY_STAGES[@]}"
 # shellcheck source=stages_rescale.sh
 source scripts/stages_rescale.sh
 run_stages "${RESCALE_STAGES[@]}"
+# versions 2 and 3 (a GPU's rounds 7 and 8, here one after another: about 5 hours on 2 cores)
+run_stages "${RESCALE_GPU_STAGES[@]}" "${RESCALE_GPU_STAGES_8[@]}"

@@ -5,25 +5,30 @@
 #
 #   bash scripts/train_parallel_gpu.sh DATA CACHE OUT_DIR MINUTES [NAME ...]
 #
-# Stages come from scripts/stages_v4.sh (all of them, or the NAMEs given). Each
+# Stages come from scripts/stages_v4.sh (all of them, or the NAMEs given; another file: STAGES=FILE
+# ARRAY=NAME, e.g. STAGES=scripts/stages_rescale.sh ARRAY=RESCALE_GPU_STAGES). Each
 # stops at its --steps or after MINUTES, whichever comes first, and saves (a stage
 # stopped by time resumes with `--resume`). Runs from a plain copy of the
-# repository (PYTHONPATH), without network. Logs: OUT_DIR/NAME.log. DEVICE=cpu: a dry run here.
+# repository (PYTHONPATH), without network. VAL=FOLDER: validation photos (every 500 steps); WORKERS=N: batch workers per stage (default 0). Logs: OUT_DIR/NAME.log. DEVICE=cpu: a dry run here.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DATA=$1 CACHE=$2 OUT=$3 MINUTES=$4
 shift 4
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 RESTORABLE_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE
 BUNDLED=restorable/weights/bundled RUNS=$OUT
-source scripts/stages_v4.sh
+# shellcheck disable=SC1090  # the stage file is chosen by STAGES
+source "${STAGES:-scripts/stages_v4.sh}"
+declare -n STAGE_LINES=${ARRAY:-V4_STAGES}
 mkdir -p "$OUT"
 cores=$(nproc)
 chosen=()
-for line in "${V4_STAGES[@]}"; do
+for line in "${STAGE_LINES[@]}"; do
   name=${line%% *}
   if [ $# -eq 0 ] || [[ " $* " == *" $name "* ]]; then chosen+=("$line"); fi
 done
 per=$(( cores / ${#chosen[@]} )); [ "$per" -ge 1 ] || per=1
+val=()  # VAL=FOLDER: validate every 500 steps
+[ -n "${VAL:-}" ] && val=(--val "$VAL" --val-every 500)
 pids=() i=0
 for line in "${chosen[@]}"; do
   read -r name op args <<<"$line"
@@ -31,7 +36,7 @@ for line in "${chosen[@]}"; do
   # shellcheck disable=SC2086  # args is a word list
   taskset -c "$first-$last" python3 -c 'import sys; from restorable.cli import main; sys.argv[0] = "restorable"; main()' \
     train --op "$op" --data "$DATA" --out "$OUT/$name.safetensors" --cache "$CACHE" $args \
-    --device "${DEVICE:-cuda}" --workers 0 --no-compile --minutes "$MINUTES" --save-minutes 1 >"$OUT/$name.log" 2>&1 &
+    "${val[@]}" --device "${DEVICE:-cuda}" --workers "${WORKERS:-0}" --no-compile --minutes "$MINUTES" --save-minutes 1 >"$OUT/$name.log" 2>&1 &
   pids+=($!) i=$((i + 1))
 done
 status=0
