@@ -39,7 +39,9 @@ class _Reverse(torch.nn.Module):
 
 
 def export_onnx(model, out_dir: Path) -> tuple[Path, Path]:
-    """Write forward.onnx and reverse.onnx for ``model`` into ``out_dir``."""
+    """Write forward.onnx and reverse.onnx for ``model`` into ``out_dir`` (not for a conditioned network)."""
+    if model.config.cond_channels:
+        raise RestorableError("conditioned networks run with --backend torch only: no ONNX export yet")
     out_dir.mkdir(parents=True, exist_ok=True)
     model = model.float().eval().to(memory_format=torch.contiguous_format)
     sample = torch.rand(1, 3, 64, 48)

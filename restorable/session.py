@@ -54,6 +54,8 @@ class Session:
         if backend == "torch":
             run_device = resolve_device(device)
             return model_on(loaded, run_device), run_device
+        if loaded.model.config.cond_channels:
+            raise RestorableError(f"the {loaded.model_id} weights are conditioned: they run with --backend torch only")
         from restorable.onnx_backend import OnnxNetwork, export_onnx
         from restorable.paths import cache_dir
 
@@ -113,6 +115,7 @@ class Session:
         op, tile, weights = record["op"], self.settings.tile, self.settings.weights
         loaded = load_weights(op, weights, lossless=lossless)
         net, run_device = self.network(loaded)
+        net = bind_condition(net, loaded, record["params"])
         config = loaded.model.config
         record["family"] = checkpoint_family(loaded.metadata, config.carrier_channels)
         reference = None
@@ -190,6 +193,15 @@ class Session:
         photo, converted = carrier_channels(photo, loaded.model.config.carrier_channels)
         notes += converted
         net, run_device = self.network(loaded)
+        if record is not None:
+            params = record.params
+        else:
+            from restorable.operators import get_operator
+
+            params = get_operator(loaded.metadata["op"]).defaults if loaded.model.config.cond_channels else {}
+            if params:
+                notes.append(f"no restorable record: restored as made at the default parameters ({_listed(params)})")
+        net = bind_condition(net, loaded, params)
 
         def reverse(image):
             return reverse_image(net, image, device=run_device, tile=self.settings.tile, graphs=True)
@@ -244,14 +256,39 @@ def check_mode(mode: str, payload: bool, op: str | None = None) -> None:
 
 
 def untrained_params(loaded: LoadedModel, values: dict) -> list[str]:
-    """A note when ``values`` are not the operator parameters the weights were trained for."""
+    """A note when ``values`` are not the operator parameters the weights were trained for (a conditioned
+    network's conditioned parameters may take any value of their range)."""
     trained = loaded.metadata.get("params") or {}
-    differ = {k: v for k, v in values.items() if k in trained and not math.isclose(float(v), float(trained[k]))}
+    free = {str(axis.get("name")) for axis in loaded.metadata.get("condition") or [] if isinstance(axis, dict)}
+    differ = {
+        k: v for k, v in values.items() if k in trained and k not in free and not math.isclose(float(v), float(trained[k]))
+    }
     if not differ:
         return []
-    asked = ", ".join(f"{k}={v:g}" for k, v in differ.items())
-    learned = ", ".join(f"{k}={trained[k]:g}" for k in differ)
+    asked = _listed(differ)
+    learned = _listed({k: trained[k] for k in differ})
+    if free:
+        return [f"the {loaded.model_id} weights follow {', '.join(sorted(free))} but were trained for {learned},"
+                f" not {asked}: effect and restoration may be poorer"]
     return [f"the {loaded.model_id} weights were trained for {learned}, not {asked}: effect and restoration may be poorer"]
+
+
+def _listed(params: dict) -> str:
+    return ", ".join(f"{k}={float(v):g}" for k, v in params.items())
+
+
+def bind_condition(net, loaded: LoadedModel, params: dict):
+    """``net`` (this device's copy of ``loaded``) with the condition of ``params`` bound when ``loaded`` is a
+    conditioned network; the network itself otherwise."""
+    if not loaded.model.config.cond_channels:
+        return net
+    from restorable.model.condition import BoundCondition
+    from restorable.operators import get_operator
+    from restorable.operators.condition import axes_from_metadata, condition_vector
+
+    axes = axes_from_metadata(loaded.metadata.get("condition") or [])
+    defaults = get_operator(loaded.metadata["op"]).defaults
+    return BoundCondition(net, condition_vector(axes, {**defaults, **params}))
 
 
 def describe(rgb: np.ndarray) -> dict:

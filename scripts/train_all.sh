@@ -124,3 +124,8 @@ source scripts/stages_rescale.sh
 run_stages "${RESCALE_STAGES[@]}"
 # versions 2 and 3 (a GPU's rounds 7 and 8, here one after another: about 5 hours on 2 cores)
 run_stages "${RESCALE_GPU_STAGES[@]}" "${RESCALE_GPU_STAGES_8[@]}"
+
+# Conditioned networks (issue 18): scripts/stages_conditioned.sh.
+# shellcheck source=stages_conditioned.sh
+source scripts/stages_conditioned.sh
+run_stages "${CONDITIONED_STAGES[@]}"

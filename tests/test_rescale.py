@@ -101,11 +101,11 @@ def test_crops_of_a_smaller_target_start_on_its_pixels():
     source = rng.integers(0, 256, (41, 60, 3), dtype=np.uint8)
     pair = Pair("a", source, source[::2, ::2].copy())  # a "downscale" whose alignment is easy to check
     plain = CropSampler([pair], 16, 6, False, torch.Generator().manual_seed(0))
-    sources, targets = plain.cut(plain.plan())
+    sources, targets, _ = plain.cut(plain.plan())
     assert targets.shape == (6, 8, 8, 3) and torch.equal(sources[:, ::2, ::2], targets)
     turned = CropSampler([pair], 16, 32, True, torch.Generator().manual_seed(0))
     plan = turned.plan()
-    sources, targets = turned.cut(plan)
+    sources, targets, _ = turned.cut(plan)
     for (_, _, _, k, flip), s, t in zip(plan.crops, sources, targets):
         s = torch.rot90(s.flip(1) if flip else s, -k)  # undo the augmentation: the target's pixels still match
         t = torch.rot90(t.flip(1) if flip else t, -k)

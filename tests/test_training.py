@@ -49,7 +49,7 @@ def test_training_lowers_the_loss_and_saves_safetensors(photo_dir, tmp_path):
     torch.manual_seed(0)
     first = sum(trainer.train_step().values())
     trainer.run(steps=60, minutes=None)
-    src, tgt = trainer.sampler.sample()
+    src, tgt, _ = trainer.sampler.sample()
     last = sum(float(v.detach()) for v in trainer.losses(src, tgt).values())
     assert last < first
     with safe_open(str(out), framework="pt") as handle:
@@ -207,7 +207,8 @@ def test_a_grey_operator_trains_a_one_channel_network(photo_dir, tmp_path):
     assert trainer.model.config.carrier_channels == 1
     first = {k: float(v) for k, v in trainer.train_step().items()}
     trainer.run(steps=30, minutes=None)
-    last = {k: float(v.detach()) for k, v in trainer.losses(*trainer.sampler.sample()).items()}
+    src, tgt, _ = trainer.sampler.sample()
+    last = {k: float(v.detach()) for k, v in trainer.losses(src, tgt).items()}
     assert last["restore"] < first["restore"]
     model, meta = load_model(out)
     assert meta["family"] == "gray" and model.config.carrier_channels == 1

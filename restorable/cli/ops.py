@@ -29,7 +29,7 @@ def operators_as_dict() -> dict[str, dict]:
             "family": spec.family,
             "output_channels": spec.output_channels,
             "params": {
-                key: {"default": p.default, "min": p.low, "max": p.high, "help": p.help}
+                key: {"default": p.default, "min": p.low, "max": p.high, "help": p.help, "conditioned": key in spec.conditioned}
                 for key, p in spec.params.items()
             },
         }
@@ -72,6 +72,7 @@ def ops(
     table.add_column("description")
     table.add_column("defaults")
     for name, entry in operators_as_dict().items():
-        defaults = ", ".join(f"{k}={v['default']}" for k, v in entry["params"].items()) or "-"
+        defaults = ", ".join(f"{k}={v['default']}{'*' if v['conditioned'] else ''}" for k, v in entry["params"].items()) or "-"
         table.add_row(name, f"{entry['type']} ({entry['type_name']})", entry["family"], entry["description"], defaults)
     console.print(table)
+    console.print("* a conditioned parameter: a conditioned network (issue 18) follows it over its whole range")

@@ -93,6 +93,12 @@ def train(
         help="torch.compile the training passes, with CUDA graphs on a GPU (default: on a GPU only;"
         " the first steps then take a minute).",
     ),
+    conditioned: bool = typer.Option(
+        False, "--conditioned",
+        help="One network for the ranges of the operator's conditioned parameters (`restorable ops`): each photo"
+        " also at --draws settings drawn over them; --init may be an unconditioned network of the operator.",
+    ),
+    draws: int = typer.Option(12, "--draws", min=1, help="With --conditioned: settings drawn per photo."),
     val_every: int = typer.Option(250, "--val-every", min=1),
     save_minutes: float = typer.Option(5.0, "--save-minutes"),
     cache: Path = typer.Option(None, "--cache", help="Target cache folder (default: user cache/targets)."),
@@ -105,7 +111,10 @@ def train(
     from restorable.model.qinet import ModelConfig
     from restorable.operators import get_operator, parse_params, resolve_params
     from restorable.paths import cache_dir
-    from restorable.train.data import load_pairs
+    from dataclasses import replace
+
+    from restorable.operators.condition import axes_of, condition_vector
+    from restorable.train.data import load_conditioned_pairs, load_pairs
     from restorable.train.trainer import Trainer, TrainConfig, bf16_is_fast
 
     console = Console(stderr=True, soft_wrap=True)
@@ -129,8 +138,20 @@ def train(
         weight_adv = 0.01 if op is not None and get_operator(op).type == "III" else 0.0
     target_cache = cache or cache_dir() / "targets"
     console.print(f"preparing data ({'targets from ' + str(pairs) if pairs else 'reference ' + name} ...)", markup=False)
-    train_pairs = load_pairs(data, size, op, params, target_cache, pairs)
+    if resume and out.exists():  # a resumed run keeps its own conditioning
+        from restorable.model.checkpoint import load_model
+
+        stored = load_model(out)[1].get("train", {})
+        conditioned, draws = bool(stored.get("conditioned", False)), int(stored.get("draws", draws))
+    if conditioned and (pairs is not None or param):
+        raise RestorableError("--conditioned draws the parameters itself: leave out --pairs and --param")
+    if conditioned:
+        train_pairs = load_conditioned_pairs(data, size, op, draws, target_cache, seed)
+    else:
+        train_pairs = load_pairs(data, size, op, params, target_cache, pairs)
     val_pairs = load_pairs(val, size, op, params, target_cache, None) if val and pairs is None else None
+    if val_pairs and conditioned:  # validated at the defaults
+        val_pairs = [replace(p, cond=condition_vector(axes_of(get_operator(op)), params), params=params) for p in val_pairs]
     config = TrainConfig(
         op=name, params=params, seed=seed, crop=crop, batch=batch, lr=lr, jpeg=jpeg, jpeg_range=jpeg_range, jpeg_mode=jpeg_mode,
         jpeg_share=jpeg_share,
@@ -138,6 +159,7 @@ def train(
         weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, weight_adv=weight_adv,
         weight_ssim=weight_ssim, ssim_power=ssim_power, weight_grid=weight_grid,
         long_side=size, bf16=(run_device != "cpu" or bf16_is_fast()) if bf16 is None else bf16, total_steps=steps,
+        conditioned=conditioned, draws=draws,
     )
     model_config = ModelConfig(
         inv_blocks=inv_blocks, inv_width=width, fusion_blocks=fusion_blocks, fusion_width=width,
@@ -151,7 +173,7 @@ def train(
     params_count = sum(p.numel() for p in trainer.model.parameters())
     precision = "bfloat16 autocast" if trainer.config.bf16 else "float32"
     console.print(
-        f"{name}: {len(train_pairs)} photos, {params_count:,} parameters, starting at step {trainer.step}"
+        f"{name}: {len(train_pairs)} {'photo settings' if conditioned else 'photos'}, {params_count:,} parameters, starting at step {trainer.step}"
         f" on {run_device} ({precision}, {trainer.workers} batch workers{', compiled' if trainer.compiled else ''})",
         markup=False,
     )

@@ -82,6 +82,13 @@ def load_model(path: Path) -> tuple[QuasiInvertibleNet, dict]:
         raise RestorableError(f"{path}: checkpoint does not match its architecture (tensor shapes)") from None
     if missing or unexpected:
         raise RestorableError(f"{path}: checkpoint does not match its architecture ({len(missing)} missing tensors)")
+    if config.cond_channels and "condition" in metadata:  # evaluated without a stated condition: at the run's defaults
+        from restorable.operators.condition import axes_from_metadata, condition_vector
+
+        try:
+            model.default_condition = condition_vector(axes_from_metadata(metadata["condition"]), metadata.get("params") or {})
+        except KeyError:
+            raise RestorableError(f"{path}: conditioned checkpoint without the parameters of its condition") from None
     return model.eval(), metadata
 
 

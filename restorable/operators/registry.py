@@ -53,6 +53,9 @@ class OperatorSpec:
     downscale: int = 1
     # `apply` refuses a result that restores below this PSNR (dB); None: the floor of its paper type.
     min_restore_db: float | None = None
+    # The parameters a conditioned network takes as its condition input (restorable.operators.condition);
+    # the others stay at their defaults in training.
+    conditioned: tuple[str, ...] = ()
 
     @property
     def output_channels(self) -> int:
@@ -115,6 +118,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "lambda_coarse": Param(1.0, 0.05, 8.0, "WLS smoothness of the coarse split"),
             },
             on_device=True,
+            conditioned=("fine", "medium"),
         ),
         OperatorSpec(
             "llf",
@@ -126,6 +130,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "amount": Param(2.0, -0.9, 6.0, "detail boost (negative smooths)"),
                 "levels": Param(10, 4, 32, "number of reference intensity levels"),
             },
+            conditioned=("amount", "sigma"),
         ),
         OperatorSpec(
             "l0",
@@ -137,6 +142,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "kappa": Param(2.0, 1.05, 8.0, "growth rate of the splitting weight"),
             },
             on_device=True,
+            conditioned=("lam",),
         ),
         OperatorSpec(
             "wmf",
@@ -147,6 +153,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "radius": Param(7, 1, 30, "window radius in pixels"),
                 "sigma": Param(25.5, 1.0, 255.0, "range sigma of the weights on 0..255"),
             },
+            conditioned=("radius",),
         ),
         OperatorSpec(
             "rtv",
@@ -160,6 +167,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "iterations": Param(4, 1, 10, "reweighting iterations"),
             },
             on_device=True,
+            conditioned=("lam",),
         ),
         OperatorSpec(
             "rgf",
@@ -171,6 +179,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "sigma_r": Param(0.1, 0.01, 1.0, "range sigma on [0, 1]"),
                 "iterations": Param(4, 1, 10, "joint bilateral iterations"),
             },
+            conditioned=("sigma_s",),
         ),
         OperatorSpec(
             "bwp",
@@ -184,6 +193,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "sigma_s": Param(8.0, 1.0, 32.0, "spatial sigma of the base/detail split"),
             },
             family="gray",
+            conditioned=("strength",),
         ),
         OperatorSpec(
             "cpd",
@@ -197,6 +207,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "dark": Param(11.0, 0.0, 100.0, "weight of the dark tone layer"),
             },
             equivariant=False,
+            conditioned=("stroke_length",),
         ),
         OperatorSpec(
             "style-a",
@@ -221,6 +232,7 @@ OPERATORS: dict[str, OperatorSpec] = {
             "exposure:exposure",
             {"ev": Param(1.0, 0.1, 4.0, "exposure change in stops")},
             on_device=True,
+            conditioned=("ev",),
         ),
         OperatorSpec(
             "retouch",
@@ -232,6 +244,7 @@ OPERATORS: dict[str, OperatorSpec] = {
                 "eps": Param(0.004, 1e-5, 0.1, "guided filter regularisation (variance)"),
                 "amount": Param(0.8, 0.0, 1.0, "blend of the smoothed skin"),
             },
+            conditioned=("amount",),
         ),
     ]
 }

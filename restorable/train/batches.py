@@ -40,12 +40,15 @@ class _Cutter(torch.utils.data.Dataset):
         self.sampler = sampler
 
     def __getitem__(self, plan: BatchPlan):  # type: ignore[override]
-        source, target = self.sampler.cut(plan)
-        return source, target, plan
+        source, target, cond = self.sampler.cut(plan)
+        return source, target, cond, plan
 
 
-def batch_stream(sampler: CropSampler, device: str, workers: int) -> Iterator[tuple[torch.Tensor, torch.Tensor, BatchPlan]]:
-    """Endless (source, target, plan): float32 (B, 3, crop, crop) tensors on ``device``, channels-last."""
+def batch_stream(
+    sampler: CropSampler, device: str, workers: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor, BatchPlan]]:
+    """Endless (source, target, cond, plan): float32 (B, 3, crop, crop) tensors on ``device``, channels-last;
+    cond (B, N), N = 0 for an unconditioned run."""
     if workers == 0:
         cutter = _Cutter(sampler)
         source_target_plan = (cutter[plan] for plan in _Plans(sampler))
@@ -63,9 +66,10 @@ def batch_stream(sampler: CropSampler, device: str, workers: int) -> Iterator[tu
                 multiprocessing_context="fork" if sys.platform.startswith("linux") else None,
             )
         )
-    for source, target, plan in source_target_plan:
+    for source, target, cond, plan in source_target_plan:
         yield (
             to_float(source.to(device, non_blocking=True)).contiguous(memory_format=torch.channels_last),
             to_float(target.to(device, non_blocking=True)).contiguous(memory_format=torch.channels_last),
+            cond.to(device, non_blocking=True),
             plan,
         )

@@ -23,6 +23,8 @@ class Pair:
     name: str
     source: np.ndarray
     target: np.ndarray
+    cond: np.ndarray | None = None  # a conditioned network's condition for this target: (N,) in [0, 1]
+    params: dict | None = None  # the operator parameters of this target (conditioned training)
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -90,6 +92,42 @@ def load_pairs(
     return pairs
 
 
+def load_conditioned_pairs(
+    folder: Path, long_side: int | None, op: str, draws: int, cache: Path | None, seed: int = 0
+) -> list[Pair]:
+    """Photos of ``folder``, each with ``draws`` + 1 targets: at the operator's defaults and at ``draws``
+    settings drawn over the conditioned parameters' ranges (:func:`~restorable.operators.condition.draw_settings`,
+    from ``seed``, per photo), each pair carrying its condition vector. Targets are cached by their parameters."""
+    from restorable.operators import get_operator
+    from restorable.operators.condition import axes_of, condition_vector, draw_settings
+
+    spec = get_operator(op)
+    axes = axes_of(spec)
+    if not axes:
+        raise RestorableError(f"operator {op!r} has no conditioned parameters")
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for path in list_images(folder):
+        source = load_photo(path, long_side)
+        for params in [dict(spec.defaults), *draw_settings(spec, draws, rng)]:
+            target = reference_target(op, params, source, cache)
+            pairs.append(Pair(path.stem, source, target, condition_vector(axes, params), params))
+    return pairs
+
+
+def judged_pairs(pairs: list[Pair], op: str, settings: list[tuple[str, dict]], cache: Path | None = None) -> list[Pair]:
+    """Each photo of ``pairs`` at each of ``settings`` ((label, parameters)): pairs named "photo @ label",
+    with their targets (``op``'s reference, through ``cache``) and condition vectors."""
+    from restorable.operators import get_operator
+    from restorable.operators.condition import axes_of, condition_vector
+
+    axes = axes_of(get_operator(op))
+    return [
+        Pair(f"{p.name} @ {label}", p.source, reference_target(op, params, p.source, cache), condition_vector(axes, params), params)
+        for label, params in settings for p in pairs
+    ]
+
+
 @dataclass(frozen=True)
 class BatchPlan:
     """Where one training batch comes from, drawn in the main process from the run's generator.
@@ -153,9 +191,10 @@ class CropSampler:
         low, high = self.jpeg_range
         return tuple(int(q) for q in torch.randint(low, high + 1, (count,), generator=self.generator)) if count else ()
 
-    def cut(self, plan: BatchPlan) -> tuple[torch.Tensor, torch.Tensor]:
-        """(source, target) uint8 tensors (B, crop, crop, C) of ``plan`` (runs in a worker process; grey targets: C = 1)."""
-        sources, targets = [], []
+    def cut(self, plan: BatchPlan) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(source, target) uint8 tensors (B, crop, crop, C) of ``plan`` (runs in a worker process; grey targets: C = 1)
+        and the pairs' conditions, float32 (B, N) (N = 0 for unconditioned pairs)."""
+        sources, targets, conds = [], [], []
         for index, top, left, k, flip in plan.crops:
             pair = self.pairs[index]
             window = (slice(top, top + self.crop), slice(left, left + self.crop))
@@ -167,12 +206,13 @@ class CropSampler:
                 s, t = s[:, ::-1], t[:, ::-1]
             sources.append(s)
             targets.append(t)
-        return torch.from_numpy(np.stack(sources)), torch.from_numpy(np.stack(targets))
+            conds.append(pair.cond if pair.cond is not None else np.zeros(0, np.float32))
+        return torch.from_numpy(np.stack(sources)), torch.from_numpy(np.stack(targets)), torch.from_numpy(np.stack(conds))
 
-    def sample(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(source, target) float32 tensors (B, C, crop, crop) in [0, 1] of the next plan."""
-        source, target = self.cut(self.plan())
-        return to_float(source), to_float(target)
+    def sample(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(source, target) float32 tensors (B, C, crop, crop) in [0, 1] of the next plan, and its conditions (B, N)."""
+        source, target, cond = self.cut(self.plan())
+        return to_float(source), to_float(target), cond
 
 
 def to_float(batch: torch.Tensor) -> torch.Tensor:

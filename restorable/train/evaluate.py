@@ -18,7 +18,16 @@ from restorable.train.metrics import grid_rms, psnr, ssim, ssim7
 def evaluate_pair(
     model: QuasiInvertibleNet, pair: Pair, jpeg_qualities: list[int], with_ssim: bool = True, device: str = "cpu"
 ) -> dict:
-    """Figures for one photo. Keys: approx_*, restore_png_*, restore_jpeg{q}_*, identity_*."""
+    """Figures for one photo. Keys: approx_*, restore_png_*, restore_jpeg{q}_*, identity_*.
+    A conditioned ``model`` runs with the pair's condition (``pair.cond``), or else with its checkpoint's
+    default one (``model.default_condition``, set by ``load_model``)."""
+    if model.config.cond_channels:
+        from restorable.model.condition import BoundCondition
+
+        cond = pair.cond if pair.cond is not None else getattr(model, "default_condition", None)
+        if cond is None:
+            raise ValueError(f"{pair.name}: a conditioned network needs the pair's condition")
+        model = BoundCondition(model, cond)
     target = with_channels(pair.target, model.config.carrier_channels)  # a colour network of a grey operator: 3 channels
     reference = target if model.config.aux == "reference" else None
     processed = forward_image(model, pair.source, reference, device=device)

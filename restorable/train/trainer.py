@@ -60,6 +60,8 @@ class TrainConfig:
     grad_clip: float = 10.0
     total_steps: int | None = None  # with --steps: cosine learning-rate decay to 5% over the run
     bf16: bool = field(default_factory=bf16_is_fast)  # bfloat16 autocast: ~2.6x faster steps on AVX-512 BF16 CPUs
+    conditioned: bool = False  # one network for the ranges of the operator's conditioned parameters
+    draws: int = 12  # conditioned: parameter settings drawn per photo (besides the defaults)
 
 
 def jpeg_count(batch: int, share: float) -> int:
@@ -165,6 +167,7 @@ class Trainer:
                 self.init["grown_fusion"] = grow_fusion
         else:
             self.model = self.family.builder()(model_config, self.family.spec)
+        self.condition = self._condition_axes()
         self.model.train()
         self.model = self.model.to(device, memory_format=torch.channels_last)  # 13% faster steps in float32 too
         # one fused kernel for the whole update on a GPU (the step is launch-bound at this size)
@@ -216,6 +219,30 @@ class Trainer:
             self.init["op"] = other
         return model, meta
 
+    def _condition_axes(self) -> list[dict] | None:
+        """The condition axes of a conditioned run (stored in its checkpoints); an unconditioned network of
+        ``--init`` gains the condition input here (starting as the network it was)."""
+        if not self.config.conditioned:
+            if self.model.config.cond_channels:
+                raise RestorableError("this network is conditioned: train it with --conditioned")
+            return None
+        from restorable.model.condition import add_condition
+        from restorable.operators import get_operator
+        from restorable.operators.condition import axes_metadata, axes_of
+
+        axes = axes_of(get_operator(self.config.op))
+        if not axes:
+            raise RestorableError(f"--conditioned: operator {self.config.op!r} has no conditioned parameters")
+        if not hasattr(self.model, "with_more_blocks"):
+            raise RestorableError(f"--conditioned: {self.family.name} networks take no condition")
+        if self.model.config.aux == "learned":
+            raise RestorableError("--conditioned: use --aux reference (the reference operator runs with the parameters)")
+        if not self.model.config.cond_channels:
+            self.model = add_condition(self.model, len(axes))
+        elif self.model.config.cond_channels != len(axes):
+            raise RestorableError(f"this network takes {self.model.config.cond_channels} condition values, {self.config.op} has {len(axes)}")
+        return axes_metadata(axes)
+
     def _training_state(self) -> tuple[dict, torch.Generator, dict]:
         optimizers: dict = {"model": self.optimizer}
         modules: dict = {}
@@ -227,10 +254,12 @@ class Trainer:
     # -- one step ---------------------------------------------------------------------------
 
     def losses(
-        self, source: torch.Tensor, target: torch.Tensor, qualities: tuple[int, ...] | None = None
+        self, source: torch.Tensor, target: torch.Tensor, qualities: tuple[int, ...] | None = None,
+        cond: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Loss terms for one batch, by the family's losses; ``qualities``: its JPEG images' (drawn if None)."""
-        return self.family_losses(self, source, target, qualities)
+        """Loss terms for one batch, by the family's losses; ``qualities``: its JPEG images' (drawn if None);
+        ``cond``: (B, N) conditions of a conditioned run."""
+        return self.family_losses(self, source, target, qualities, cond)
 
     def learning_rate(self) -> float:
         """Cosine decay from ``lr`` to 5% of it over ``total_steps``; constant without a step budget."""
@@ -253,10 +282,10 @@ class Trainer:
             self._batches = batch_stream(self.sampler, self.device, self.workers)
         if self.compiled and self.device != "cpu":
             torch.compiler.cudagraph_mark_step_begin()  # last step's graph outputs are no longer needed
-        source, target, plan = next(self._batches)
+        source, target, cond, plan = next(self._batches)
         self.rng_state = plan.rng_after
         with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            terms = self.losses(source, target, plan.qualities)
+            terms = self.losses(source, target, plan.qualities, cond if cond.shape[1] else None)
         weights = {
             "approx": cfg.weight_approx, "restore": cfg.weight_restore, "delta": cfg.weight_delta, "adv": cfg.weight_adv,
             "ssim": cfg.weight_ssim, "grid": cfg.weight_grid,
@@ -286,6 +315,7 @@ class Trainer:
             "val": val,
             "history": self.history,
             "init": self.init,
+            **({"condition": self.condition} if self.condition else {}),
             "tool_version": __version__,
         }
 

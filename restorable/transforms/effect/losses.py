@@ -17,12 +17,14 @@ from restorable.train.losses import dissimilarity, grid
 
 
 def quasi_invertible_losses(
-    trainer, source: torch.Tensor, target: torch.Tensor, qualities: tuple[int, ...] | None = None
+    trainer, source: torch.Tensor, target: torch.Tensor, qualities: tuple[int, ...] | None = None,
+    cond: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """Loss terms (MSE on the [0, 1] scale unless named otherwise) for one batch.
 
     ``source``: (B, 3, h, w) photos; ``target``: (B, C, h, w) reference results, C the carrier's
     channels; ``qualities``: the JPEG qualities of the batch's last images (drawn if None).
+    ``cond``: (B, N) conditions of a conditioned network (each image's own parameters).
     ``trainer``: a :class:`restorable.train.trainer.Trainer` (its config, model, passes, adversary).
     """
     from restorable.train.trainer import jpeg_count
@@ -32,7 +34,8 @@ def quasi_invertible_losses(
         approx = haar_unsqueeze(model.approximate(source)).float()
         return {"approx": F.mse_loss(approx, target)}
     reference = target if model.config.aux == "reference" else None
-    y, delta = trainer.forward_pass(source, reference)
+    conditioned = {} if cond is None else {"c": cond}
+    y, delta = trainer.forward_pass(source, reference, **conditioned)
     y, delta = y.float(), delta.float()  # bf16 cannot hold all 8-bit levels near 1
     stored = quantize_8bit(y)
     if cfg.jpeg:  # the first images restore from PNG, the last jpeg_count from real JPEG
@@ -40,7 +43,7 @@ def quasi_invertible_losses(
         compress = jpeg_straight_through if cfg.jpeg_mode == "real" else jpeg_differentiable
         jpeg = compress(y[n_png:], list(qualities or trainer.sampler.draw_qualities(source.shape[0] - n_png)))
         stored = torch.cat([stored[:n_png], jpeg], dim=0)
-    restored = trainer.reverse_pass(stored)
+    restored = trainer.reverse_pass(stored, **conditioned)
     terms = {
         "approx": F.mse_loss(y, target),
         "restore": F.mse_loss(restored, source),

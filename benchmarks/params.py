@@ -1,0 +1,129 @@
+"""Parameter control (issue 18): a conditioned network judged over its parameters' ranges, every photo.
+
+    python benchmarks/params.py [--data ../shared/corpus/val] [--ops exposure ...] [--weights W] [--versus V]
+                                [--json out.json]
+
+For each operator (default: those whose default weights in the manifest are conditioned; ``--weights``: a
+checkpoint, one operator), on DATA at 512 px: at the defaults and at each conditioned parameter's min, 25 %,
+75 % and max of its scaled range (the others at their defaults), per photo: approximation PSNR against the
+reference operator at that setting, the identity (the photo itself) against it, the restoration after PNG
+and after JPEG-90. Bars (issue 18), on every photo and setting: approximation >= 30 dB and >= identity + 3
+dB; restoration >= 35 dB after PNG (type III: 30); >= 30 dB after JPEG-90 (types I and II). At the defaults
+the conditioned network is compared with an unconditioned one (``--versus``: a manifest version; default:
+the newest unconditioned version): it may lose at most 0.5 dB in approximation or restoration (means).
+Prints a markdown table per operator, "mean / worst photo" in each cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from restorable.model.checkpoint import load_model
+from restorable.operators.condition import judged_settings
+from restorable.operators.registry import OPERATORS
+from restorable.paths import cache_dir
+from restorable.train.data import judged_pairs, load_pairs
+from restorable.train.evaluate import evaluate
+from restorable.weights import resolve_weights
+from restorable.weights.manifest import load_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+APPROX_BAR, IDENTITY_MARGIN, JPEG_BAR, DEFAULT_LOSS = 30.0, 3.0, 30.0, 0.5
+PNG_BAR = {"I": 35.0, "II": 35.0, "III": 30.0}
+KEYS = ("approx_psnr", "identity_psnr", "restore_png_psnr", "restore_jpeg90_psnr")
+
+
+def conditioned_ops() -> list[str]:
+    """Operators whose default weights in the manifest are conditioned."""
+    manifest = load_manifest()
+    return [op for op in OPERATORS if op in manifest.default and manifest.entry(op).architecture.get("cond_channels")]
+
+
+def unconditioned_version(op: str) -> str | None:
+    """The newest manifest version of ``op`` that takes no condition."""
+    versions = load_manifest().versions.get(op, {}).values()
+    plain = [v for v in versions if not v.architecture.get("cond_channels")]
+    return max(plain, key=lambda v: int(v.version)).version if plain else None
+
+
+def missed(rows: dict[str, dict], kind: str) -> list[str]:
+    """The bars one setting's per-photo ``rows`` miss."""
+    worst = {k: min(r[k] for r in rows.values()) for k in KEYS}
+    checks = {
+        "approx": worst["approx_psnr"] >= APPROX_BAR,
+        "identity+3": all(r["approx_psnr"] >= r["identity_psnr"] + IDENTITY_MARGIN for r in rows.values()),
+        "PNG": worst["restore_png_psnr"] >= PNG_BAR[kind],
+    }
+    if kind != "III":
+        checks["JPEG-90"] = worst["restore_jpeg90_psnr"] >= JPEG_BAR
+    return [name for name, held in checks.items() if not held]
+
+
+def judge(op: str, weights: Path, data: Path, size: int) -> dict:
+    """Per setting: per-photo figures, means, worst and missed bars."""
+    model, meta = load_model(weights)
+    photos = load_pairs(data, size, op, meta.get("params") or {}, cache_dir() / "targets")
+    report = {}
+    for label, params in judged_settings(OPERATORS[op]):
+        pairs = judged_pairs(photos, op, [(label, params)], cache_dir() / "targets")
+        rows = evaluate(model, pairs, [90], with_ssim=False)["images"]
+        report[label] = {
+            "params": params, "images": rows,
+            "mean": {k: sum(r[k] for r in rows.values()) / len(rows) for k in KEYS},
+            "worst": {k: min(r[k] for r in rows.values()) for k in KEYS},
+            "missed": missed(rows, OPERATORS[op].type),
+        }
+    return report
+
+
+def versus_default(op: str, weights: Path, version: str, data: Path, size: int, at_default: dict) -> dict:
+    """The unconditioned ``version`` at the defaults, and what the conditioned network loses against it."""
+    plain, meta = load_model(resolve_weights(op, version=version))
+    pairs = load_pairs(data, size, op, meta.get("params") or {}, cache_dir() / "targets")
+    means = evaluate(plain, pairs, [90], with_ssim=False)["mean"]
+    loss = {k: means[k] - at_default["mean"][k] for k in ("approx_psnr", "restore_png_psnr", "restore_jpeg90_psnr")}
+    return {"version": version, "mean": {k: means[k] for k in KEYS}, "loss": loss,
+            "held": all(v <= DEFAULT_LOSS for v in loss.values())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "corpus" / "val")
+    parser.add_argument("--ops", nargs="+", default=None)
+    parser.add_argument("--weights", type=Path, default=None, help="a conditioned checkpoint to judge (one operator)")
+    parser.add_argument("--versus", default=None, help="the unconditioned manifest version to compare at the defaults")
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    ops = args.ops or conditioned_ops()
+    if args.weights and len(ops) != 1:
+        parser.error("--weights goes with one --ops name")
+    report = {}
+    for op in ops:
+        weights = args.weights or resolve_weights(op)
+        settings = judge(op, weights, args.data, args.size)
+        print(f"\n{op} ({weights.name}; val/ at {args.size} px, mean / worst photo, dB)\n")
+        print("| setting | approximation | identity | restored after PNG | after JPEG-90 | bars |")
+        print("|---|---|---|---|---|---|")
+        for label, row in settings.items():
+            shown = ", ".join(f"{k}={v:g}" for k, v in row["params"].items() if k in OPERATORS[op].conditioned)
+            cells = " | ".join(f"{row['mean'][k]:.2f} / {row['worst'][k]:.2f}" for k in KEYS)
+            print(f"| {label} ({shown}) | {cells} | {'ok' if not row['missed'] else 'MISSED ' + ', '.join(row['missed'])} |")
+        entry = {"weights": str(weights), "settings": settings}
+        version = args.versus or unconditioned_version(op)
+        if version is not None:
+            entry["versus"] = versus_default(op, weights, version, args.data, args.size, settings["default"])
+            v = entry["versus"]
+            losses = ", ".join(f"{k.split('_')[0] if k == 'approx_psnr' else k[8:-5]} {d:+.2f}" for k, d in v["loss"].items())
+            print(f"\nat the defaults against unconditioned v{version} (its means {v['mean']['approx_psnr']:.2f} /"
+                  f" {v['mean']['restore_png_psnr']:.2f} / {v['mean']['restore_jpeg90_psnr']:.2f} dB): loses {losses} dB:"
+                  f" {'ok' if v['held'] else 'MISSED'} (at most {DEFAULT_LOSS})", flush=True)
+        report[op] = entry
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
