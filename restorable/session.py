@@ -113,7 +113,7 @@ class Session:
         from restorable.weights.manifest import load_manifest
 
         op, tile, weights = record["op"], self.settings.tile, self.settings.weights
-        loaded = load_weights(op, weights, lossless=lossless)
+        loaded = load_weights(op, weights, lossless=lossless, conditioned=moved_off_defaults(op, record["params"]))
         net, run_device = self.network(loaded)
         net = bind_condition(net, loaded, record["params"])
         config = loaded.model.config
@@ -275,6 +275,15 @@ def untrained_params(loaded: LoadedModel, values: dict) -> list[str]:
 
 def _listed(params: dict) -> str:
     return ", ".join(f"{k}={float(v):g}" for k, v in params.items())
+
+
+def moved_off_defaults(op: str, params: dict) -> bool:
+    """Whether a conditioned parameter of ``op`` is set away from its default (then `apply` takes the
+    operator's conditioned network, where the manifest names one)."""
+    from restorable.operators import get_operator
+
+    spec = get_operator(op)
+    return any(not math.isclose(float(params[k]), float(spec.defaults[k])) for k in spec.conditioned if k in params)
 
 
 def bind_condition(net, loaded: LoadedModel, params: dict):

@@ -1,6 +1,6 @@
 """Bundle a trained checkpoint into the package (fp16) and record it in weights_manifest.json.
 
-    python scripts/bundle_weights.py runs/all/wls.safetensors [--version 1] [--minutes M] [--lossless]
+    python scripts/bundle_weights.py runs/all/wls.safetensors [--version 1] [--minutes M] [--lossless | --conditioned]
                                      [--stage NAME] [--trained-on TEXT]
 
 Writes restorable/weights/bundled/<op>-v<version>.safetensors (metadata kept in
@@ -58,6 +58,10 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=None, help="training minutes (default: from the checkpoint)")
     parser.add_argument("--force", action="store_true", help="replace a version already in the manifest")
     parser.add_argument("--lossless", action="store_true", help="make it the version for lossless outputs, not the default")
+    parser.add_argument(
+        "--conditioned", action="store_true",
+        help="make it the conditioned version (for parameters away from their defaults), not the default",
+    )
     parser.add_argument("--stage", default=None, help="the stage of scripts/train_all.sh that made it")
     parser.add_argument("--trained-on", default=None, help="where it was trained, if not on this machine's CPU")
     args = parser.parse_args()
@@ -86,7 +90,7 @@ def main() -> None:
         raise SystemExit(f"{op} v{args.version} is already in the manifest with other bytes: use a new --version (or --force)")
     entry["urls"] = old["urls"] if old else []
     spec["versions"][args.version] = entry
-    spec["lossless" if args.lossless else "default"] = args.version
+    spec["lossless" if args.lossless else "conditioned" if args.conditioned else "default"] = args.version
     manifest["weights"] = dict(sorted(manifest["weights"].items()))
     parse_manifest(manifest, MANIFEST)  # never write an invalid manifest
     text = (json.dumps(manifest, indent=2) + "\n").encode()

@@ -184,3 +184,21 @@ def test_untrained_note_names_only_parameters_the_network_does_not_follow(condit
     other = replace(loaded, metadata=dict(loaded.metadata, params={"ev": 1.0, "kappa": 2.0}))
     (note,) = untrained_params(other, {"ev": 3.5, "kappa": 4.0})
     assert "follow ev" in note and "kappa=2" in note and "kappa=4" in note
+
+
+def test_apply_takes_the_conditioned_version_only_for_parameters_off_their_defaults(tmp_path):
+    import json
+
+    from restorable.session import moved_off_defaults
+    from restorable.weights.manifest import PACKAGED, parse_manifest
+
+    assert moved_off_defaults("l0", {"lam": 0.05, "kappa": 2.0})
+    assert not moved_off_defaults("l0", {"lam": 0.02, "kappa": 4.0})  # kappa is not conditioned
+    assert not moved_off_defaults("gray", {})
+    data = json.loads(PACKAGED.read_text())
+    spec = data["weights"]["l0"]
+    spec["conditioned"] = spec["lossless"] = "1"
+    manifest = parse_manifest(data, tmp_path / "m.json")
+    assert manifest.entry("l0", conditioned=True, lossless=False).version == "1"
+    assert manifest.entry("l0", conditioned=True, lossless=True).version == "1"  # the slider wins over the file kind
+    assert manifest.entry("l0").version == spec["default"] != "1"

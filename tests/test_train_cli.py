@@ -108,3 +108,18 @@ def test_train_refuses_bad_options(folders, tmp_path, args, message):
     result = train(["--data", str(data), "--out", str(tmp_path / "m.safetensors"), *args])
     assert result.exit_code != 0
     assert message in str(result.exception)
+
+
+def test_a_conditioned_run_resumes_conditioned_and_refuses_fixed_parameters(folders, tmp_path):
+    data, outputs = folders
+    ckpt = tmp_path / "c.safetensors"
+    common = ["--op", "exposure", "--data", str(data), "--out", str(ckpt), "--aux", "reference"]
+    result = train([*common, "--conditioned", "--draws", "2", "--steps", "2"])
+    assert result.exit_code == 0, result.output
+    assert "6 photo settings" in result.output  # two photos, at the defaults and two draws each
+    result = train([*common, "--resume", "--steps", "3"])  # without --conditioned: the run keeps its own
+    assert result.exit_code == 0, result.output
+    meta = json.loads(ckpt.with_name(ckpt.name + ".json").read_text())
+    assert meta["steps"] == 3 and meta["train"]["conditioned"] and meta["condition"][0]["name"] == "ev"
+    result = train([*common[:-2], "--out", str(tmp_path / "d.safetensors"), "--conditioned", "-p", "ev=2", "--steps", "2"])
+    assert result.exit_code == 1 and "leave out --pairs and --param" in str(result.exception)

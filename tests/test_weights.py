@@ -287,6 +287,7 @@ def test_manifest_errors_name_the_field(tmp_path):
         (lambda d: d["weights"]["l0"]["versions"]["1"].pop("size"), "l0.versions.1.size"),
         (lambda d: d["weights"]["l0"].update(default="9"), "l0.default"),
         (lambda d: d["weights"]["l0"].update(lossless="9"), "l0.lossless"),
+        (lambda d: d["weights"]["l0"].update(conditioned="9"), "l0.conditioned"),
         (lambda d: d["weights"]["l0"]["versions"]["1"].update(file="../evil.safetensors"), "l0.versions.1.file"),
         (lambda d: d.update(schema=2), "schema"),
         (lambda d: d["weights"].update(wls=json.loads(json.dumps(d["weights"]["l0"]))), "wls.versions.1.file"),

@@ -36,8 +36,9 @@ def _entries(ops: list[str] | None, every_version: bool = False) -> list[Weights
 
 
 def _role(manifest, entry: WeightsVersion) -> str:
-    """"default", "lossless", both, or "" for a version that apply does not pick by itself."""
-    roles = [name for name, chosen in (("default", manifest.default), ("lossless", manifest.lossless)) if chosen.get(entry.op) == entry.version]
+    """"default", "lossless", "conditioned", several joined by "+", or "" for a version that apply does not pick."""
+    chosen_by = (("default", manifest.default), ("lossless", manifest.lossless), ("conditioned", manifest.conditioned))
+    roles = [name for name, chosen in chosen_by if chosen.get(entry.op) == entry.version]
     return "+".join(roles)
 
 
@@ -52,7 +53,8 @@ def list_weights(as_json: bool = typer.Option(False, "--json", help="Print JSON 
     manifest = load_manifest()
     rows = [
         {"op": e.op, "version": e.version, "default": e.version == manifest.default[e.op],
-         "lossless": e.version == manifest.lossless.get(e.op), "file": e.file,
+         "lossless": e.version == manifest.lossless.get(e.op), "conditioned": e.version == manifest.conditioned.get(e.op),
+         "file": e.file,
          "size": e.size, "sha256": e.sha256, "where": _where(e), "licence": e.licence,
          "val_512px": e.training.get("val_512px", {})}
         for e in manifest.all_entries()
@@ -66,14 +68,14 @@ def list_weights(as_json: bool = typer.Option(False, "--json", help="Print JSON 
     for row in rows:
         val = row["val_512px"] if isinstance(row["val_512px"], dict) else {}
         figures = f"{val.get('approx_psnr', '-')} / {val.get('restore_png_psnr', '-')}" if val else "-"
-        roles = [name for name in ("default", "lossless") if row[name]]
+        roles = [name for name in ("default", "lossless", "conditioned") if row[name]]
         version = row["version"] + (f" ({', '.join(roles)})" if roles else "")
         table.add_row(row["op"], version, f"{row['size'] / 1e6:.2f} MB", row["where"], row["sha256"][:12], figures)
     Console().print(table)
 
 
 @app.command("fetch")
-def fetch_weights(ops: Ops = None, all_versions: bool = typer.Option(False, "--all-versions", help="Every version, not only those apply picks (default and lossless).")) -> None:
+def fetch_weights(ops: Ops = None, all_versions: bool = typer.Option(False, "--all-versions", help="Every version, not only those apply picks (default, lossless, conditioned).")) -> None:
     """Download weights into the user cache (skips files already cached or bundled intact)."""
     console = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the terminal width
     failed = 0

@@ -34,10 +34,11 @@ def _load(path: Path, mtime_ns: int, size: int) -> LoadedModel:
 
 
 def load_weights(
-    op: str, explicit: Path | None = None, version: str | None = None, sha256: str | None = None, lossless: bool = False
+    op: str, explicit: Path | None = None, version: str | None = None, sha256: str | None = None, lossless: bool = False,
+    conditioned: bool = False,
 ) -> LoadedModel:
     """Load the network for ``op`` (see :func:`resolve_weights` for where it comes from)."""
-    path = resolve_weights(op, explicit, version, sha256, lossless).resolve()
+    path = resolve_weights(op, explicit, version, sha256, lossless, conditioned).resolve()
     stat = path.stat()
     loaded = _load(path, stat.st_mtime_ns, stat.st_size)
     if loaded.metadata.get("op") not in (op, "custom"):

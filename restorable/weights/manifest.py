@@ -8,6 +8,7 @@ points to another one (a newer manifest, a private set). Schema 1::
      "base_url": "https://.../",                # where files live: base_url + file
      "weights": {"l0": {"default": "1",               # JPEG-robust: the API's choice, and apply's for JPEG/WebP
                         "lossless": "2",              # optional: apply's choice for PNG/TIFF outputs
+                        "conditioned": "4",           # optional: for parameters away from their defaults
                         "versions": {"1": {"file": "l0-v1.safetensors", "sha256": "...", "size": 412616,
                                            "urls": [],                # more places, tried after base_url
                                            "bundled": true,           # ships inside the package
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,22 +51,29 @@ class WeightsVersion:
 @dataclass(frozen=True)
 class Manifest:
     """All operators' weights; ``default[op]`` names the version used unless asked otherwise,
-    ``lossless[op]`` (where given) the one for results stored losslessly (a quieter hidden code)."""
+    ``lossless[op]`` (where given) the one for results stored losslessly (a quieter hidden code),
+    ``conditioned[op]`` (where given) a conditioned network (issue 18), for settings away from the defaults."""
 
     path: Path
     base_url: str
     versions: dict[str, dict[str, WeightsVersion]]
     default: dict[str, str]
     lossless: dict[str, str]
+    conditioned: dict[str, str] = field(default_factory=dict)
 
-    def entry(self, op: str, version: str | None = None, lossless: bool = False) -> WeightsVersion:
-        """The entry for ``op``: ``version``, else its lossless version when ``lossless`` and it has one, else its default."""
+    def entry(self, op: str, version: str | None = None, lossless: bool = False, conditioned: bool = False) -> WeightsVersion:
+        """The entry for ``op``: ``version``, else its conditioned version when ``conditioned`` (parameters away
+        from their defaults) and it has one, else its lossless version when ``lossless`` and it has one, else
+        its default."""
         if op not in self.versions:
             raise RestorableError(
                 f"no weights for operator {op!r} in the manifest {self.path}: "
                 f"train some with `restorable train --op {op}` and pass --weights"
             )
-        version = version or (self.lossless.get(op) if lossless else None) or self.default[op]
+        version = (
+            version or (self.conditioned.get(op) if conditioned else None) or (self.lossless.get(op) if lossless else None)
+            or self.default[op]
+        )
         if version not in self.versions[op]:
             known = ", ".join(sorted(self.versions[op]))
             raise RestorableError(f"{op}: no weights version {version!r} in the manifest (known: {known})")
@@ -142,6 +150,7 @@ def parse_manifest(data: object, path: Path = PACKAGED) -> Manifest:
     versions: dict[str, dict[str, WeightsVersion]] = {}
     default: dict[str, str] = {}
     lossless: dict[str, str] = {}
+    conditioned: dict[str, str] = {}
     files: set[str] = set()
     for op, spec in weights.items():
         if not isinstance(spec, dict) or not isinstance(spec.get("versions"), dict) or not spec["versions"]:
@@ -154,11 +163,12 @@ def parse_manifest(data: object, path: Path = PACKAGED) -> Manifest:
         default[op] = str(spec.get("default", ""))
         if default[op] not in versions[op]:
             raise _fail(path, f"{op}.default", f"{default[op]!r} is not one of its versions")
-        if "lossless" in spec:
-            lossless[op] = str(spec["lossless"])
-            if lossless[op] not in versions[op]:
-                raise _fail(path, f"{op}.lossless", f"{lossless[op]!r} is not one of its versions")
-    return Manifest(path, base_url, versions, default, lossless)
+        for role, chosen in (("lossless", lossless), ("conditioned", conditioned)):
+            if role in spec:
+                chosen[op] = str(spec[role])
+                if chosen[op] not in versions[op]:
+                    raise _fail(path, f"{op}.{role}", f"{chosen[op]!r} is not one of its versions")
+    return Manifest(path, base_url, versions, default, lossless, conditioned)
 
 
 def _parse_version(path: Path, op: str, version: str, entry: object) -> WeightsVersion:

@@ -76,9 +76,12 @@ def fetch(entry: WeightsVersion, policy: FetchPolicy | None = None) -> Path:
     return fetch_file(urls, cached_path(entry), entry.sha256, entry.size, lock_path(entry), policy or DEFAULT_POLICY)
 
 
-def find_entry(op: str, version: str | None = None, sha256: str | None = None, lossless: bool = False) -> WeightsVersion:
+def find_entry(
+    op: str, version: str | None = None, sha256: str | None = None, lossless: bool = False, conditioned: bool = False
+) -> WeightsVersion:
     """The manifest entry of ``op``: by the sha256 recorded in a processed file, by version, or the default
-    (for ``lossless`` outputs the operator's lossless version, where it has one)."""
+    (for ``lossless`` outputs the operator's lossless version, where it has one; for ``conditioned``
+    parameters away from their defaults, its conditioned version, where it has one)."""
     manifest = load_manifest()
     if sha256 is not None:
         entry = manifest.by_sha256(op, sha256)
@@ -87,11 +90,12 @@ def find_entry(op: str, version: str | None = None, sha256: str | None = None, l
                 f"made with {op} weights {sha256[:12]}, which the manifest does not list: pass --weights with them"
             )
         return entry
-    return manifest.entry(op, version, lossless)
+    return manifest.entry(op, version, lossless, conditioned)
 
 
 def resolve_weights(
-    op: str, explicit: Path | None = None, version: str | None = None, sha256: str | None = None, lossless: bool = False
+    op: str, explicit: Path | None = None, version: str | None = None, sha256: str | None = None, lossless: bool = False,
+    conditioned: bool = False,
 ) -> Path:
     """The weights file to use for ``op`` (downloaded if needed and allowed)."""
     if explicit is not None:
@@ -100,5 +104,5 @@ def resolve_weights(
         if not Path(explicit).is_file():
             raise RestorableError(f"{explicit}: no such weights file")
         return Path(explicit)
-    entry = find_entry(op, version, sha256, lossless)
+    entry = find_entry(op, version, sha256, lossless, conditioned)
     return local_copy(entry) or fetch(entry)
