@@ -113,7 +113,9 @@ class Session:
         from restorable.weights.manifest import load_manifest
 
         op, tile, weights = record["op"], self.settings.tile, self.settings.weights
-        loaded = load_weights(op, weights, lossless=lossless, conditioned=moved_off_defaults(op, record["params"]))
+        # a conditioned network (torch only) for a conditioned parameter off its default, where the manifest has one
+        slider = self.settings.backend == "torch" and moved_off_defaults(op, record["params"])
+        loaded = load_weights(op, weights, lossless=lossless, conditioned=slider)
         net, run_device = self.network(loaded)
         net = bind_condition(net, loaded, record["params"])
         config = loaded.model.config

@@ -75,13 +75,3 @@ class BoundCondition(nn.Module):
     def reverse(self, y: torch.Tensor, delta: torch.Tensor | None = None) -> torch.Tensor:
         return self.net.reverse(y, delta, self._c(y))
 
-
-def bind_condition(net, axes_entries: object, params: dict):
-    """``net`` with the condition of ``params`` bound when it is a conditioned torch network
-    (``axes_entries``: its checkpoint's ``condition`` metadata); else ``net`` itself."""
-    from restorable.operators.condition import axes_from_metadata, condition_vector
-
-    config = getattr(net, "config", None)
-    if config is None or not config.cond_channels:
-        return net
-    return BoundCondition(net, condition_vector(axes_from_metadata(axes_entries), params))
