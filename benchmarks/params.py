@@ -1,7 +1,7 @@
 """Parameter control (issue 18): a conditioned network judged over its parameters' ranges, every photo.
 
     python benchmarks/params.py [--data ../shared/corpus/val] [--ops exposure ...] [--weights W] [--versus V]
-                                [--json out.json]
+                                [--json out.json] [--sheet docs/params]
 
 For each operator (default: those whose default weights in the manifest are conditioned; ``--weights``: a
 checkpoint, one operator), on DATA at 512 px: at the defaults and at each conditioned parameter's min, 25 %,
@@ -11,7 +11,8 @@ and after JPEG-90. Bars (issue 18), on every photo and setting: approximation >=
 dB; restoration >= 35 dB after PNG (type III: 30); >= 30 dB after JPEG-90 (types I and II). At the defaults
 the conditioned network is compared with an unconditioned one (``--versus``: a manifest version; default:
 the newest unconditioned version): it may lose at most 0.5 dB in approximation or restoration (means).
-Prints a markdown table per operator, "mean / worst photo" in each cell, and which bars the means and
+``--sheet DIR``: DIR/OP.jpg, per setting the photo that restores worst there (input / reference / processed /
+restored, 1x and 3x). Prints a markdown table per operator, "mean / worst photo" in each cell, and which bars the means and
 the worst photo miss (the identity cell: mean / highest; identity + 3 dB: judged on the means, and on
 the photo with the smallest margin).
 """
@@ -88,6 +89,27 @@ def judge(op: str, weights: Path, data: Path, size: int) -> dict:
     return report
 
 
+def sheet(op: str, weights: Path, settings: dict, data: Path, size: int, path: Path) -> None:
+    """Contact sheet: per setting, the photo that restores worst there: input / reference / processed / restored,
+    1x and 3x (benchmarks/perceptual.py's rows)."""
+    from perceptual import save_stack, sheet_row
+
+    from restorable.engine import forward_image, reverse_image
+    from restorable.model.condition import BoundCondition
+
+    model, _ = load_model(weights)
+    photos = {p.name: p for p in load_pairs(data, size, op, {}, cache_dir() / "targets")}
+    rows = []
+    for label, row in settings.items():
+        name = min(row["images"], key=lambda n: row["images"][n]["restore_png_psnr"]).split(" @ ")[0]
+        (pair,) = judged_pairs([photos[name]], op, [(label, row["params"])], cache_dir() / "targets")
+        net = BoundCondition(model, pair.cond) if model.config.cond_channels else model
+        reference = pair.target if model.config.aux == "reference" else None
+        processed = forward_image(net, pair.source, reference)
+        rows.append(sheet_row([pair.source, pair.target, processed, reverse_image(net, processed)], f"{label}: {name}"))
+    save_stack(rows, path)
+
+
 def versus_default(op: str, weights: Path, version: str, data: Path, size: int, at_default: dict) -> dict:
     """The unconditioned ``version`` at the defaults, and what the conditioned network loses against it."""
     plain, meta = load_model(resolve_weights(op, version=version))
@@ -106,6 +128,7 @@ def main() -> None:
     parser.add_argument("--versus", default=None, help="the unconditioned manifest version to compare at the defaults")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--sheet", type=Path, default=None, help="write contact sheets DIR/OP.jpg")
     args = parser.parse_args()
     ops = args.ops or conditioned_ops()
     if args.weights and len(ops) != 1:
@@ -123,6 +146,8 @@ def main() -> None:
             verdicts = " | ".join("ok" if not m else "MISSED " + ", ".join(m) for m in (row["missed_mean"], row["missed_worst"]))
             print(f"| {label} ({shown}) | {cells} | {verdicts} |")
         entry = {"weights": str(weights), "settings": settings}
+        if args.sheet:
+            sheet(op, weights, settings, args.data, args.size, args.sheet / f"{op}.jpg")
         version = args.versus or unconditioned_version(op)
         if version is not None:
             entry["versus"] = versus_default(op, weights, version, args.data, args.size, settings["default"])
