@@ -3,8 +3,8 @@
     python benchmarks/params.py [--data ../shared/corpus/val] [--ops exposure ...] [--weights W] [--versus V]
                                 [--json out.json] [--sheet docs/params]
 
-For each operator (default: those whose default weights in the manifest are conditioned; ``--weights``: a
-checkpoint, one operator), on DATA at 512 px: at the defaults and at each conditioned parameter's min, 25 %,
+For each operator (default: those with a conditioned version in the manifest, which is judged; ``--weights``:
+a checkpoint, one operator), on DATA at 512 px: at the defaults and at each conditioned parameter's min, 25 %,
 75 % and max of its scaled range (the others at their defaults), per photo: approximation PSNR against the
 reference operator at that setting, the identity (the photo itself) against it, the restoration after PNG
 and after JPEG-90. Bars (issue 18), on every photo and setting: approximation >= 30 dB and >= identity + 3
@@ -39,9 +39,8 @@ KEYS = ("approx_psnr", "identity_psnr", "restore_png_psnr", "restore_jpeg90_psnr
 
 
 def conditioned_ops() -> list[str]:
-    """Operators whose default weights in the manifest are conditioned."""
-    manifest = load_manifest()
-    return [op for op in OPERATORS if op in manifest.default and manifest.entry(op).architecture.get("cond_channels")]
+    """Operators with a conditioned version in the manifest."""
+    return [op for op in OPERATORS if op in load_manifest().conditioned]
 
 
 def unconditioned_version(op: str) -> str | None:
@@ -135,7 +134,7 @@ def main() -> None:
         parser.error("--weights goes with one --ops name")
     report = {}
     for op in ops:
-        weights = args.weights or resolve_weights(op)
+        weights = args.weights or resolve_weights(op, conditioned=True)
         settings = judge(op, weights, args.data, args.size)
         print(f"\n{op} ({weights.name}; val/ at {args.size} px, mean / worst photo, dB)\n")
         print("| setting | approximation | identity | restored after PNG | after JPEG-90 | bars (means) | bars (worst photo) |")
