@@ -149,11 +149,19 @@ def test_a_batch_killed_mid_write_leaves_nothing_after_a_rerun(tmp_path):
 
 
 def test_apply_warns_when_parameters_differ_from_the_trained_ones(photos, tmp_path):
-    other = run_cli("apply", "--op", "l0", "-p", "lam=0.1", photos / "p0.png", tmp_path / "a.png", "--min-restore-db", "0")
+    other = run_cli("apply", "--op", "l0", "-p", "kappa=4", photos / "p0.png", tmp_path / "a.png", "--min-restore-db", "0")
     assert other.returncode == 0, other.stderr
-    assert "were trained for lam=0.02, not lam=0.1" in other.stderr
+    assert "were trained for kappa=2, not kappa=4" in other.stderr
     default = run_cli("apply", "--op", "l0", photos / "p0.png", tmp_path / "b.png")
     assert default.returncode == 0 and "trained for" not in default.stderr
+    # lam is conditioned: off its default apply takes l0's conditioned network, which follows it
+    slider = run_cli("apply", "--op", "l0", "-p", "lam=0.1", photos / "p0.png", tmp_path / "c.png", "--min-restore-db", "0")
+    assert slider.returncode == 0 and "trained for" not in slider.stderr, slider.stderr
+    from restorable.photo import read_photo
+
+    conditioned = load_manifest(PACKAGED).entry("l0", conditioned=True)
+    assert conditioned.architecture.get("cond_channels") == 1
+    assert read_photo(tmp_path / "c.png").provenance.model_sha256 == conditioned.sha256
 
 
 @pytest.mark.parametrize("op", sorted(load_manifest(PACKAGED).default))
