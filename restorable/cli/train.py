@@ -104,6 +104,8 @@ def train(
     cache: Path = typer.Option(None, "--cache", help="Target cache folder (default: user cache/targets)."),
 ) -> None:
     """Train OUT to imitate --op (or the --pairs outputs) and to restore its input."""
+    from dataclasses import replace
+
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -111,8 +113,6 @@ def train(
     from restorable.model.qinet import ModelConfig
     from restorable.operators import get_operator, parse_params, resolve_params
     from restorable.paths import cache_dir
-    from dataclasses import replace
-
     from restorable.operators.condition import axes_of, condition_vector
     from restorable.train.data import load_conditioned_pairs, load_pairs
     from restorable.train.trainer import Trainer, TrainConfig, bf16_is_fast
