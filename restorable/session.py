@@ -54,8 +54,6 @@ class Session:
         if backend == "torch":
             run_device = resolve_device(device)
             return model_on(loaded, run_device), run_device
-        if loaded.model.config.cond_channels:
-            raise RestorableError(f"the {loaded.model_id} weights are conditioned: they run with --backend torch only")
         from restorable.onnx_backend import OnnxNetwork, export_onnx
         from restorable.paths import cache_dir
 
@@ -294,12 +292,9 @@ def bind_condition(net, loaded: LoadedModel, params: dict):
     if not loaded.model.config.cond_channels:
         return net
     from restorable.model.condition import BoundCondition
-    from restorable.operators import get_operator
-    from restorable.operators.condition import axes_from_metadata, condition_vector
+    from restorable.operators.condition import checkpoint_condition
 
-    axes = axes_from_metadata(loaded.metadata.get("condition") or [])
-    defaults = get_operator(loaded.metadata["op"]).defaults
-    return BoundCondition(net, condition_vector(axes, {**defaults, **params}))
+    return BoundCondition(net, checkpoint_condition(loaded.metadata, params))
 
 
 def describe(rgb: np.ndarray) -> dict:

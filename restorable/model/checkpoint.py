@@ -83,12 +83,12 @@ def load_model(path: Path) -> tuple[QuasiInvertibleNet, dict]:
     if missing or unexpected:
         raise RestorableError(f"{path}: checkpoint does not match its architecture ({len(missing)} missing tensors)")
     if config.cond_channels and "condition" in metadata:  # evaluated without a stated condition: at the run's defaults
-        from restorable.operators.condition import axes_from_metadata, condition_vector
+        from restorable.operators.condition import checkpoint_condition
 
         try:
-            model.default_condition = condition_vector(axes_from_metadata(metadata["condition"]), metadata.get("params") or {})
-        except KeyError:
-            raise RestorableError(f"{path}: conditioned checkpoint without the parameters of its condition") from None
+            model.default_condition = checkpoint_condition(metadata)
+        except RestorableError as exc:
+            raise RestorableError(f"{path}: {exc}") from None
     return model.eval(), metadata
 
 

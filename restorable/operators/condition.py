@@ -77,6 +77,15 @@ def condition_vector(axes: Sequence[Axis], params: Mapping[str, float]) -> np.nd
     return np.array([axis.to_unit(float(params[axis.name])) for axis in axes], dtype=np.float32)
 
 
+def checkpoint_condition(metadata: Mapping, params: Mapping[str, float] | None = None) -> np.ndarray:
+    """The condition of a conditioned checkpoint (its ``metadata``) at ``params``, the others at the parameters
+    it was trained with (its operator's defaults); a one-line error when the metadata lacks either."""
+    try:
+        return condition_vector(axes_from_metadata(metadata["condition"]), {**metadata["params"], **(params or {})})
+    except KeyError:
+        raise RestorableError("a conditioned checkpoint without its condition axes or parameters") from None
+
+
 def draw_settings(spec: OperatorSpec, count: int, rng: np.random.Generator) -> list[dict]:
     """``count`` parameter settings of ``spec``: each conditioned parameter drawn uniformly over its scaled
     range (log-uniform for a logarithmic one), the others at their defaults."""

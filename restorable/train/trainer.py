@@ -233,7 +233,7 @@ class Trainer:
         axes = axes_of(get_operator(self.config.op))
         if not axes:
             raise RestorableError(f"--conditioned: operator {self.config.op!r} has no conditioned parameters")
-        if not hasattr(self.model, "with_more_blocks"):
+        if not isinstance(self.model, QuasiInvertibleNet):
             raise RestorableError(f"--conditioned: {self.family.name} networks take no condition")
         if self.model.config.aux == "learned":
             raise RestorableError("--conditioned: use --aux reference (the reference operator runs with the parameters)")
