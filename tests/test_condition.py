@@ -46,6 +46,15 @@ def test_judged_settings_are_each_axis_at_five_points():
     assert settings["fine 25%"]["medium"] == spec.defaults["medium"]
 
 
+@pytest.mark.parametrize("op", [op for op, spec in OPERATORS.items() if spec.conditioned])
+def test_every_judged_setting_is_inside_the_range(op):
+    # rtv's lam (0.001 .. 0.1, log): exp(log(0.1)) came out as 0.10000000000000006, refused by the operator
+    from restorable.operators.params import resolve_params
+
+    for label, params in judged_settings(OPERATORS[op]):
+        resolve_params(OPERATORS[op], params)  # raises outside the range
+
+
 def _net(cond: int = 0) -> QuasiInvertibleNet:
     torch.manual_seed(0)
     net = QuasiInvertibleNet(ModelConfig(inv_blocks=2, inv_width=8, fusion_width=8, aux="reference", cond_channels=cond))

@@ -40,11 +40,13 @@ class Axis:
         return min(1.0, max(0.0, u))
 
     def from_unit(self, u: float) -> float | int:
-        """The parameter value at fraction ``u`` of the range (rounded for an integer parameter)."""
+        """The parameter value at fraction ``u`` of the range (rounded for an integer parameter), kept inside
+        the range (exp(log(high)) may round a hair past ``high``)."""
         if self.log:
             value = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
         else:
             value = self.low + u * (self.high - self.low)
+        value = min(self.high, max(self.low, value))
         return int(round(value)) if self.integer else float(value)
 
 
