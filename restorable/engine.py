@@ -18,6 +18,7 @@ import torch.nn.functional as F
 
 from restorable.cuda_graphs import GraphCache
 from restorable.model.qinet import QuasiInvertibleNet
+from restorable.progress import report
 
 # Above this many pixels an image goes through in tiles (memory stays bounded).
 AUTO_TILE_PIXELS = 2048 * 2048
@@ -130,6 +131,7 @@ def run_tiled(
     device: str,
     graphs: tuple[GraphCache, str] | None = None,
     scale: Fraction = Fraction(1),
+    what: str = "effect",
 ) -> torch.Tensor:
     """Apply ``fn`` to (B, C, H, W) uint8 ``inputs`` whole or tile by tile (uint8 CPU result).
 
@@ -138,24 +140,30 @@ def run_tiled(
     ``fn`` gets float32 tensors in [0, 1] on ``device``. Each tile is computed with
     ``TILE_MARGIN`` pixels of real context on every side and only its centre is
     kept, so tiles join without seams. ``graphs``: (cache, key) to replay whole
-    images on a GPU as CUDA graphs (8-bit in and out included).
+    images on a GPU as CUDA graphs (8-bit in and out included). Each finished
+    tile is reported as ``what`` (:func:`restorable.progress.report`).
     """
     h, w = inputs[0].shape[-2:]
     if tile is None or (h <= tile and w <= tile):
         if graphs is None or device == "cpu":
-            return _quantize(fn(*[_on(x, device) for x in inputs])).cpu()
-        cache, key = graphs
-        return cache(lambda *xs: _quantize(fn(*map(_float, xs))), [x.to(device) for x in inputs], key=key).cpu()
+            out = _quantize(fn(*[_on(x, device) for x in inputs])).cpu()
+        else:
+            cache, key = graphs
+            out = cache(lambda *xs: _quantize(fn(*map(_float, xs))), [x.to(device) for x in inputs], key=key).cpu()
+        report(what, 1, 1)
+        return out
     # tile corners must land on whole output pixels: a multiple of the stride and of 1/scale
     step = math.lcm(stride, scale.denominator)
     tile = max(step, tile - tile % step)
     margin = TILE_MARGIN - TILE_MARGIN % step
     out = None
-    for crop, keep, inner in tile_windows(h, w, tile, margin):
+    total = math.ceil(h / tile) * math.ceil(w / tile)
+    for done, (crop, keep, inner) in enumerate(tile_windows(h, w, tile, margin), 1):
         result = _quantize(fn(*[_on(x[(..., *crop)], device) for x in inputs])).cpu()
         if out is None:
             out = torch.empty(result.shape[0], result.shape[1], int(h * scale), int(w * scale), dtype=torch.uint8)
         out[(..., *_scaled(keep, scale))] = result[(..., *_scaled(inner, scale))]
+        report(what, done, total)
     return out
 
 
@@ -184,14 +192,18 @@ def reference_tiled(
     """
     h, w = image.shape[:2]
     if choose_tile(h, w, tile, device) is None:
-        return run(image)
+        out = run(image)
+        report("reference", 1, 1)
+        return out
     size = size or (REFERENCE_TILE if device == "cpu" else GPU_TILE)
     out = None
-    for crop, keep, inner in tile_windows(h, w, size, REFERENCE_MARGIN):
+    total = math.ceil(h / size) * math.ceil(w / size)
+    for done, (crop, keep, inner) in enumerate(tile_windows(h, w, size, REFERENCE_MARGIN), 1):
         part = run(image[crop])
         if out is None:
             out = np.empty((h, w, *part.shape[2:]), dtype=part.dtype)
         out[keep] = part[inner]
+        report("reference", done, total)
     return out
 
 
@@ -253,6 +265,6 @@ def reverse_image(
     with torch.inference_mode():
         x = run_tiled(
             model.reverse, [y], None if out_tile is None else max(1, int(out_tile / scale)), stride, device,
-            (_graphs_of(model), "reverse") if graphs and device != "cpu" else None, scale,
+            (_graphs_of(model), "reverse") if graphs and device != "cpu" else None, scale, "restore",
         )
     return _image(x, int(h * scale), int(w * scale))

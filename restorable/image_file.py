@@ -62,7 +62,8 @@ def open_image(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MA
                     img.info[BITS_KEY] = 16
                 return img
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise RestorableError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
+        why = "the file is cut short" if "truncated" in str(exc) else exc.__class__.__name__
+        raise RestorableError(f"{path}: not a readable image ({why})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = limit
 

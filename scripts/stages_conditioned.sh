@@ -12,4 +12,12 @@ CONDITIONED_STAGES=(
   # tried, not kept: retouch's unconditioned v3 already holds over its amount range (approximation 46.1-46.3 dB,
   # restored after PNG 38.3-40.3), retouch-c1 approximates at 42.9-43.1 dB (restored 38.5-40.6)
   "retouch-c1 retouch --init $BUNDLED/retouch-v3.safetensors --grow-blocks 4 --conditioned --draws 12 --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 3000"
+  # session 12: the l0-c1 recipe with each operator's own loss weights (those of its bundled default's stage).
+  # wmf and cpd need none: their unconditioned networks hold over their ranges as at the default
+  # (approximation 39.2-40.6 / 38.4-38.6 dB mean, restoration within 1.4 / 0.2 dB of the default's).
+  "wls-c1 wls --init $BUNDLED/wls-v1.safetensors --grow-blocks 4 --conditioned --draws 12 --jpeg --jpeg-quality 85-95 --w-restore 3 --w-ssim 0.05 --steps 3000"
+  "llf-c1 llf --init $BUNDLED/llf-v1.safetensors --grow-blocks 4 --conditioned --draws 12 --jpeg --jpeg-quality 85-95 --w-restore 3 --w-ssim 0.05 --steps 3000"
+  "rgf-c1 rgf --init $BUNDLED/rgf-v3.safetensors --grow-blocks 4 --conditioned --draws 12 --jpeg --jpeg-quality 85-95 --w-restore 4 --w-ssim 0.04 --w-grid 0.02 --steps 3000"
+  "bwp-c1 bwp --init $BUNDLED/bwp-v3.safetensors --grow-blocks 4 --conditioned --draws 12 --jpeg --jpeg-quality 85-95 --w-restore 4 --steps 3000"
+  "rtv-c1 rtv --init $BUNDLED/rtv-v5.safetensors --grow-blocks 4 --conditioned --draws 12 --jpeg --jpeg-quality 85-95 --w-restore 3 --w-ssim 0.06 --w-grid 0.03 --steps 3000"
 )

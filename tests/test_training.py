@@ -130,6 +130,19 @@ def test_ssim7_and_grid_see_a_hidden_checker_grid():
     assert ssim7(noisy, flat) < 0.5
 
 
+def test_ssim7_in_strips_is_the_whole_image_figure():
+    from restorable.train.metrics import ssim7
+
+    rng = np.random.default_rng(2)
+    base = rng.integers(0, 256, (101, 37, 3), dtype=np.uint8)
+    other = np.clip(base.astype(int) + rng.integers(-40, 40, base.shape), 0, 255).astype(np.uint8)
+    whole = ssim7(base, other, rows=1000)
+    assert 0.1 < whole < 0.99
+    for rows in (1, 7, 50):  # strips of any height, the last one shorter
+        assert ssim7(base, other, rows=rows) == pytest.approx(whole, abs=1e-12)
+    assert ssim7(base[..., 0], other[..., 0], rows=9) == pytest.approx(ssim7(base[..., 0], other[..., 0], rows=1000), abs=1e-12)
+
+
 def test_ssim_and_grid_terms_train_and_match_the_metrics(photo_dir, tmp_path):
     from restorable.train.losses import grid, ssim7
     from restorable.train.metrics import grid_rms

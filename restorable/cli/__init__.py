@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from restorable.cli import apply, evaluate, export_onnx, ops, reference, restore, train, weights
+from restorable.cli import apply, evaluate, export_onnx, ops, reference, restore, serve, train, weights
 from restorable.errors import RestorableError, one_line
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app.command("reference")(reference.reference)
 app.command("train")(train.train)
 app.command("eval")(evaluate.evaluate)
 app.command("export-onnx")(export_onnx.export_onnx)
+app.command("serve")(serve.serve)
 app.add_typer(weights.app, name="weights")
 
 

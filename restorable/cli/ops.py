@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from restorable.operators.registry import OPERATOR_TYPES, OPERATORS
+from restorable.catalog import families_as_dict, operators_as_dict
 from restorable.transforms import FAMILIES, ImageSpec
 
 
@@ -17,37 +17,6 @@ def _side(spec: ImageSpec) -> str:
     kind = "RGB" if spec.channels == 3 else "grey"
     scale = "" if spec.scale == 1 else f" at {spec.scale:g}x"
     return f"{spec.count} {kind}{scale}"
-
-
-def operators_as_dict() -> dict[str, dict]:
-    """The registry as plain data (what ``--json`` prints)."""
-    return {
-        spec.name: {
-            "type": spec.type,
-            "type_name": OPERATOR_TYPES[spec.type],
-            "description": spec.description,
-            "family": spec.family,
-            "output_channels": spec.output_channels,
-            "params": {
-                key: {"default": p.default, "min": p.low, "max": p.high, "help": p.help, "conditioned": key in spec.conditioned}
-                for key, p in spec.params.items()
-            },
-        }
-        for spec in OPERATORS.values()
-    }
-
-
-def families_as_dict() -> dict[str, dict]:
-    """The transform families as plain data (``--json --families``)."""
-    return {
-        family.name: {
-            "description": family.description,
-            "inputs": vars(family.spec.inputs),
-            "carrier": vars(family.spec.carrier),
-            "operators": [name for name, spec in OPERATORS.items() if spec.family == family.name],
-        }
-        for family in FAMILIES.values()
-    }
 
 
 def ops(

@@ -31,11 +31,12 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(kornia_ssim(ta, tb, window_size=11).mean())
 
 
-def ssim7(a: np.ndarray, b: np.ndarray) -> float:
+def ssim7(a: np.ndarray, b: np.ndarray, rows: int = 512) -> float:
     """Mean SSIM with a 7x7 uniform window on 8-bit (H, W, 3) or grey (H, W) images, channels averaged.
 
     The definition of ``skimage.metrics.structural_similarity(a, b, channel_axis=2,
-    data_range=255)`` (sample covariance, borders of 3 px left out), in NumPy/SciPy.
+    data_range=255)`` (sample covariance, borders of 3 px left out), in NumPy/SciPy, computed in
+    strips of ``rows`` rows (with 3 rows of context each side) so that memory stays small on large photos.
     """
     from scipy.ndimage import uniform_filter
 
@@ -44,16 +45,20 @@ def ssim7(a: np.ndarray, b: np.ndarray) -> float:
     a, b = _channels(a), _channels(b)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
     covariance = 49 / 48
-    scores = []
-    for channel in range(a.shape[2]):
-        x, y = a[..., channel].astype(np.float64), b[..., channel].astype(np.float64)
-        ux, uy = uniform_filter(x, 7), uniform_filter(y, 7)
-        vx = covariance * (uniform_filter(x * x, 7) - ux * ux)
-        vy = covariance * (uniform_filter(y * y, 7) - uy * uy)
-        vxy = covariance * (uniform_filter(x * y, 7) - ux * uy)
-        s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
-        scores.append(s[3:-3, 3:-3].mean())
-    return float(np.mean(scores))
+    h = a.shape[0]
+    total = np.zeros(a.shape[2])
+    for top in range(3, h - 3, rows):  # the kept rows top .. bottom, computed with 3 rows around them
+        bottom = min(h - 3, top + rows)
+        for channel in range(a.shape[2]):
+            x = a[top - 3 : bottom + 3, :, channel].astype(np.float64)
+            y = b[top - 3 : bottom + 3, :, channel].astype(np.float64)
+            ux, uy = uniform_filter(x, 7), uniform_filter(y, 7)
+            vx = covariance * (uniform_filter(x * x, 7) - ux * ux)
+            vy = covariance * (uniform_filter(y * y, 7) - uy * uy)
+            vxy = covariance * (uniform_filter(x * y, 7) - ux * uy)
+            s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+            total[channel] += s[3:-3, 3:-3].sum()
+    return float(np.mean(total / ((h - 6) * (a.shape[1] - 6))))
 
 
 def grid_rms(a: np.ndarray, b: np.ndarray) -> float:

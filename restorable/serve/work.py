@@ -1,0 +1,146 @@
+"""What the web page's jobs do, on the library API alone: try an effect, restore a file, process a folder."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from restorable.errors import RestorableError
+from restorable.image_file import FORMATS
+from restorable.photo import Photo, read_photo, write_photo
+from restorable.progress import Cancelled, reporting
+from restorable.serve.jobs import Job
+from restorable.session import Session
+
+EXTENSIONS = {"png": ".png", "jpg": ".jpg"}
+log = logging.getLogger("restorable")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the page sent: where it lies in the private folder, the name it had, its size in pixels."""
+
+    path: Path
+    name: str  # safe_name() of the client's name: only shown and used for download names
+    width: int
+    height: int
+
+
+def read_upload(path: Path, name: str, max_pixels: int | None) -> Photo:
+    """Read an uploaded file; errors name the file as the user knows it, never the private path."""
+    try:
+        return read_photo(path, max_pixels)
+    except RestorableError as exc:
+        raise RestorableError(str(exc).replace(str(path), name).replace("--max-pixels", "restorable serve --max-pixels")) from None
+
+
+def check_upload(path: Path, name: str, max_pixels: int | None) -> Upload:
+    """Decode an upload once (a truncated or forged file fails here, with one line); its size."""
+    if path.stat().st_size == 0:
+        raise RestorableError(f"{name}: the file is empty (0 bytes)")
+    photo = read_upload(path, name, max_pixels)
+    return Upload(path, name, photo.rgb.shape[1], photo.rgb.shape[0])
+
+
+def _preview(rgb: np.ndarray, path: Path) -> None:
+    """A PNG for the page (fast compression: it only travels to this machine's browser)."""
+    from PIL import Image
+
+    Image.fromarray(rgb).save(path, "PNG", compress_level=1)
+
+
+def _figures(original: np.ndarray, restored: np.ndarray) -> dict:
+    from restorable.train.metrics import psnr, ssim7
+
+    if original.shape != restored.shape:
+        return {}
+    return {"psnr": round(psnr(original, restored), 2), "ssim": round(ssim7(original, restored), 4)}
+
+
+def try_effect(job: Job, session: Session, upload: Upload, folder: Path, op: str, params: dict, fmt: str,
+               quality: int, max_pixels: int | None) -> None:
+    """Apply ``op`` to the upload, write the file as the user will get it, restore from that file, measure."""
+    job.step("reading the photo", 0.01)
+    photo = read_upload(upload.path, upload.name, max_pixels)
+    job.step("applying the effect", 0.03)
+    result = session.apply(photo, op, params, lossless=fmt == "png")
+    job.step("writing the processed file", 0.6)
+    name = f"{Path(upload.name).stem}-{op}{EXTENSIONS[fmt]}"
+    notes = result.notes + write_photo(folder / name, result, quality)
+    job.step("restoring from the written file", 0.62)
+    restored = session.restore(read_photo(folder / name, None))
+    job.step("measuring the restoration", 0.9)
+    figures = _figures(photo.rgb, restored.rgb)
+    _preview(photo.rgb, folder / "original.png")
+    _preview(restored.rgb, folder / "restored.png")
+    job.files = {"original": "original.png", "processed": name, "restored": "restored.png"}
+    job.result = {
+        "op": op, "params": result.provenance.params if result.provenance else params, "format": fmt,
+        "quality": quality if fmt == "jpg" else None, "name": name, "restored_name": f"{Path(upload.name).stem}-restored.png",
+        "size": [photo.rgb.shape[1], photo.rgb.shape[0]], "processed_size": [result.rgb.shape[1], result.rgb.shape[0]],
+        "bytes": (folder / name).stat().st_size, "notes": notes + restored.notes, "ran_on": result.ran_on,
+        "method": restored.method, **figures,
+    }
+
+
+def restore_file(job: Job, session: Session, upload: Upload, folder: Path, max_pixels: int | None) -> None:
+    """Restore any processed file the page sent (its record says how)."""
+    job.step("reading the file", 0.01)
+    photo = read_upload(upload.path, upload.name, max_pixels)
+    job.step("restoring", 0.05)
+    with reporting(job.tiles((0.05, 0.9))):
+        restored = session.restore(photo)
+    job.step("writing the original", 0.92)
+    _preview(photo.rgb, folder / "processed.png")
+    name = f"{Path(upload.name).stem}-restored.png"
+    write_photo(folder / name, restored)
+    record = photo.provenance
+    job.files = {"processed": "processed.png", "restored": name}
+    job.result = {
+        "name": name, "size": [restored.rgb.shape[1], restored.rgb.shape[0]], "notes": restored.notes,
+        "method": restored.method, "op": record.op if record else None, "params": record.params if record else None,
+    }
+
+
+def folder_photos(folder: Path) -> list[Path]:
+    """The image files directly in ``folder`` (by extension), sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FORMATS)
+
+
+def run_batch(job: Job, session: Session, source: Path, out: Path, op: str, params: dict, fmt: str, quality: int,
+              max_pixels: int | None) -> None:
+    """Apply ``op`` to every photo of ``source`` into ``out``; goes on past bad files, stops when cancelled.
+
+    An output that exists is kept (reported as skipped)."""
+    photos = folder_photos(source)
+    job.items = [{"name": p.name, "state": "queued", "message": ""} for p in photos]
+    out.mkdir(parents=True, exist_ok=True)
+    for index, (path, item) in enumerate(zip(photos, job.items)):
+        if job.cancel.is_set():
+            raise Cancelled
+        job.stage = f"{index + 1} of {len(photos)}: {path.name}"
+        item["state"] = "running"
+        target = out / f"{path.stem}{EXTENSIONS[fmt]}"
+        try:
+            if target.exists():
+                item["state"], item["message"] = "skipped", f"{target.name} exists: kept"
+            else:
+                with reporting(job.tiles((index / len(photos), (index + 1) / len(photos)))):
+                    result = session.apply(read_photo(path, max_pixels), op, params, lossless=fmt == "png")
+                write_photo(target, result, quality)
+                item["state"], item["message"] = "done", target.name
+        except Cancelled:
+            item["state"] = "cancelled"
+            raise
+        except RestorableError as exc:
+            item["state"], item["message"] = "failed", " ".join(str(exc).replace(str(path), path.name).split())
+        except Exception as exc:  # a bug shown on one file: the batch goes on; the server log has the traceback
+            log.exception("batch: %s", path)
+            item["state"], item["message"] = "failed", f"internal error ({exc.__class__.__name__})"
+        job.progress = (index + 1) / len(photos)
+    failed = sum(item["state"] == "failed" for item in job.items)
+    job.result = {"out": str(out), "done": sum(i["state"] == "done" for i in job.items), "failed": failed,
+                  "skipped": sum(i["state"] == "skipped" for i in job.items)}
