@@ -69,6 +69,7 @@ function dropZone(zoneId, inputId, onFile) {
 class Viewer {
   constructor(root) {
     this.root = root;
+    window.addEventListener("resize", () => this.apply());
     this.zoom = "fit";
     this.syncing = false;
     root.querySelectorAll("[data-zoom]").forEach((b) => b.addEventListener("click", () => this.setZoom(b.dataset.zoom)));
@@ -90,7 +91,13 @@ class Viewer {
     this.root.classList.toggle("zoomed", this.zoom !== "fit" && Number(this.zoom) >= 2);
     this.root.querySelectorAll(".scroller").forEach((s) => {
       const target = s.querySelector(".stack") || s.querySelector("img");
-      target.style.width = this.zoom === "fit" || !width ? "100%" : `${width * Number(this.zoom)}px`;
+      const img = s.querySelector("img");
+      if (this.zoom !== "fit" || !width) {
+        target.style.width = width ? `${width * Number(this.zoom)}px` : "100%";
+      } else {  // fit: the whole photo in view, as wide as the pane and no taller than the window allows
+        const aspect = img.naturalWidth / Math.max(1, img.naturalHeight);
+        target.style.width = `${Math.floor(Math.min(s.clientWidth, 0.7 * window.innerHeight * aspect))}px`;
+      }
     });
   }
   sync(source) {
@@ -115,7 +122,7 @@ function paramControl(key, p) {
   slider.name = key;
   slider.min = log ? 0 : p.min;
   slider.max = log ? 1000 : p.max;
-  slider.step = log ? 1 : p.integer ? 1 : (p.max - p.min) / 200;
+  slider.step = p.integer && !log ? 1 : "any";  // "any": the default stays exactly the default
   slider.value = toSlider(p.default);
   const value = document.createElement("output");
   const show = () => { const v = fromSlider(slider.value); value.textContent = p.integer ? String(Math.round(v)) : Number(v.toPrecision(3)); };
@@ -134,7 +141,7 @@ function paramControl(key, p) {
   row.append(help);
   show();
   row.read = () => { const v = fromSlider(slider.value); return p.integer ? Math.round(v) : Number(v.toPrecision(6)); };
-  row.isDefault = () => Math.abs(slider.value - toSlider(p.default)) < 1e-9;
+  row.isDefault = () => Math.abs(fromSlider(slider.value) - p.default) <= 1e-9 * Math.max(1, Math.abs(p.default));
   return row;
 }
 
@@ -191,7 +198,8 @@ function showEffect(job) {
   $("download-restored").href = `${files("restored")}?download=1`;
   const size = r.processed_size.join(" x ");
   const figures = r.psnr === undefined ? "restored" : `restored from the ${r.format.toUpperCase()} file: PSNR ${r.psnr.toFixed(2)} dB, SSIM ${r.ssim.toFixed(4)}`;
-  say("try-figures", `${r.op}: ${size}; ${figures}${r.notes.length ? ` (${r.notes.join("; ")})` : ""}`);
+  const params = Object.entries(r.params).map(([k, v]) => `${k}=${Number(v.toPrecision(3))}`).join(", ");
+  say("try-figures", `${r.op} (${params}): ${size}; ${figures}${r.notes.length ? ` (${r.notes.join("; ")})` : ""}`);
   showCompare();
   $("try-result").hidden = false;
 }
@@ -200,6 +208,8 @@ function showCompare() {
   $("cmp-before").src = $(`img-${$("before").value}`).src;
   $("cmp-after").src = $("img-processed").src;
   $("cmp-after").style.clipPath = `inset(0 0 0 ${$("split").value}%)`;
+  $("divider").style.left = `${$("split").value}%`;
+  say("cmp-before-label", $("before").value);
 }
 
 // ---- Restore a file ----
