@@ -116,6 +116,22 @@ def test_restore_takes_a_processed_file_and_refuses_one_without_a_record(server,
     assert plain["state"] == "failed" and "\n" not in plain["error"] and plain["error"]
 
 
+def test_several_tabs_at_once_each_get_their_own_result(server, photo, odd_photo_path):
+    url, _, _ = server
+    first = _upload(url, _png(photo), "cups.png").json()
+    second = _upload(url, odd_photo_path.read_bytes(), "odd.jpg").json()
+    jobs = [requests.post(f"{url}/api/jobs", json=body, timeout=30).json() for body in (
+        {"kind": "effect", "upload": first["id"], "op": "wls", "format": "png"},
+        {"kind": "effect", "upload": second["id"], "op": "exposure", "params": {"ev": 2}, "format": "jpg"},
+        {"kind": "effect", "upload": first["id"], "op": "rgf", "format": "jpg", "quality": 80},
+    )]
+    done = [wait_job(url, job) for job in jobs]
+    assert [j["state"] for j in done] == ["done"] * 3
+    assert [(j["result"]["name"], j["result"]["size"]) for j in done] == [
+        ("cups-wls.png", [96, 72]), ("odd-exposure.jpg", [511, 383]), ("cups-rgf.jpg", [96, 72])]
+    assert done[1]["result"]["params"]["ev"] == 2
+
+
 def test_a_folder_batch_goes_on_past_a_bad_file(server, batch_folder):
     url, _, out = server
     job = _job(url, kind="batch", folder=0, op="retouch", format="png", quality=95)

@@ -146,18 +146,26 @@ def test_upload_apply_compare_zoom_download_restore(page, tmp_path):
     assert driver.execute_script("return document.getElementById('img-rrestored').naturalWidth") == 640
 
 
-def test_a_corrupt_upload_gets_one_line_in_the_page(page, tmp_path):
+def test_bad_uploads_get_one_line_in_the_page_and_the_server_goes_on(page, tmp_path):
+    from live_server import png_bomb
+
     driver = page
     _click(driver, '.tab[data-tab="restore"]')
-    cut = tmp_path / "cut.jpg"
-    cut.write_bytes(EXAMPLE.read_bytes()[:8000])
-    driver.find_element("id", "restore-file").send_keys(str(cut))
-    _wait(driver, lambda d: _text(d, "restore-message"))
-    message = _text(driver, "restore-message")
-    assert message == "cut.jpg: not a readable image (the file is cut short)"
-    driver.find_element("id", "restore-file").send_keys(str(EXAMPLE))  # the server keeps serving
-    _wait(driver, lambda d: "640 x 480" in _text(d, "restore-upload"))
-    assert _text(driver, "restore-message") == ""
+    bad = {
+        "notes.jpg": (b"a shopping list, not a photo\n" * 50, "notes.jpg: not a readable image (UnidentifiedImageError)"),
+        "cut.jpg": (EXAMPLE.read_bytes()[:8000], "cut.jpg: not a readable image (the file is cut short)"),
+        "bomb.png": (png_bomb(), "bomb.png: 30000x30000 is 900 MP, over the limit of 64 MP (restorable serve --max-pixels raises it)"),
+        "empty.png": (b"", "empty.png: the file is empty (0 bytes)"),
+    }
+    for name, (data, message) in bad.items():
+        (tmp_path / name).write_bytes(data)
+        driver.find_element("id", "restore-file").send_keys(str(tmp_path / name))
+        _wait(driver, lambda d: _text(d, "restore-message"), 30)
+        assert _text(driver, "restore-message") == message
+        driver.find_element("id", "restore-file").send_keys(str(EXAMPLE))  # the server keeps serving
+        _wait(driver, lambda d: "640 x 480" in _text(d, "restore-upload"), 30)
+        assert _text(driver, "restore-message") == ""
+        driver.execute_script("document.getElementById('restore-upload').textContent = ''")
 
 
 def test_a_batch_of_five_with_one_bad_file(page):
