@@ -2,13 +2,16 @@
 
 ``export_onnx`` writes ``forward.onnx`` (inputs ``x`` and, for a reference
 auxiliary branch, ``reference``; output ``y``) and ``reverse.onnx`` (input ``y``,
-output ``x``), both with dynamic height and width (even numbers).
+output ``x``), both with dynamic height and width (even numbers); a conditioned
+network's graphs take the condition ``c`` (batch, N) as one more input.
 :class:`OnnxNetwork` runs them with the same interface as the torch network,
-so the engine's padding and tiling serve both backends.
+so the engine's padding and tiling serve both backends (:meth:`OnnxNetwork.bound`:
+with a condition fixed, as :class:`~restorable.model.condition.BoundCondition`).
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 from pathlib import Path
 
@@ -25,8 +28,10 @@ class _Forward(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, x: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
-        return self.model(x, reference)[0]
+    def forward(self, x: torch.Tensor, *more: torch.Tensor) -> torch.Tensor:
+        reference = more[0] if self.model.config.aux == "reference" else None
+        c = more[-1] if self.model.config.cond_channels else None
+        return self.model(x, reference, c)[0]
 
 
 class _Reverse(torch.nn.Module):
@@ -34,14 +39,12 @@ class _Reverse(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, y: torch.Tensor) -> torch.Tensor:
-        return self.model.reverse(y)
+    def forward(self, y: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.model.reverse(y, c=c)
 
 
 def export_onnx(model, out_dir: Path) -> tuple[Path, Path]:
-    """Write forward.onnx and reverse.onnx for ``model`` into ``out_dir`` (not for a conditioned network)."""
-    if model.config.cond_channels:
-        raise RestorableError("conditioned networks run with --backend torch only: no ONNX export yet")
+    """Write forward.onnx and reverse.onnx for ``model`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     model = model.float().eval().to(memory_format=torch.contiguous_format)
     sample = torch.rand(1, 3, 64, 48)
@@ -49,19 +52,23 @@ def export_onnx(model, out_dir: Path) -> tuple[Path, Path]:
     carrier = torch.rand(1, model.config.carrier_channels, round(64 * scale), round(48 * scale))
     dims = {0: "batch", 2: "height", 3: "width"}
     forward_path, reverse_path = out_dir / "forward.onnx", out_dir / "reverse.onnx"
-    if model.config.aux == "reference":
-        args, names = (sample, carrier), ["x", "reference"]
-    else:
+    args, names = (sample, carrier), ["x", "reference"]
+    if model.config.aux != "reference":
         args, names = (sample,), ["x"]
+    reverse_args, reverse_names, condition = (carrier,), ["y"], {}
+    if model.config.cond_channels:
+        c = torch.rand(1, model.config.cond_channels)
+        args, names, condition = (*args, c), [*names, "c"], {"c": {0: "batch"}}
+        reverse_args, reverse_names = (carrier, c), ["y", "c"]
     with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes about shape checks that are constant per graph
         torch.onnx.export(
             _Forward(model), args, str(forward_path), input_names=names, output_names=["y"],
-            dynamic_axes={**{n: dims for n in names}, "y": dims}, opset_version=OPSET, dynamo=False,
+            dynamic_axes={**{n: dims for n in names if n != "c"}, **condition, "y": dims}, opset_version=OPSET, dynamo=False,
         )
         torch.onnx.export(
-            _Reverse(model), (carrier,), str(reverse_path), input_names=["y"], output_names=["x"],
-            dynamic_axes={"y": dims, "x": dims}, opset_version=OPSET, dynamo=False,
+            _Reverse(model), reverse_args, str(reverse_path), input_names=reverse_names, output_names=["x"],
+            dynamic_axes={"y": dims, **condition, "x": dims}, opset_version=OPSET, dynamo=False,
         )
     return forward_path, reverse_path
 
@@ -96,6 +103,7 @@ class OnnxNetwork:
         self.config, self.spec, self.stride = config, spec, spec.stride
         self.forward_session = ort.InferenceSession(str(folder / "forward.onnx"), options, providers=providers)
         self.reverse_session = ort.InferenceSession(str(folder / "reverse.onnx"), options, providers=providers)
+        self.c: np.ndarray | None = None  # a conditioned network's bound condition, (1, N)
 
     @property
     def provider(self) -> str:
@@ -105,11 +113,27 @@ class OnnxNetwork:
     def to(self, device: str) -> OnnxNetwork:
         return self
 
+    def bound(self, c: np.ndarray) -> OnnxNetwork:
+        """A stand-in sharing these sessions with the condition ``c`` (N,) fixed (a conditioned network)."""
+        if len(c) != self.config.cond_channels:
+            raise ValueError(f"this network takes a condition of {self.config.cond_channels} values, got {len(c)}")
+        bound = copy.copy(self)
+        bound.c = np.asarray(c, dtype=np.float32)[None]
+        return bound
+
+    def _condition(self, batch: int) -> dict[str, np.ndarray]:
+        if not self.config.cond_channels:
+            return {}
+        if self.c is None:
+            raise ValueError("a conditioned network: bind its condition first (bound(c))")
+        return {"c": np.ascontiguousarray(np.repeat(self.c, batch, axis=0))}
+
     def __call__(self, x: torch.Tensor, reference: torch.Tensor | None = None) -> tuple[torch.Tensor, None]:
-        feeds = {"x": _numpy(x)}
+        feeds = {"x": _numpy(x), **self._condition(x.shape[0])}
         if reference is not None:
             feeds["reference"] = _numpy(reference)
         return torch.from_numpy(self.forward_session.run(None, feeds)[0]), None
 
     def reverse(self, y: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(self.reverse_session.run(None, {"y": _numpy(y)})[0])
+        feeds = {"y": _numpy(y), **self._condition(y.shape[0])}
+        return torch.from_numpy(self.reverse_session.run(None, feeds)[0])

@@ -111,8 +111,8 @@ class Session:
         from restorable.weights.manifest import load_manifest
 
         op, tile, weights = record["op"], self.settings.tile, self.settings.weights
-        # a conditioned network (torch only) for a conditioned parameter off its default, where the manifest has one
-        slider = self.settings.backend == "torch" and moved_off_defaults(op, record["params"])
+        # a conditioned network for a conditioned parameter off its default, where the manifest has one
+        slider = moved_off_defaults(op, record["params"])
         loaded = load_weights(op, weights, lossless=lossless, conditioned=slider)
         net, run_device = self.network(loaded)
         net = bind_condition(net, loaded, record["params"])
@@ -294,7 +294,8 @@ def bind_condition(net, loaded: LoadedModel, params: dict):
     from restorable.model.condition import BoundCondition
     from restorable.operators.condition import checkpoint_condition
 
-    return BoundCondition(net, checkpoint_condition(loaded.metadata, params))
+    c = checkpoint_condition(loaded.metadata, params)
+    return net.bound(c) if hasattr(net, "bound") else BoundCondition(net, c)
 
 
 def describe(rgb: np.ndarray) -> dict:

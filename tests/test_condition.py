@@ -158,15 +158,22 @@ def test_a_conditioned_run_stores_its_axes_and_restores_with_the_record_s_parame
     assert not np.array_equal(at_one.rgb, made.rgb)
 
 
-def test_conditioned_weights_refuse_the_onnx_backend(conditioned_weights, photo):
+def test_conditioned_weights_run_on_onnx_runtime_as_on_torch(conditioned_weights, photo, tmp_path, monkeypatch):
     pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
     from restorable.photo import Photo
     from restorable.session import Session
     from restorable.settings import RunSettings
 
-    session = Session(RunSettings(weights=conditioned_weights, backend="onnx"))
-    with pytest.raises(RestorableError, match="backend torch"):
-        session.apply(Photo(np.ascontiguousarray(photo[:32, :32])), "exposure", {"ev": 2.0})
+    monkeypatch.setenv("RESTORABLE_CACHE", str(tmp_path / "cache"))
+    small = Photo(np.ascontiguousarray(photo[:64, :96]))
+    by_torch, by_onnx = (Session(RunSettings(device="cpu", weights=conditioned_weights, backend=b)) for b in ("torch", "onnx"))
+    made = {ev: (by_torch.apply(small, "exposure", {"ev": ev}), by_onnx.apply(small, "exposure", {"ev": ev})) for ev in (0.5, 3.0)}
+    for ev, (t, o) in made.items():
+        assert o.ran_on.startswith("onnxruntime") and np.abs(t.rgb.astype(int) - o.rgb.astype(int)).max() <= 1
+        restored = by_onnx.restore(o)
+        assert np.abs(restored.rgb.astype(int) - by_torch.restore(o).rgb.astype(int)).max() <= 1
+    assert np.abs(made[0.5][1].rgb.astype(int) - made[3.0][1].rgb.astype(int)).mean() > 1  # the condition reaches the graph
 
 
 def test_conditioning_an_operator_without_axes_is_a_one_line_error(photo_dir, tmp_path):
