@@ -89,6 +89,8 @@ def test_an_effect_is_applied_written_restored_and_measured(server, photo):
     assert result["psnr"] > 20 and 0.5 < result["ssim"] < 1
     download = requests.get(f"{url}/api/jobs/{job['id']}/files/processed?download=1", timeout=10)
     assert 'filename="cups-l0.jpg"' in download.headers["content-disposition"]
+    back = requests.get(f"{url}/api/jobs/{job['id']}/files/restored?download=1", timeout=10)
+    assert 'filename="cups-restored.png"' in back.headers["content-disposition"]
     processed = Image.open(io.BytesIO(download.content))
     assert processed.format == "JPEG" and processed.size == (96, 72)
     import restorable

@@ -181,10 +181,9 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
         name = job.files.get(request.path_params["what"])
         if name is None or job.id not in folders:
             raise _Failed("no such file", 404)
-        path = folders[job.id] / name
+        path = folders[job.id] / name  # files are stored under the names they download as
         if request.query_params.get("download"):
-            shown = job.result.get("restored_name" if request.path_params["what"] == "restored" else "name", name)
-            return FileResponse(path, filename=shown)
+            return FileResponse(path, filename=name)
         return FileResponse(path, headers={"Cache-Control": "no-store"})
 
     @contextlib.asynccontextmanager

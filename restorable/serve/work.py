@@ -74,12 +74,13 @@ def try_effect(job: Job, session: Session, upload: Upload, folder: Path, op: str
     restored = session.restore(read_photo(folder / name, None))
     job.step("measuring the restoration", 0.9)
     figures = _figures(photo.rgb, restored.rgb)
+    restored_name = f"{Path(upload.name).stem}-restored.png"
     _preview(photo.rgb, folder / "original.png")
-    _preview(restored.rgb, folder / "restored.png")
-    job.files = {"original": "original.png", "processed": name, "restored": "restored.png"}
+    _preview(restored.rgb, folder / restored_name)
+    job.files = {"original": "original.png", "processed": name, "restored": restored_name}
     job.result = {
         "op": op, "params": result.provenance.params if result.provenance else params, "format": fmt,
-        "quality": quality if fmt == "jpg" else None, "name": name, "restored_name": f"{Path(upload.name).stem}-restored.png",
+        "quality": quality if fmt == "jpg" else None, "name": name, "restored_name": restored_name,
         "size": [photo.rgb.shape[1], photo.rgb.shape[0]], "processed_size": [result.rgb.shape[1], result.rgb.shape[0]],
         "bytes": (folder / name).stat().st_size, "notes": notes + restored.notes, "ran_on": result.ran_on,
         "method": restored.method, **figures,
@@ -94,7 +95,7 @@ def restore_file(job: Job, session: Session, upload: Upload, folder: Path, max_p
     with reporting(job.tiles((0.05, 0.9))):
         restored = session.restore(photo)
     job.step("writing the original", 0.92)
-    _preview(photo.rgb, folder / "processed.png")
+    _preview(photo.rgb, folder / "processed.png")  # shown in the page (a TIFF would not be)
     name = f"{Path(upload.name).stem}-restored.png"
     write_photo(folder / name, restored)
     record = photo.provenance
