@@ -14,6 +14,8 @@ import argparse
 import json
 from pathlib import Path
 
+from restorable.operators.registry import OPERATORS
+
 KEYS = ("approx_psnr", "identity_psnr", "restore_png_psnr", "restore_jpeg90_psnr")
 
 
@@ -23,11 +25,12 @@ def rows(report: dict) -> list[str]:
     for op, entry in report.items():
         weights = Path(entry["weights"]).stem
         for label, row in entry["settings"].items():
-            shown = ", ".join(f"{k}={v:g}" for k, v in row["params"].items() if label == "default" or k == label.split()[0])
+            followed = OPERATORS[op].conditioned
+            shown = ", ".join(f"{k}={v:g}" for k, v in row["params"].items() if k in followed and (label == "default" or k == label.split()[0]))
             cells = " | ".join(f"{row['mean'][k]:.2f} / {row['worst'][k]:.2f}" for k in KEYS)
             missed = " / ".join(", ".join(m) or "-" for m in (row["missed_mean"], row["missed_worst"]))
             loss = ""
-            if label == "default" and "versus" in entry:
+            if label == "default" and "versus" in entry and weights != f"{op}-v{entry['versus']['version']}":
                 v = entry["versus"]
                 loss = f"v{v['version']}: " + ", ".join(f"{d:+.2f}" for d in v["loss"].values())
             out.append(f"| {op} | {label} ({shown}) | {weights} | {cells} | {missed} | {loss} |")
