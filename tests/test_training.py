@@ -241,3 +241,18 @@ def test_bwp_may_start_from_a_gray_network(photo_dir, tmp_path):
     assert trainer.init["op"] == "gray" and trainer.model.config.carrier_channels == 1
     with pytest.raises(RestorableError, match="same operator"):
         Trainer(TrainConfig(op="exposure", crop=32, batch=2), model, pairs, tmp_path / "e.safetensors", init=gray)
+
+
+def test_a_colour_network_of_a_grey_operator_trains_on_the_grey_in_three_channels(photo_dir, tmp_path):
+    # bwp's bundled versions 1-3 are colour networks, the operator returns a grey image since 0.2:
+    # continuing one (as stage bwp-c1 does) once failed on the channel count at the first step
+    from restorable.train.data import load_conditioned_pairs
+    from restorable.weights import resolve_weights
+
+    pairs = load_conditioned_pairs(photo_dir, None, "bwp", 1, tmp_path / "cache")
+    assert pairs[0].target.ndim == 2
+    cfg = TrainConfig(op="bwp", crop=32, batch=2, conditioned=True)
+    init = resolve_weights("bwp", version="3")
+    trainer = Trainer(cfg, SMALL, pairs, tmp_path / "bwp.safetensors", init=init)
+    terms = trainer.train_step()
+    assert trainer.model.config.carrier_channels == 3 and all(torch.isfinite(v) for v in terms.values())

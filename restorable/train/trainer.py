@@ -7,13 +7,14 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
 
 from restorable import __version__
 from restorable.errors import RestorableError
+from restorable.luma import with_channels
 from restorable.model.checkpoint import load_model, load_training_state, save_model, save_training_state
 from restorable.model.qinet import ModelConfig, QuasiInvertibleNet
 from restorable.train.adversarial import Adversary
@@ -181,6 +182,9 @@ class Trainer:
 
         augment = OPERATORS[config.op].equivariant if config.op in OPERATORS else False
         n_jpeg = jpeg_count(config.batch, config.jpeg_share) if config.jpeg else 0
+        if self.model.config.carrier_channels == 3 and any(p.target.ndim == 2 for p in train_pairs):
+            # a colour network of a grey operator (bwp before 0.2) learns the grey in 3 channels, as it is applied
+            train_pairs = [replace(p, target=with_channels(p.target, 3)) for p in train_pairs]
         self.sampler = CropSampler(
             train_pairs, config.crop, config.batch, augment, self.generator, n_jpeg, config.jpeg_range
         )
