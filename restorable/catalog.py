@@ -9,7 +9,7 @@ from restorable.transforms import FAMILIES
 def operators_as_dict() -> dict[str, dict]:
     """Per operator: paper type, description, family and its parameters (default, range, help, whether a
     conditioned network follows it, integer or not, and "log" where the range spans two decades or more)."""
-    from restorable.operators.condition import LOG_RATIO  # numpy: not at CLI start-up
+    from restorable.operators.condition import log_scaled  # numpy: not at CLI start-up
 
     return {
         spec.name: {
@@ -22,7 +22,7 @@ def operators_as_dict() -> dict[str, dict]:
                 key: {
                     "default": p.default, "min": p.low, "max": p.high, "help": p.help,
                     "conditioned": key in spec.conditioned, "integer": p.kind is int,
-                    "scale": "log" if p.low > 0 and p.high / p.low >= LOG_RATIO else "linear",
+                    "scale": "log" if log_scaled(p.low, p.high) else "linear",
                 }
                 for key, p in spec.params.items()
             },

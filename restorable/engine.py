@@ -109,6 +109,11 @@ def choose_tile(height: int, width: int, tile: int | None, device: str = "cpu") 
     return DEFAULT_TILE if height * width > AUTO_TILE_PIXELS else None
 
 
+def tile_count(height: int, width: int, size: int) -> int:
+    """How many windows :func:`tile_windows` gives for tiles of ``size``."""
+    return math.ceil(height / size) * math.ceil(width / size)
+
+
 def tile_windows(height: int, width: int, size: int, margin: int):
     """Yield ``(crop, keep, inner)`` per tile: the context window to compute, where its result
     goes in the output, and which part of the result to keep (all as (rows, cols) slice pairs)."""
@@ -157,7 +162,7 @@ def run_tiled(
     tile = max(step, tile - tile % step)
     margin = TILE_MARGIN - TILE_MARGIN % step
     out = None
-    total = math.ceil(h / tile) * math.ceil(w / tile)
+    total = tile_count(h, w, tile)
     for done, (crop, keep, inner) in enumerate(tile_windows(h, w, tile, margin), 1):
         result = _quantize(fn(*[_on(x[(..., *crop)], device) for x in inputs])).cpu()
         if out is None:
@@ -197,7 +202,7 @@ def reference_tiled(
         return out
     size = size or (REFERENCE_TILE if device == "cpu" else GPU_TILE)
     out = None
-    total = math.ceil(h / size) * math.ceil(w / size)
+    total = tile_count(h, w, size)
     for done, (crop, keep, inner) in enumerate(tile_windows(h, w, size, REFERENCE_MARGIN), 1):
         part = run(image[crop])
         if out is None:

@@ -28,6 +28,7 @@ def serve(
         import uvicorn
 
         from restorable.serve import ServeConfig, create_app
+        from restorable.serve.app import LOOPBACK
     except ImportError as exc:
         raise RestorableError(f"restorable serve needs the serve extra: pip install 'restorable[serve]' ({exc.name} is missing)") from None
     from restorable.settings import RunSettings
@@ -41,6 +42,6 @@ def serve(
     app = create_app(config)
     shown = f"[{host}]" if ":" in host else host
     print(f"restorable serve: http://{shown}:{port}/  (Ctrl+C stops it)", flush=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    if host not in LOOPBACK:
         print(f"warning: listening on {host}: other machines can reach this page and run work here", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

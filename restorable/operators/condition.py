@@ -50,13 +50,17 @@ class Axis:
         return int(round(value)) if self.integer else float(value)
 
 
+def log_scaled(low: float, high: float) -> bool:
+    """Whether a range spans two decades or more (then it is scaled logarithmically)."""
+    return low > 0 and high / low >= LOG_RATIO
+
+
 def axes_of(spec: OperatorSpec) -> list[Axis]:
     """The condition axes of an operator (empty: its networks take no condition)."""
     axes = []
     for name in spec.conditioned:
         p = spec.params[name]
-        log = p.low > 0 and p.high / p.low >= LOG_RATIO
-        axes.append(Axis(name, float(p.low), float(p.high), log, p.kind is int))
+        axes.append(Axis(name, float(p.low), float(p.high), log_scaled(p.low, p.high), p.kind is int))
     return axes
 
 

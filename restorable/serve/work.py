@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from restorable.errors import RestorableError
+from restorable.errors import RestorableError, one_line
 from restorable.image_file import FORMATS
 from restorable.photo import Photo, read_photo, write_photo
 from restorable.progress import Cancelled, reporting
@@ -137,7 +137,7 @@ def run_batch(job: Job, session: Session, source: Path, out: Path, op: str, para
             item["state"] = "cancelled"
             raise
         except RestorableError as exc:
-            item["state"], item["message"] = "failed", " ".join(str(exc).replace(str(path), path.name).split())
+            item["state"], item["message"] = "failed", one_line(str(exc).replace(str(path), path.name))
         except Exception as exc:  # a bug shown on one file: the batch goes on; the server log has the traceback
             log.exception("batch: %s", path)
             item["state"], item["message"] = "failed", f"internal error ({exc.__class__.__name__})"
