@@ -1,0 +1,150 @@
+"""``restorable pack`` and ``restorable unpack``: several photos of one size in one, and back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from restorable.cli import options as o
+from restorable.errors import RestorableError
+from restorable.limits import DEFAULT_MAX_PIXELS
+
+COUNT_HELP = "2 to 4 images of one size (the first is the one the packed image looks like), or 2 to 4 folders"
+
+
+def _count(paths: list[str]) -> None:
+    from restorable.packing import COUNTS
+
+    if len(paths) not in COUNTS:
+        raise RestorableError(f"pack takes {COUNTS[0]} to {COUNTS[-1]} images (or folders), got {len(paths)}")
+
+
+def _session(device: str, backend: str, tile: int | None, weights: Path | None):
+    from restorable.session import Session
+    from restorable.settings import RunSettings
+
+    return Session(RunSettings(device, backend, tile, weights))
+
+
+def pack(
+    paths: list[str] = typer.Argument(..., help=COUNT_HELP + "."),
+    output: Path = typer.Option(..., "--output", "-o", help="The packed file (.png keeps the most), or a folder for folders."),
+    fmt: o.Format = "png",
+    quality: o.Quality = 95,
+    overwrite: o.Overwrite = False,
+    weights: o.Weights = None,
+    device: o.Device = "auto",
+    backend: o.Backend = "torch",
+    tile: o.Tile = None,
+    max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
+) -> None:
+    """Pack 2 to 4 photos of one size into one that looks like the first; `restorable unpack` gives them all back.
+
+    With folders: the files of the first folder, each with the files of the same name (any image extension)
+    in the others, into OUTPUT/NAME.png (--format jpg: .jpg); a name missing from a folder is reported, the
+    others go on."""
+    from rich.console import Console
+
+    from restorable.photo import read_photo, write_photo
+
+    _count(paths)
+    console = Console(stderr=True, soft_wrap=True)
+    session = _session(device, backend, tile, weights)
+
+    def one(sources: list[Path], dst: Path) -> list[str]:
+        photos = [read_photo(p, max_pixels) for p in sources]
+        packed = session.pack(photos, [p.name for p in sources])
+        return packed.notes + write_photo(dst, packed, quality)
+
+    folders = [Path(p).is_dir() for p in paths]
+    if any(folders):
+        if not all(folders):
+            raise RestorableError("give images, or folders: not both")
+        _pack_folders([Path(p) for p in paths], output, fmt, overwrite, one)
+        return
+    sources = [Path(p) for p in paths]
+    if output.is_dir():
+        raise RestorableError(f"{output} is a folder: name the packed file (folders pack folders)")
+    if output.exists() and not overwrite:
+        raise RestorableError(f"{output} exists: --overwrite replaces it")
+    if any(output.resolve() == s.resolve() for s in sources):
+        raise RestorableError(f"{output}: refusing to write over an input")
+    notes = one(sources, output)
+    for note in notes:
+        console.print(f"warning: {note}", markup=False)
+    console.print(f"{', '.join(str(s) for s in sources)} -> {output} (pack-{len(sources)})", markup=False)
+
+
+def _pack_folders(folders: list[Path], out_dir: Path, fmt: str, overwrite: bool, one) -> None:
+    from restorable.cli.batch import run_batch
+    from restorable.image_file import IMAGE_SUFFIXES
+
+    def images(folder: Path) -> dict[str, Path]:
+        return {p.stem: p for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES}
+
+    listed = [images(f) for f in folders]
+    if not listed[0]:
+        raise RestorableError(f"{folders[0]}: no images found")
+    suffix = "." + fmt.lstrip(".").lower()
+    groups = {}
+    for stem, first in listed[0].items():
+        groups[first] = [first] + [others.get(stem) for others in listed[1:]]
+
+    def process(src: Path, dst: Path) -> None:
+        missing = [str(folder / src.stem) for folder, path in zip(folders, groups[src]) if path is None]
+        if missing:
+            raise RestorableError(f"no {src.stem}.* in {', '.join(str(Path(m).parent) for m in missing)}")
+        one(groups[src], dst)
+
+    report = run_batch([(src, out_dir / f"{src.stem}{suffix}") for src in groups], process, overwrite, f"pack-{len(folders)}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def unpack(
+    paths: list[str] = typer.Argument(..., help="Packed files."),
+    out_dir: Path = typer.Option(
+        None, "--output-dir", "-o", help="Write the images here (default: STEM.unpacked/ beside each file; several files: DIR/STEM/)."
+    ),
+    quality: o.Quality = 95,
+    overwrite: o.Overwrite = False,
+    weights: o.Weights = None,
+    device: o.Device = "auto",
+    backend: o.Backend = "torch",
+    tile: o.Tile = None,
+    max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
+    force: bool = typer.Option(False, "--force", help="Unpack a file changed since it was packed (resized, edited), poorly."),
+) -> None:
+    """Write the images a packed file holds, under the names they had when packed."""
+    from rich.console import Console
+
+    from restorable.image_file import FORMATS
+    from restorable.photo import read_photo, write_photo
+
+    console = Console(stderr=True, soft_wrap=True)
+    session = _session(device, backend, tile, weights)
+    failed = 0
+    for item in paths:
+        src = Path(item)
+        folder = out_dir if out_dir is not None and len(paths) == 1 else (out_dir or src.parent) / (
+            src.stem if out_dir is not None else f"{src.stem}.unpacked"
+        )
+        try:
+            images = session.unpack(read_photo(src, max_pixels), force)
+            targets = [folder / (name if Path(name).suffix.lower() in FORMATS else f"{name}.png") for name, _ in images]
+            existing = [str(t) for t in targets if t.exists()]
+            if existing and not overwrite:
+                raise RestorableError(f"already there: {', '.join(existing)} (--overwrite replaces them)")
+            folder.mkdir(parents=True, exist_ok=True)
+            for target, (_, photo) in zip(targets, images):
+                for note in photo.notes + write_photo(target, photo, quality):
+                    console.print(f"warning: {target.name}: {note}", markup=False)
+            console.print(f"{src} -> {', '.join(str(t) for t in targets)} (unpack)", markup=False)
+        except RestorableError as exc:
+            if len(paths) == 1:
+                raise
+            failed += 1
+            console.print(f"failed: {src}: {exc.for_cli()}", markup=False)
+    if failed:
+        raise typer.Exit(1)
