@@ -6,6 +6,7 @@ photo's record lists its images (names and geometry), so that ``unpack`` writes 
 
 from __future__ import annotations
 
+import base64
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,7 +15,7 @@ from restorable import __version__
 from restorable.errors import ChangedImageError, Hint, RecordError, RestorableError
 from restorable.luma import grey_uint8
 from restorable.photo import Photo, in_colour
-from restorable.provenance import Member, Original, Provenance
+from restorable.provenance import MEMBER_METADATA_BYTES, Member, Original, Provenance
 
 if TYPE_CHECKING:
     from restorable.session import Session
@@ -43,8 +44,10 @@ def pack_photos(session: Session, photos: list[Photo], names: list[str]) -> Phot
     net, run_device = session.network(loaded)
     stacked = np.concatenate([in_colour(p).rgb for p in photos], axis=2)
     packed = forward_image(net, stacked, None, device=run_device, tile=session.settings.tile)
+    metadata, notes = _member_metadata(photos, names)
     members = tuple(
-        Member(name, size, 1 if p.rgb.ndim == 2 else 3, p.orientation) for name, size, p in zip(names, sizes, photos)
+        Member(name, size, 1 if p.rgb.ndim == 2 else 3, p.orientation, *kept)
+        for name, size, p, kept in zip(names, sizes, photos, metadata)
     )
     first = photos[0]
     record = Provenance(
@@ -52,10 +55,28 @@ def pack_photos(session: Session, photos: list[Photo], names: list[str]) -> Phot
         family="pack", original=Original(sizes[0], members[0].channels, first.orientation), inputs=len(photos),
         members=members, **describe(packed),
     )
-    notes = [note for p, name in zip(photos, names) for note in (f"{name}: {n}" for n in p.notes)]
+    notes += [note for p, name in zip(photos, names) for note in (f"{name}: {n}" for n in p.notes)]
     if any(p.alpha is not None for p in photos):
         notes.append("transparency is not packed: the images come back opaque")
     return Photo(packed, None, first.icc_profile, first.exif, record, notes, _ran_on(net, run_device), "learned packing")
+
+
+def _member_metadata(photos: list[Photo], names: list[str]) -> tuple[list[tuple[str | None, str | None]], list[str]]:
+    """(exif, icc) base64 of each photo for the record (the first's: None, they are the packed file's own), within
+    MEMBER_METADATA_BYTES: profiles first (colours), then EXIF; notes name what did not fit."""
+    def encoded(data: bytes | None) -> str | None:
+        return base64.b64encode(data).decode("ascii") if data else None
+
+    kept = [[None, None] for _ in photos]
+    budget, notes = MEMBER_METADATA_BYTES, []
+    for slot, what in ((1, "colour profile"), (0, "EXIF")):
+        for index, photo in enumerate(photos[1:], start=1):
+            value = encoded(photo.icc_profile if slot == 1 else photo.exif)
+            if value and len(value) <= budget:
+                kept[index][slot], budget = value, budget - len(value)
+            elif value:
+                notes.append(f"{names[index]}: its {what} is not kept (too large to travel in the packed file)")
+    return [tuple(k) for k in kept], notes
 
 
 def unpack_photo(session: Session, photo: Photo, force: bool = False) -> list[tuple[str, Photo]]:
@@ -84,9 +105,12 @@ def unpack_photo(session: Session, photo: Photo, force: bool = False) -> list[tu
         rgb = np.ascontiguousarray(stacked[:height, :width, 3 * index : 3 * index + 3])
         if member.channels == 1:
             rgb = grey_uint8(rgb)
-        first = index == 0  # the packed file carries the first image's profile and EXIF
+        if index == 0:  # the packed file carries the first image's profile and EXIF
+            icc, exif = photo.icc_profile, photo.exif
+        else:
+            icc, exif = (base64.b64decode(v) if v else None for v in (member.icc, member.exif))
         images.append((member.name, Photo(
-            rgb, None, photo.icc_profile if first else None, photo.exif if first else None, None, list(notes),
+            rgb, None, icc, exif, None, list(notes),
             _ran_on(net, run_device), "learned unpacking",
         )))
     return images

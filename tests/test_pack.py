@@ -168,3 +168,41 @@ def test_a_record_naming_a_path_for_a_member_is_refused():
     record["members"].pop()
     with pytest.raises(RestorableError, match="one entry per input"):
         Provenance.from_json(json.dumps(record))
+
+
+def _exif(model: str, extra: bytes = b"") -> bytes:
+    exif = Image.Exif()
+    exif[0x0110] = model  # Model
+    if extra:
+        exif[0x9286] = extra  # UserComment
+    return exif.tobytes()
+
+
+def test_unpack_gives_each_image_its_own_exif_and_profile(pack_weights, shots):
+    from PIL import ImageCms
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    with Image.open(shots / "right.jpg") as img:
+        img.save(shots / "right.jpg", quality=95, exif=_exif("RightCam"), icc_profile=profile)
+    with Image.open(shots / "left.jpg") as img:
+        img.save(shots / "left.jpg", quality=95, exif=_exif("LeftCam"))
+    packed = shots / "packed.jpg"
+    result = runner.invoke(app, ["pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["unpack", str(packed), "-o", str(shots / "out"), "--weights", str(pack_weights)])
+    assert result.exit_code == 0, result.output
+    with Image.open(shots / "out" / "left.jpg") as left, Image.open(shots / "out" / "right.jpg") as right:
+        assert left.getexif()[0x0110] == "LeftCam" and "icc_profile" not in left.info
+        assert right.getexif()[0x0110] == "RightCam" and right.info["icc_profile"] == profile
+
+
+def test_metadata_too_large_for_the_packed_file_is_named_not_kept(pack_weights, shots):
+    with Image.open(shots / "right.jpg") as img:
+        img.save(shots / "right.jpg", quality=95, exif=_exif("RightCam", b"x" * 60_000))
+    packed = shots / "packed.png"
+    result = run_cli("pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights))
+    assert result.returncode == 0 and "right.jpg: its EXIF is not kept" in result.stderr
+    result = run_cli("unpack", str(packed), "-o", str(shots / "out"), "--weights", str(pack_weights))
+    assert result.returncode == 0, result.stderr
+    with Image.open(shots / "out" / "right.jpg") as right:
+        assert 0x0110 not in right.getexif()
