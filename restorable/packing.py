@@ -61,6 +61,16 @@ def pack_photos(session: Session, photos: list[Photo], names: list[str]) -> Phot
     return Photo(packed, None, first.icc_profile, first.exif, record, notes, _ran_on(net, run_device), "learned packing")
 
 
+def _bare_record(photo: Photo, op: str) -> Provenance:
+    """The record of a packed image that lost its own (an array): ``op`` pack-N, N images of its size."""
+    count = int(op.removeprefix("pack-")) if op.removeprefix("pack-").isdigit() else 0
+    if count not in COUNTS:
+        raise RestorableError(f"{op} is not a packing operator (pack-{COUNTS[0]} to pack-{COUNTS[-1]})")
+    size = (photo.rgb.shape[1], photo.rgb.shape[0])
+    members = tuple(Member(f"image-{i}.png", size) for i in range(1, count + 1))
+    return Provenance(op, {}, "", "", __version__, family="pack", inputs=count, members=members)
+
+
 def _member_metadata(photos: list[Photo], names: list[str]) -> tuple[list[tuple[str | None, str | None]], list[str]]:
     """(exif, icc) base64 of each photo for the record (the first's: None, they are the packed file's own), within
     MEMBER_METADATA_BYTES: profiles first (colours), then EXIF; notes name what did not fit."""
@@ -79,23 +89,28 @@ def _member_metadata(photos: list[Photo], names: list[str]) -> tuple[list[tuple[
     return [tuple(k) for k in kept], notes
 
 
-def unpack_photo(session: Session, photo: Photo, force: bool = False) -> list[tuple[str, Photo]]:
-    """The images a packed photo holds, as (file name, photo), in the order they were packed."""
+def unpack_photo(session: Session, photo: Photo, force: bool = False, op: str | None = None) -> list[tuple[str, Photo]]:
+    """The images a packed photo holds, as (file name, photo), in the order they were packed. ``op`` (pack-N):
+    for a photo without a record (its images are named image-1.png, ...)."""
     from restorable.engine import reverse_image
     from restorable.session import _ran_on, model_for
 
-    record = photo.provenance
     if photo.record_error:
         raise RecordError(photo.record_error)
+    record = photo.provenance
+    if record is None and op is not None:
+        record = _bare_record(photo, op)
+    if record is not None and op is not None and op != record.op:
+        raise RecordError(f"this file was made with {record.op}, not {op}")
     if record is None or record.family != "pack" or not record.members:
         made = f"it was made with {record.op}: restorable restore gives its original back" if record else "no restorable record"
         raise RecordError(f"not a packed file ({made})")
-    changed = record.check_pixels(photo.rgb)
+    changed = record.check_pixels(photo.rgb) if photo.provenance is not None else None
     if changed and not force:
         raise ChangedImageError(
             f"not the image that was packed: {changed}", Hint("--force", "force=True", "unpacks it anyway, poorly")
         )
-    loaded = model_for(photo, None, session.settings.weights)
+    loaded = model_for(photo, op if photo.provenance is None else None, session.settings.weights)
     net, run_device = session.network(loaded)
     stacked = reverse_image(net, in_colour(photo).rgb, device=run_device, tile=session.settings.tile)
     notes = [f"unpacked anyway: {changed}"] if changed else []

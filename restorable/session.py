@@ -234,11 +234,12 @@ class Session:
 
         return pack_photos(self, photos, names)
 
-    def unpack(self, photo: Photo, force: bool = False) -> list[tuple[str, Photo]]:
-        """The (file name, photo) pairs a packed photo holds, in the order they were packed."""
+    def unpack(self, photo: Photo, force: bool = False, op: str | None = None) -> list[tuple[str, Photo]]:
+        """The (file name, photo) pairs a packed photo holds, in the order they were packed; ``op`` (pack-N) for
+        one without a record (its images come back as image-1.png, ...)."""
         from restorable.packing import unpack_photo
 
-        return unpack_photo(self, photo, force)
+        return unpack_photo(self, photo, force, op)
 
 
 def resized_alpha(alpha: np.ndarray | None, image: np.ndarray, notes: list[str], how: str) -> np.ndarray | None:

@@ -42,7 +42,7 @@ def test_ops_lists_the_transform_families():
     assert data["gray"]["carrier"]["channels"] == 1 and data["effect"]["carrier"]["channels"] == 3
     assert sorted(data["gray"]["operators"]) == ["bwp", "gray"]
     table = run_cli("ops").stdout
-    assert "transform families" in table and "1 grey" in table
+    assert "transform families" in table and "1 grey" in table and "2-4 RGB" in table  # pack: its operators take 2 to 4
 
 
 def test_ops_table_names_every_operator():

@@ -206,3 +206,41 @@ def test_metadata_too_large_for_the_packed_file_is_named_not_kept(pack_weights, 
     assert result.returncode == 0, result.stderr
     with Image.open(shots / "out" / "right.jpg") as right:
         assert 0x0110 not in right.getexif()
+
+
+def test_the_api_packs_and_unpacks_pil_images_and_arrays(pack_weights, shots):
+    import restorable
+
+    with Image.open(shots / "left.jpg") as a, Image.open(shots / "right.jpg") as b:
+        left, right = a.convert("RGB"), b.convert("RGB")
+    packed = restorable.pack([left, right], names=["l.png", "r.png"], weights=pack_weights)
+    assert isinstance(packed, Image.Image) and packed.size == left.size
+    packed.save(shots / "p.png", pnginfo=restorable.pnginfo(packed))
+    with Image.open(shots / "p.png") as img:
+        images = restorable.unpack(img, weights=pack_weights)
+    assert [name for name, _ in images] == ["l.png", "r.png"]
+    assert all(isinstance(image, Image.Image) and image.size == left.size for _, image in images)
+
+    arrays = [np.asarray(left), np.asarray(right)]
+    flat = restorable.pack(arrays, weights=pack_weights)
+    assert isinstance(flat, np.ndarray) and flat.shape == arrays[0].shape
+    with pytest.raises(restorable.api.RestorableError, match="no restorable record"):
+        restorable.unpack(flat, weights=pack_weights)
+    back = restorable.unpack(flat, op="pack-2", weights=pack_weights)
+    assert [name for name, _ in back] == ["image-1.png", "image-2.png"] and back[1][1].shape == arrays[1].shape
+    with pytest.raises(restorable.api.RestorableError, match="not a packing operator"):
+        restorable.unpack(flat, op="l0", weights=pack_weights)
+    with pytest.raises(restorable.api.RestorableError, match="3 images but 2 names"):
+        restorable.pack(arrays + arrays[:1], names=["a", "b"], weights=pack_weights)
+
+
+def test_unpack_op_reads_a_file_whose_record_was_stripped(pack_weights, shots):
+    packed = shots / "packed.png"
+    assert run_cli("pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights)).returncode == 0
+    with Image.open(packed) as img:
+        img.convert("RGB").save(shots / "stripped.png")  # another program dropped the text chunk
+    result = run_cli("unpack", str(shots / "stripped.png"), "-o", str(shots / "out"), "--weights", str(pack_weights))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "no restorable record" in result.stderr
+    result = run_cli("unpack", str(shots / "stripped.png"), "--op", "pack-2", "-o", str(shots / "out"), "--weights", str(pack_weights))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (shots / "out").iterdir()) == ["image-1.png", "image-2.png"]

@@ -115,6 +115,9 @@ def unpack(
     tile: o.Tile = None,
     max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
     force: bool = typer.Option(False, "--force", help="Unpack a file changed since it was packed (resized, edited), poorly."),
+    op: str = typer.Option(
+        None, "--op", help="pack-2, pack-3 or pack-4: for a file whose record another program stripped (images image-1.png, ...)."
+    ),
 ) -> None:
     """Write the images a packed file holds, under the names they had when packed."""
     from rich.console import Console
@@ -131,7 +134,7 @@ def unpack(
             src.stem if out_dir is not None else f"{src.stem}.unpacked"
         )
         try:
-            images = session.unpack(read_photo(src, max_pixels), force)
+            images = session.unpack(read_photo(src, max_pixels), force, op)
             targets = [folder / (name if Path(name).suffix.lower() in FORMATS else f"{name}.png") for name, _ in images]
             existing = [str(t) for t in targets if t.exists()]
             if existing and not overwrite:
