@@ -122,6 +122,11 @@ def test_pack_of_folders_pairs_files_by_name_and_goes_on_past_a_missing_one(pack
     assert result.exit_code == 1
     assert sorted(p.name for p in (shots / "packed").iterdir()) == ["one.png", "three.png"]
     assert "2 done" in result.output and "1 failed" in result.output and "no two.*" in result.output
+    (shots / "packed" / "zz-plain.jpg").write_bytes((shots / "left.jpg").read_bytes())  # not a packed file
+    result = runner.invoke(app, ["unpack", str(shots / "packed"), "-o", str(shots / "back"), "--weights", str(pack_weights)])
+    assert result.exit_code == 1 and "2 done, 1 failed" in result.output and "zz-plain.jpg: not a packed file" in result.output
+    assert sorted(str(p.relative_to(shots / "back")) for p in (shots / "back").rglob("*.*")) == [
+        "one/one.jpg", "one/one.png", "three/three.jpg", "three/three.png"]
 
 
 @pytest.mark.parametrize(

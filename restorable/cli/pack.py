@@ -103,7 +103,7 @@ def _pack_folders(folders: list[Path], out_dir: Path, fmt: str, overwrite: bool,
 
 
 def unpack(
-    paths: list[str] = typer.Argument(..., help="Packed files."),
+    paths: list[str] = typer.Argument(..., help="Packed files, or folders of them."),
     out_dir: Path = typer.Option(
         None, "--output-dir", "-o", help="Write the images here (default: STEM.unpacked/ beside each file; several files: DIR/STEM/)."
     ),
@@ -127,10 +127,11 @@ def unpack(
 
     console = Console(stderr=True, soft_wrap=True)
     session = _session(device, backend, tile, weights)
+    sources = _packed_files(paths)
+    single = len(paths) == 1 and not Path(paths[0]).is_dir()  # one file: -o is its folder, its error is the error
     failed = 0
-    for item in paths:
-        src = Path(item)
-        folder = out_dir if out_dir is not None and len(paths) == 1 else (out_dir or src.parent) / (
+    for src in sources:
+        folder = out_dir if out_dir is not None and single else (out_dir or src.parent) / (
             src.stem if out_dir is not None else f"{src.stem}.unpacked"
         )
         try:
@@ -145,9 +146,28 @@ def unpack(
                     console.print(f"warning: {target.name}: {note}", markup=False)
             console.print(f"{src} -> {', '.join(str(t) for t in targets)} (unpack)", markup=False)
         except RestorableError as exc:
-            if len(paths) == 1:
+            if single:
                 raise
             failed += 1
             console.print(f"failed: {src}: {exc.for_cli()}", markup=False)
+    if len(sources) > 1:
+        console.print(f"{len(sources) - failed} done, {failed} failed", markup=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _packed_files(paths: list[str]) -> list[Path]:
+    """The files named, and the images in the folders named (not their sub-folders)."""
+    from restorable.image_file import IMAGE_SUFFIXES
+
+    files = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found = [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+            if not found:
+                raise RestorableError(f"{path}: no images found")
+            files += found
+        else:
+            files.append(path)
+    return files
