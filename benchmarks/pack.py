@@ -2,6 +2,7 @@
 (PSNR, SSIM, checker grid) and every image unpacked after PNG and after JPEG-90.
 
     python benchmarks/pack.py [--counts 2 4] [--weights-dir DIR] [--sheet docs/pack] [--json out.json]
+    python benchmarks/pack.py --files left.png right.png [--sheet DIR]   # one group of your own (e.g. a stereo pair)
 
 Groups (restorable.train.data.load_pack_groups): per val photo a shifted group (the photo seen from viewpoints
 a few pixels apart, as a stereo pair or a burst) and an unrelated one (the photo and the next ones). Weights:
@@ -58,13 +59,16 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--sheet", type=Path, default=None, help="write DIR/pack-N.jpg: per group first / packed / unpacked, 1x and 3x")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--files", type=Path, nargs="+", default=None, help="judge one group: these images (of one size)")
     args = parser.parse_args()
+    if args.files:
+        args.counts = [len(args.files)]
     report = {}
     for count in args.counts:
         weights = args.weights_dir / f"pack-{count}.safetensors" if args.weights_dir else resolve_weights(f"pack-{count}")
         model, _ = load_model(weights)
         rows, sheets = {}, []
-        for group in load_pack_groups(args.data, args.size, count):
+        for group in _files_group(args.files) if args.files else load_pack_groups(args.data, args.size, count):
             rows[group.name], packed, unpacked = judge_group(model, group.source, count)
             sheets.append((group.name, group.source, packed, unpacked))
         keys = next(iter(rows.values())).keys()
@@ -82,24 +86,47 @@ def main() -> None:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
 
 
+def _files_group(files: list[Path]) -> list:
+    """The one group made of ``files`` (their full size), as load_pack_groups gives them."""
+    from restorable.image_file import read_image
+    from restorable.train.data import Pair
+
+    images = [read_image(f) for f in files]
+    source = np.ascontiguousarray(np.concatenate(images, axis=2))
+    return [Pair(" + ".join(f.stem for f in files), source, images[0])]
+
+
 def write_sheet(sheets: list, count: int, path: Path) -> None:
-    """Per group: the images, the packed image, the unpacked images; a row at 1x (halved) and a 3x crop."""
+    """Per group a band of columns: first image, packed image, the unpacked images (after PNG), the other
+    originals; each column the whole image (288 px wide) over a 96 px crop at 3x (the first image's busiest)."""
     from PIL import Image
 
-    rows = []
-    for name, source, packed, unpacked in sheets:
+    side, zoom = 288, 3
+    bands = []
+    for _, source, packed, unpacked in sheets:
         tiles = [source[..., :3], packed] + [unpacked[..., 3 * k : 3 * k + 3] for k in range(count)] + [
             source[..., 3 * k : 3 * k + 3] for k in range(1, count)]
-        half = [np.asarray(Image.fromarray(t).resize((t.shape[1] // 2, t.shape[0] // 2), Image.BOX)) for t in tiles]
-        h, w = tiles[0].shape[:2]
-        crop = (slice(h // 2 - 32, h // 2 + 32), slice(w // 2 - 32, w // 2 + 32))
-        zoom = [np.kron(t[crop], np.ones((3, 3, 1), np.uint8))[: half[0].shape[0]] for t in tiles]
-        rows.append(np.concatenate([np.concatenate(half, 1), np.concatenate(zoom, 1)[:, : sum(x.shape[1] for x in half)]], 0))
-    width = max(r.shape[1] for r in rows)
-    stack = np.concatenate([np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0))) for r in rows], 0)
+        top, left = _busiest(source[..., :3], side // zoom)
+        columns = []
+        for t in tiles:
+            whole = Image.fromarray(t).resize((side, round(t.shape[0] * side / t.shape[1])), Image.BOX)
+            crop = t[top : top + side // zoom, left : left + side // zoom]
+            columns.append(np.concatenate([np.asarray(whole), np.kron(crop, np.ones((zoom, zoom, 1), np.uint8))], 0))
+        band = np.concatenate([np.pad(c, ((0, 0), (0, 4), (0, 0))) for c in columns], 1)
+        bands.append(np.pad(band, ((0, 4), (0, 0), (0, 0))))
+    width = max(b.shape[1] for b in bands)
+    stack = np.concatenate([np.pad(b, ((0, 0), (0, width - b.shape[1]), (0, 0))) for b in bands], 0)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(stack).save(path, quality=92)
 
+
+def _busiest(image: np.ndarray, size: int) -> tuple[int, int]:
+    """Top-left corner of the size x size window (on a size/2 grid) with the most gradient energy."""
+    grey = image.astype(np.float32).mean(axis=2)
+    energy = np.abs(np.diff(grey, axis=0))[:, :-1] + np.abs(np.diff(grey, axis=1))[:-1]
+    step = max(1, size // 2)
+    corners = [(y, x) for y in range(0, energy.shape[0] - size + 1, step) for x in range(0, energy.shape[1] - size + 1, step)]
+    return max(corners, key=lambda c: energy[c[0] : c[0] + size, c[1] : c[1] + size].sum()) if corners else (0, 0)
 
 if __name__ == "__main__":
     main()
