@@ -76,7 +76,8 @@ def main() -> None:
         worst = {k: (max if k == "packed_grid" else min)(r[k] for r in rows.values()) for k in keys}
         report[count] = {"weights": str(weights), "groups": rows, "mean": mean, "worst": worst,
                          "missed_mean": missed(mean, count), "missed_worst": missed(worst, count)}
-        print(f"\npack-{count} ({weights.name}; {len(rows)} groups of val/ at {args.size} px; mean / worst)")
+        source = "your files, whole" if args.files else f"{args.data.name}/ at {args.size} px"
+        print(f"\npack-{count} ({weights.name}; {len(rows)} groups of {source}; mean / worst)")
         for k in keys:
             print(f"  {k:14s} {mean[k]:8.3f} / {worst[k]:8.3f}")
         print(f"  bars missed: means {report[count]['missed_mean'] or 'none'}; worst {report[count]['missed_worst'] or 'none'}")

@@ -17,6 +17,7 @@ from restorable.model import ModelConfig
 from restorable.transforms.pack.network import PackNet
 
 runner = CliRunner()
+UNCHECKED = ("--min-restore-db", "0")  # the tiny test network unpacks far below pack's default floor
 
 
 def _net(inputs: int = 2) -> PackNet:
@@ -90,7 +91,7 @@ def shots(tmp_path, odd_photo_path):
 
 def test_pack_and_unpack_give_the_images_back_under_their_names(pack_weights, shots):
     packed = shots / "packed.png"
-    result = runner.invoke(app, ["pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights)])
+    result = runner.invoke(app, ["pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights), *UNCHECKED])
     assert result.exit_code == 0, result.output
     with Image.open(packed) as img:
         record = json.loads(img.info["restorable"])
@@ -118,7 +119,7 @@ def test_pack_of_folders_pairs_files_by_name_and_goes_on_past_a_missing_one(pack
         (left / f"{name}.jpg").write_bytes((shots / "left.jpg").read_bytes())
     for name in ("one", "three"):
         Image.open(shots / "right.jpg").save(right / f"{name}.png")
-    result = runner.invoke(app, ["pack", str(left), str(right), "-o", str(shots / "packed"), "--weights", str(pack_weights)])
+    result = runner.invoke(app, ["pack", str(left), str(right), "-o", str(shots / "packed"), "--weights", str(pack_weights), *UNCHECKED])
     assert result.exit_code == 1
     assert sorted(p.name for p in (shots / "packed").iterdir()) == ["one.png", "three.png"]
     assert "2 done" in result.output and "1 failed" in result.output and "no two.*" in result.output
@@ -150,7 +151,7 @@ def test_bad_pack_input_is_one_line(pack_weights, shots, args, words):
 
 def test_a_packed_file_is_not_restored_and_an_effect_file_is_not_unpacked(pack_weights, shots, weights):
     packed = shots / "packed.png"
-    runner.invoke(app, ["pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights)])
+    runner.invoke(app, ["pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights), *UNCHECKED])
     result = run_cli("restore", str(packed), "--weights", str(pack_weights))
     assert result.returncode == 2 and "restorable unpack" in result.stderr
     effect = shots / "effect.png"
@@ -192,7 +193,7 @@ def test_unpack_gives_each_image_its_own_exif_and_profile(pack_weights, shots):
     with Image.open(shots / "left.jpg") as img:
         img.save(shots / "left.jpg", quality=95, exif=_exif("LeftCam"))
     packed = shots / "packed.jpg"
-    result = runner.invoke(app, ["pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights)])
+    result = runner.invoke(app, ["pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights), *UNCHECKED])
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["unpack", str(packed), "-o", str(shots / "out"), "--weights", str(pack_weights)])
     assert result.exit_code == 0, result.output
@@ -205,7 +206,7 @@ def test_metadata_too_large_for_the_packed_file_is_named_not_kept(pack_weights, 
     with Image.open(shots / "right.jpg") as img:
         img.save(shots / "right.jpg", quality=95, exif=_exif("RightCam", b"x" * 60_000))
     packed = shots / "packed.png"
-    result = run_cli("pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights))
+    result = run_cli("pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights), *UNCHECKED)
     assert result.returncode == 0 and "right.jpg: its EXIF is not kept" in result.stderr
     result = run_cli("unpack", str(packed), "-o", str(shots / "out"), "--weights", str(pack_weights))
     assert result.returncode == 0, result.stderr
@@ -241,7 +242,7 @@ def test_the_api_packs_and_unpacks_pil_images_and_arrays(pack_weights, shots):
 
 def test_unpack_op_reads_a_file_whose_record_was_stripped(pack_weights, shots):
     packed = shots / "packed.png"
-    assert run_cli("pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights)).returncode == 0
+    assert run_cli("pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights), *UNCHECKED).returncode == 0
     with Image.open(packed) as img:
         img.convert("RGB").save(shots / "stripped.png")  # another program dropped the text chunk
     result = run_cli("unpack", str(shots / "stripped.png"), "-o", str(shots / "out"), "--weights", str(pack_weights))
@@ -249,3 +250,22 @@ def test_unpack_op_reads_a_file_whose_record_was_stripped(pack_weights, shots):
     result = run_cli("unpack", str(shots / "stripped.png"), "--op", "pack-2", "-o", str(shots / "out"), "--weights", str(pack_weights))
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (shots / "out").iterdir()) == ["image-1.png", "image-2.png"]
+
+
+def test_pack_checks_that_every_image_unpacks_from_the_file_it_writes(pack_weights, shots):
+    packed = shots / "packed.jpg"
+    args = ["pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights)]
+    refused = run_cli(*args, "--min-restore-db", "60")
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "would unpack at only" in refused.stderr and "not written" in refused.stderr and not packed.exists()
+    done = run_cli(*args, "--quality", "90", "--min-restore-db", "5")
+    assert done.returncode == 0 and not list(shots.glob("*.tmp*"))
+    figures = [float(v) for v in done.stderr.split("unpacks at ")[1].split(" dB")[0].split(", ")]
+    from restorable.photo import read_photo
+    from restorable.session import Session
+    from restorable.settings import RunSettings
+    from restorable.train.metrics import psnr
+
+    back = Session(RunSettings(weights=pack_weights)).unpack(read_photo(packed))
+    for (name, photo), figure in zip(back, figures):  # the figures are those of the file written (JPEG 90)
+        assert abs(psnr(photo.rgb, read_photo(shots / name).rgb) - figure) < 0.05, name

@@ -38,6 +38,11 @@ def pack(
     backend: o.Backend = "torch",
     tile: o.Tile = None,
     max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
+    min_restore_db: float = typer.Option(
+        None, "--min-restore-db",
+        help="Unpack the result as it will be saved and refuse to write it when an image comes back below this PSNR"
+        " (default 24 dB; 0: no check).",
+    ),
 ) -> None:
     """Pack 2 to 4 photos of one size into one that looks like the first; `restorable unpack` gives them all back.
 
@@ -46,16 +51,31 @@ def pack(
     others go on."""
     from rich.console import Console
 
+    from restorable.image_file import output_format
+    from restorable.operators import get_operator
     from restorable.photo import read_photo, write_photo
+    from restorable.verify import unpacking_db
 
     _count(paths)
     console = Console(stderr=True, soft_wrap=True)
     session = _session(device, backend, tile, weights)
 
-    def one(sources: list[Path], dst: Path) -> list[str]:
+    floor = get_operator(f"pack-{len(paths)}").restore_floor if min_restore_db is None else min_restore_db
+
+    def one(sources: list[Path], dst: Path) -> tuple[list[str], str]:
+        """Notes, and how well the images unpack ("" unchecked)."""
         photos = [read_photo(p, max_pixels) for p in sources]
         packed = session.pack(photos, [p.name for p in sources])
-        return packed.notes + write_photo(dst, packed, quality)
+        checked = ""
+        if floor > 0:
+            dbs = unpacking_db(photos, packed, output_format(dst), quality, session.unpack)
+            worst = min(range(len(dbs)), key=dbs.__getitem__)
+            if dbs[worst] < floor:
+                raise RestorableError(
+                    f"{sources[worst].name} would unpack at only {dbs[worst]:.1f} dB (below --min-restore-db {floor:g}): not written"
+                )
+            checked = f"unpacks at {', '.join(f'{db:.1f}' for db in dbs)} dB"
+        return packed.notes + write_photo(dst, packed, quality), checked
 
     folders = [Path(p).is_dir() for p in paths]
     if any(folders):
@@ -70,10 +90,10 @@ def pack(
         raise RestorableError(f"{output} exists: --overwrite replaces it")
     if any(output.resolve() == s.resolve() for s in sources):
         raise RestorableError(f"{output}: refusing to write over an input")
-    notes = one(sources, output)
+    notes, checked = one(sources, output)
     for note in notes:
         console.print(f"warning: {note}", markup=False)
-    console.print(f"{', '.join(str(s) for s in sources)} -> {output} (pack-{len(sources)})", markup=False)
+    console.print(f"{', '.join(str(s) for s in sources)} -> {output} (pack-{len(sources)}{', ' + checked if checked else ''})", markup=False)
 
 
 def _pack_folders(folders: list[Path], out_dir: Path, fmt: str, overwrite: bool, one) -> None:
