@@ -68,11 +68,14 @@ def pack(
         packed = session.pack(photos, [p.name for p in sources])
         checked = ""
         if floor > 0:
-            dbs = unpacking_db(photos, packed, output_format(dst), quality, session.unpack)
+            out_format = output_format(dst)
+            dbs = unpacking_db(photos, packed, out_format, quality, session.unpack)
             worst = min(range(len(dbs)), key=dbs.__getitem__)
             if dbs[worst] < floor:
+                better = "; save it as PNG" if out_format in ("JPEG", "WEBP") else ""
                 raise RestorableError(
-                    f"{sources[worst].name} would unpack at only {dbs[worst]:.1f} dB (below --min-restore-db {floor:g}): not written"
+                    f"{sources[worst].name} would unpack at only {dbs[worst]:.1f} dB as {out_format}"
+                    f" (below --min-restore-db {floor:g}): not written{better}"
                 )
             checked = f"unpacks at {', '.join(f'{db:.1f}' for db in dbs)} dB"
         return packed.notes + write_photo(dst, packed, quality), checked
