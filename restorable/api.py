@@ -109,17 +109,20 @@ def restore(image, op: str | None = None, weights: Path | None = None, device: s
     return _like_input(restore_photo(_as_photo(image), op, weights, device, lossless=lossless), image)
 
 
-def pack(images: list, names: list[str] | None = None, weights: Path | None = None, device: str = "auto"):
+def pack(
+    images: list, names: list[str] | None = None, weights: Path | None = None, device: str = "auto", lossless: bool = False
+):
     """Pack 2 to 4 PIL images or uint8 arrays of one size into one that looks like the first; returns the
     first's kind (a PIL result carries the record: save it with :func:`pnginfo`). ``names``: the file names
-    :func:`unpack` gives back (default ``image-1.png``, ...)."""
+    :func:`unpack` gives back (default ``image-1.png``, ...); ``lossless=True``: the result will be kept
+    losslessly (PNG, or the array itself), which the network's lossless weights need."""
     if not isinstance(images, (list, tuple)) or not images:
         raise RestorableError("pack takes a list of 2 to 4 images")
     names = list(names) if names is not None else [f"image-{i}.png" for i in range(1, len(images) + 1)]
     if len(names) != len(images):
         raise RestorableError(f"{len(images)} images but {len(names)} names")
     session = Session(RunSettings(device, weights=weights))
-    return _like_input(session.pack([_as_photo(i) for i in images], names), images[0])
+    return _like_input(session.pack([_as_photo(i) for i in images], names, lossless), images[0])
 
 
 def unpack(image, op: str | None = None, weights: Path | None = None, device: str = "auto") -> list[tuple[str, object]]:

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 COUNTS = (2, 3, 4)  # the pack-N networks there are
 
 
-def pack_photos(session: Session, photos: list[Photo], names: list[str]) -> Photo:
-    """One photo that looks like ``photos[0]`` and holds them all; ``names``: their file names (written back by unpack)."""
+def pack_photos(session: Session, photos: list[Photo], names: list[str], lossless: bool = False) -> Photo:
+    """One photo that looks like ``photos[0]`` and holds them all; ``names``: their file names (written back by unpack).
+    ``lossless=True``: it will be stored losslessly (PNG, TIFF): the network's lossless weights where it has them."""
     from restorable.engine import forward_image
     from restorable.session import _ran_on, describe
     from restorable.weights import load_weights
@@ -40,7 +41,7 @@ def pack_photos(session: Session, photos: list[Photo], names: list[str]) -> Phot
                 f"all images must have the same size: {names[0]} is {sizes[0][0]}x{sizes[0][1]}, {name} is {size[0]}x{size[1]}"
             )
     op = f"pack-{len(photos)}"
-    loaded = load_weights(op, session.settings.weights)
+    loaded = load_weights(op, session.settings.weights, lossless=lossless)
     net, run_device = session.network(loaded)
     stacked = np.concatenate([in_colour(p).rgb for p in photos], axis=2)
     packed = forward_image(net, stacked, None, device=run_device, tile=session.settings.tile)
@@ -58,7 +59,10 @@ def pack_photos(session: Session, photos: list[Photo], names: list[str]) -> Phot
     notes += [note for p, name in zip(photos, names) for note in (f"{name}: {n}" for n in p.notes)]
     if any(p.alpha is not None for p in photos):
         notes.append("transparency is not packed: the images come back opaque")
-    return Photo(packed, None, first.icc_profile, first.exif, record, notes, _ran_on(net, run_device), "learned packing")
+    result = Photo(packed, None, first.icc_profile, first.exif, record, notes, _ran_on(net, run_device), "learned packing")
+    if not loaded.metadata.get("train", {}).get("jpeg", True):
+        result.lossless_only = f"the {op} weights ({loaded.model_id}) were trained without JPEG"
+    return result
 
 
 def _bare_record(photo: Photo, op: str) -> Provenance:

@@ -227,12 +227,13 @@ class Session:
         return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, [], _ran_on(net, run_device), method)
 
 
-    def pack(self, photos: list[Photo], names: list[str]) -> Photo:
+    def pack(self, photos: list[Photo], names: list[str], lossless: bool = False) -> Photo:
         """One photo that looks like ``photos[0]`` and holds all of them (2 to 4, one size); ``names`` are their
-        file names, which :meth:`unpack` gives back. See :mod:`restorable.packing`."""
+        file names, which :meth:`unpack` gives back; ``lossless=True`` when it will be stored losslessly (PNG,
+        TIFF): the network's lossless weights where it has them. See :mod:`restorable.packing`."""
         from restorable.packing import pack_photos
 
-        return pack_photos(self, photos, names)
+        return pack_photos(self, photos, names, lossless)
 
     def unpack(self, photo: Photo, force: bool = False, op: str | None = None) -> list[tuple[str, Photo]]:
         """The (file name, photo) pairs a packed photo holds, in the order they were packed; ``op`` (pack-N) for

@@ -38,6 +38,12 @@ def pack(
     backend: o.Backend = "torch",
     tile: o.Tile = None,
     max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
+    robust: bool = typer.Option(
+        None,
+        "--robust/--invisible",
+        help="Weights: --robust keeps the hidden images through JPEG, --invisible hides them better but needs a"
+        " lossless file (default: by the output format, --invisible for PNG/TIFF where the network has such weights).",
+    ),
     min_restore_db: float = typer.Option(
         None, "--min-restore-db",
         help="Unpack the result as it will be saved and refuse to write it when an image comes back below this PSNR"
@@ -51,6 +57,7 @@ def pack(
     others go on."""
     from rich.console import Console
 
+    from restorable.cli.files import lossless_weights
     from restorable.image_file import output_format
     from restorable.operators import get_operator
     from restorable.photo import read_photo, write_photo
@@ -65,7 +72,7 @@ def pack(
     def one(sources: list[Path], dst: Path) -> tuple[list[str], str]:
         """Notes, and how well the images unpack ("" unchecked)."""
         photos = [read_photo(p, max_pixels) for p in sources]
-        packed = session.pack(photos, [p.name for p in sources])
+        packed = session.pack(photos, [p.name for p in sources], lossless_weights(dst, robust))
         checked = ""
         if floor > 0:
             out_format = output_format(dst)
