@@ -269,3 +269,20 @@ def test_pack_checks_that_every_image_unpacks_from_the_file_it_writes(pack_weigh
     back = Session(RunSettings(weights=pack_weights)).unpack(read_photo(packed))
     for (name, photo), figure in zip(back, figures):  # the figures are those of the file written (JPEG 90)
         assert abs(psnr(photo.rgb, read_photo(shots / name).rgb) - figure) < 0.05, name
+
+
+def test_pack_and_unpack_run_on_onnx_runtime_as_on_torch(pack_weights, shots, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("RESTORABLE_CACHE", str(tmp_path / "cache"))  # the exported graphs go there
+    pair = [str(shots / "left.jpg"), str(shots / "right.jpg")]
+    for backend in ("torch", "onnx"):
+        out = shots / f"{backend}.png"
+        result = run_cli("pack", *pair, "-o", str(out), "--weights", str(pack_weights), "--backend", backend, *UNCHECKED)
+        assert result.returncode == 0, result.stderr
+        result = run_cli("unpack", str(out), "-o", str(shots / backend), "--weights", str(pack_weights), "--backend", backend)
+        assert result.returncode == 0, result.stderr
+    torch_packed, onnx_packed = (np.asarray(Image.open(shots / f"{b}.png"), dtype=int) for b in ("torch", "onnx"))
+    assert np.abs(torch_packed - onnx_packed).max() <= 1
+    for name in ("left.jpg", "right.jpg"):
+        a, b = (np.asarray(Image.open(shots / backend / name), dtype=int) for backend in ("torch", "onnx"))
+        assert np.abs(a - b).mean() < 0.5, name
