@@ -1,7 +1,7 @@
 """Issue 20: the pack family on val/ groups at 512 px, per group: the packed image against the first image
 (PSNR, SSIM, checker grid) and every image unpacked after PNG and after JPEG-90.
 
-    python benchmarks/pack.py [--counts 2 4] [--weights-dir DIR] [--sheet docs/pack] [--json out.json]
+    python benchmarks/pack.py [--counts 2 4] [--lossless] [--weights-dir DIR] [--sheet docs/pack] [--json out.json]
     python benchmarks/pack.py --files left.png right.png [--sheet DIR]   # one group of your own (e.g. a stereo pair)
 
 Groups (restorable.train.data.load_pack_groups): per val photo a shifted group (the photo seen from viewpoints
@@ -60,12 +60,13 @@ def main() -> None:
     parser.add_argument("--sheet", type=Path, default=None, help="write DIR/pack-N.jpg: per group first / packed / unpacked, 1x and 3x")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--files", type=Path, nargs="+", default=None, help="judge one group: these images (of one size)")
+    parser.add_argument("--lossless", action="store_true", help="the weights for lossless files (PNG), where there are such")
     args = parser.parse_args()
     if args.files:
         args.counts = [len(args.files)]
     report = {}
     for count in args.counts:
-        weights = args.weights_dir / f"pack-{count}.safetensors" if args.weights_dir else resolve_weights(f"pack-{count}")
+        weights = args.weights_dir / f"pack-{count}.safetensors" if args.weights_dir else resolve_weights(f"pack-{count}", lossless=args.lossless)
         model, _ = load_model(weights)
         rows, sheets = {}, []
         for group in _files_group(args.files) if args.files else load_pack_groups(args.data, args.size, count):
@@ -82,7 +83,7 @@ def main() -> None:
             print(f"  {k:14s} {mean[k]:8.3f} / {worst[k]:8.3f}")
         print(f"  bars missed: means {report[count]['missed_mean'] or 'none'}; worst {report[count]['missed_worst'] or 'none'}")
         if args.sheet:
-            write_sheet(sheets, count, args.sheet / f"pack-{count}.jpg")
+            write_sheet(sheets, count, args.sheet / f"pack-{count}{'-png' if args.lossless else ''}.jpg")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
 
