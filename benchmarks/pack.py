@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("--sheet", type=Path, default=None, help="write DIR/pack-N.jpg: per group first / packed / unpacked, 1x and 3x")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--files", type=Path, nargs="+", default=None, help="judge one group: these images (of one size)")
+    parser.add_argument("--sheet-rows", type=int, default=3, help="groups on the sheet: those of the lowest packed PSNR")
     parser.add_argument("--lossless", action="store_true", help="the weights for lossless files (PNG), where there are such")
     args = parser.parse_args()
     if args.files:
@@ -83,6 +84,7 @@ def main() -> None:
             print(f"  {k:14s} {mean[k]:8.3f} / {worst[k]:8.3f}")
         print(f"  bars missed: means {report[count]['missed_mean'] or 'none'}; worst {report[count]['missed_worst'] or 'none'}")
         if args.sheet:
+            sheets = sorted(sheets, key=lambda sheet: rows[sheet[0]]["packed_psnr"])[: args.sheet_rows]
             write_sheet(sheets, count, args.sheet / f"pack-{count}{'-png' if args.lossless else ''}.jpg")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
@@ -99,7 +101,7 @@ def _files_group(files: list[Path]) -> list:
 
 
 def write_sheet(sheets: list, count: int, path: Path) -> None:
-    """Per group a band of columns: first image, packed image, the unpacked images (after PNG), the other
+    """Per group (worst first) a band of columns: first image, packed image, the unpacked images (after PNG), the other
     originals; each column the whole image (288 px wide) over a 96 px crop at 3x (the first image's busiest)."""
     from PIL import Image
 
@@ -119,7 +121,7 @@ def write_sheet(sheets: list, count: int, path: Path) -> None:
     width = max(b.shape[1] for b in bands)
     stack = np.concatenate([np.pad(b, ((0, 0), (0, width - b.shape[1]), (0, 0))) for b in bands], 0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(stack).save(path, quality=92)
+    Image.fromarray(stack).save(path, quality=88)
 
 
 def _busiest(image: np.ndarray, size: int) -> tuple[int, int]:
