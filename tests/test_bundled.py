@@ -121,3 +121,27 @@ def test_pack_refuses_a_jpeg_that_weights_trained_without_jpeg_cannot_unpack(tmp
     assert not (tmp_path / "packed.jpg").exists()
     result = run_cli("pack", *map(str, names), "-o", str(tmp_path / "packed.png"))
     assert result.returncode == 0 and "unpacks at" in result.stderr, result.stderr
+
+
+def test_pack_picks_pack_2_weights_by_the_output_file(tmp_path, monkeypatch):
+    """Version 2 (trained without JPEG) for PNG files, the default version 1 for JPEG files, as apply does."""
+    import json
+
+    from PIL import Image
+
+    from test_cli import run_cli
+
+    cups = Image.open(DATA / "cups_511x383.jpg").crop((0, 0, 256, 192))
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    cups.save(a)
+    cups.transpose(Image.FLIP_LEFT_RIGHT).save(b)
+    monkeypatch.setenv("RESTORABLE_OFFLINE", "1")
+    monkeypatch.setenv("RESTORABLE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("RESTORABLE_MANIFEST", raising=False)
+    manifest = load_manifest(PACKAGED)
+    for name, lossless in (("p.png", True), ("p.jpg", False)):
+        assert run_cli("pack", str(a), str(b), "-o", str(tmp_path / name)).returncode == 0
+        with Image.open(tmp_path / name) as img:
+            record = json.loads(img.info["restorable"] if name.endswith(".png") else img.info["comment"][len(b"restorable:"):])
+        assert record["model_sha256"] == manifest.entry("pack-2", lossless=lossless).sha256, name
+    assert manifest.entry("pack-2", lossless=True).sha256 != manifest.entry("pack-2").sha256
