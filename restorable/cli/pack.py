@@ -38,12 +38,7 @@ def pack(
     backend: o.Backend = "torch",
     tile: o.Tile = None,
     max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
-    robust: bool = typer.Option(
-        None,
-        "--robust/--invisible",
-        help="Weights: --robust keeps the hidden images through JPEG, --invisible hides them better but needs a"
-        " lossless file (default: by the output format, --invisible for PNG/TIFF where the network has such weights).",
-    ),
+    robust: o.Robust = None,
     min_restore_db: float = typer.Option(
         None, "--min-restore-db",
         help="Unpack the result as it will be saved and refuse to write it when an image comes back below this PSNR"
