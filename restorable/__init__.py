@@ -3,6 +3,7 @@
 >>> import restorable
 >>> out = restorable.apply(image, op="l0")     # PIL image or uint8 numpy array
 >>> back = restorable.restore(out)
+>>> packed = restorable.pack([left, right])   # one image that looks like left; unpack gives both back
 >>> session = restorable.Session(restorable.RunSettings(device="cpu"))  # load once, many photos
 
 The API is imported lazily so that ``import restorable`` (and the CLI) start fast.
@@ -17,11 +18,11 @@ __version__ = "0.2.0"
 # Only takes effect when torch is imported after restorable, and never overrides a user's setting.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-__all__ = ["apply", "restore", "pnginfo", "Session", "RunSettings", "__version__"]
+__all__ = ["apply", "restore", "pack", "unpack", "pnginfo", "Session", "RunSettings", "__version__"]
 
 
 def __getattr__(name: str):
-    if name in ("apply", "restore", "pnginfo", "Session", "RunSettings"):
+    if name in ("apply", "restore", "pack", "unpack", "pnginfo", "Session", "RunSettings"):
         from restorable import api
 
         return getattr(api, name)

@@ -5,6 +5,8 @@
 >>> processed.save("out.png", pnginfo=restorable.pnginfo(processed))
 >>> original = restorable.restore(Image.open("out.png"))          # reads the provenance
 >>> arr = restorable.apply(np_uint8_rgb, op="wls")                 # numpy (H, W, 3) uint8 in and out
+>>> packed = restorable.pack([left, right], names=["left.jpg", "right.jpg"])  # looks like left, holds both
+>>> [(name, image), ...] = restorable.unpack(packed)
 
 Files processed through the CLI or :func:`apply_file` carry their provenance;
 for a bare array, ``restore`` needs ``op=``.
@@ -22,7 +24,10 @@ from restorable.provenance import Provenance
 from restorable.session import Session, check_mode, untrained_params
 from restorable.settings import RunSettings
 
-__all__ = ["RunSettings", "Session", "apply", "apply_photo", "check_mode", "pnginfo", "restore", "restore_photo", "untrained_params"]
+__all__ = [
+    "RunSettings", "Session", "apply", "apply_photo", "check_mode", "pack", "pnginfo", "restore", "restore_photo", "unpack",
+    "untrained_params",
+]
 
 
 def _as_photo(image) -> Photo:
@@ -102,6 +107,29 @@ def restore(image, op: str | None = None, weights: Path | None = None, device: s
     """Restore the original of a processed PIL image or array (``op`` needed when it carries no provenance;
     ``lossless=True`` when it was applied with ``lossless=True``)."""
     return _like_input(restore_photo(_as_photo(image), op, weights, device, lossless=lossless), image)
+
+
+def pack(
+    images: list, names: list[str] | None = None, weights: Path | None = None, device: str = "auto", lossless: bool = False
+):
+    """Pack 2 to 4 PIL images or uint8 arrays of one size into one that looks like the first; returns the
+    first's kind (a PIL result carries the record: save it with :func:`pnginfo`). ``names``: the file names
+    :func:`unpack` gives back (default ``image-1.png``, ...); ``lossless=True``: the result will be kept
+    losslessly (PNG, or the array itself), which the network's lossless weights need."""
+    if not isinstance(images, (list, tuple)) or not images:
+        raise RestorableError("pack takes a list of 2 to 4 images")
+    names = list(names) if names is not None else [f"image-{i}.png" for i in range(1, len(images) + 1)]
+    if len(names) != len(images):
+        raise RestorableError(f"{len(images)} images but {len(names)} names")
+    session = Session(RunSettings(device, weights=weights))
+    return _like_input(session.pack([_as_photo(i) for i in images], names, lossless), images[0])
+
+
+def unpack(image, op: str | None = None, weights: Path | None = None, device: str = "auto") -> list[tuple[str, object]]:
+    """The (name, image) pairs a packed PIL image or array holds, in the order they were packed, each of the
+    packed image's kind. An array carries no record: ``op`` (``pack-2`` ... ``pack-4``) names the network."""
+    session = Session(RunSettings(device, weights=weights))
+    return [(name, _like_input(photo, image)) for name, photo in session.unpack(_as_photo(image), op=op)]
 
 
 def pnginfo(image):

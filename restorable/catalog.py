@@ -18,6 +18,7 @@ def operators_as_dict() -> dict[str, dict]:
             "description": spec.description,
             "family": spec.family,
             "output_channels": spec.output_channels,
+            "inputs": spec.inputs,
             "params": {
                 key: {
                     "default": p.default, "min": p.low, "max": p.high, "help": p.help,

@@ -47,7 +47,7 @@ def export_onnx(model, out_dir: Path) -> tuple[Path, Path]:
     """Write forward.onnx and reverse.onnx for ``model`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     model = model.float().eval().to(memory_format=torch.contiguous_format)
-    sample = torch.rand(1, 3, 64, 48)
+    sample = torch.rand(1, 3 * model.spec.inputs.count, 64, 48)  # a packing network takes its N images stacked
     scale = model.spec.carrier.scale  # the processed image (and the reference): same size, or smaller (rescaling)
     carrier = torch.rand(1, model.config.carrier_channels, round(64 * scale), round(48 * scale))
     dims = {0: "batch", 2: "height", 3: "width"}

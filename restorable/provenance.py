@@ -8,12 +8,16 @@ cropped, rotated or edited since.
 
 Record version 2 (restorable 0.2) adds the transform family (``effect``,
 ``gray``, ...), the original's geometry (size, channels, EXIF orientation) and
-the number of inputs. Version 1 records (no ``version`` key) read as an
+the number of inputs; a packed file (family ``pack``) lists its images
+(``members``: name and geometry of each, in order, and the EXIF and ICC profile of every image but the
+first, base64, whose own travel in the packed file). Version 1 records (no ``version`` key) read as an
 ``effect`` of one RGB input of the processed size.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import asdict, dataclass
 
@@ -21,8 +25,10 @@ from restorable.errors import RestorableError
 
 PNG_KEY = "restorable"
 JPEG_PREFIX = b"restorable:"
-# A record is a few hundred bytes; anything much longer is not one of ours.
-MAX_RECORD_BYTES = 16_384
+# A record is a few hundred bytes, a packed file's up to MEMBER_METADATA_BYTES more (its images' EXIF and
+# profiles); anything longer is not one of ours. A JPEG comment holds at most 65,533 bytes.
+MEMBER_METADATA_BYTES = 48_000
+MAX_RECORD_BYTES = MEMBER_METADATA_BYTES + 16_384
 _HEX = set("0123456789abcdef")
 RECORD_VERSION = 2  # what this tool writes; it reads 1 and 2
 
@@ -63,14 +69,44 @@ def _check_record(data: object) -> dict:
     if original is not None:
         if not isinstance(original, dict):
             raise ValueError("original is not an object")
-        size = original.get("size")
-        if not (isinstance(size, list) and len(size) == 2 and all(_positive_int(v) for v in size)):
-            raise ValueError("original size is not a width and height")
-        if original.get("channels") not in (1, 3):
-            raise ValueError("original channels is not 1 or 3")
-        if original.get("orientation", 1) not in range(1, 9):
-            raise ValueError("original orientation is not an EXIF orientation")
+        _check_geometry(original, "original")
+    members = data.get("members")
+    if members is not None:
+        if not isinstance(members, list) or len(members) != inputs:
+            raise ValueError("members is not one entry per input")
+        for member in members:
+            if not isinstance(member, dict) or not _plain_name(member.get("name")):
+                raise ValueError("a member's name is not a plain file name")
+            _check_geometry(member, "member")
+            for key in ("exif", "icc"):
+                if key in member and not _is_base64(member[key]):
+                    raise ValueError(f"a member's {key} is not base64")
     return data
+
+
+def _is_base64(value: object) -> bool:
+    try:
+        return isinstance(value, str) and bool(base64.b64decode(value, validate=True))
+    except binascii.Error:
+        return False
+
+
+def _plain_name(name: object) -> bool:
+    """A file name without folders, of a sane length (a packed file's member names are written as they are)."""
+    return (
+        isinstance(name, str) and 0 < len(name) <= 255 and "/" not in name and "\\" not in name
+        and name not in (".", "..") and "\x00" not in name
+    )
+
+
+def _check_geometry(entry: dict, what: str) -> None:
+    size = entry.get("size")
+    if not (isinstance(size, list) and len(size) == 2 and all(_positive_int(v) for v in size)):
+        raise ValueError(f"{what} size is not a width and height")
+    if entry.get("channels") not in (1, 3):
+        raise ValueError(f"{what} channels is not 1 or 3")
+    if entry.get("orientation", 1) not in range(1, 9):
+        raise ValueError(f"{what} orientation is not an EXIF orientation")
 
 
 def _positive_int(value: object) -> bool:
@@ -108,6 +144,21 @@ class Original:
 
 
 @dataclass(frozen=True)
+class Member:
+    """One image of a packed file: its file name, geometry and metadata (what ``unpack`` writes back).
+
+    ``exif`` and ``icc``: the image's EXIF and ICC profile, base64 (None: it had none, or it is the first image,
+    whose metadata are the packed file's own)."""
+
+    name: str
+    size: tuple[int, int]
+    channels: int = 3
+    orientation: int = 1
+    exif: str | None = None
+    icc: str | None = None
+
+
+@dataclass(frozen=True)
 class Provenance:
     """What produced a processed file."""
 
@@ -123,10 +174,13 @@ class Provenance:
     family: str = "effect"  # the transform family (restorable.transforms); version 1 files: effect
     original: Original | None = None  # version 2: the original's geometry
     inputs: int = 1  # how many photos the file holds
+    members: tuple[Member, ...] | None = None  # a packed file: its images, in order
     version: int = RECORD_VERSION  # of the record format; read from the file (1 when it has none)
 
     def to_json(self) -> str:
         record = {k: v for k, v in asdict(self).items() if v is not None}
+        if self.members:
+            record["members"] = [{k: v for k, v in m.items() if v is not None} for m in record["members"]]
         return json.dumps(record, sort_keys=True, separators=(",", ":"))
 
     def check_pixels(self, rgb) -> str | None:
@@ -167,9 +221,16 @@ class Provenance:
         original = data.get("original")
         if original is not None:
             original = Original(tuple(original["size"]), original["channels"], original.get("orientation", 1))
+        members = data.get("members")
+        if members is not None:
+            members = tuple(
+                Member(m["name"], tuple(m["size"]), m["channels"], m.get("orientation", 1), m.get("exif"), m.get("icc"))
+                for m in members
+            )
         return cls(
             **fields, mode=data.get("mode", "learned"), payload=data.get("payload", False), size=size, thumb=data.get("thumb"),
-            family=data.get("family", "effect"), original=original, inputs=data.get("inputs", 1), version=data["version"],
+            family=data.get("family", "effect"), original=original, inputs=data.get("inputs", 1), members=members,
+            version=data["version"],
         )
 
 

@@ -79,6 +79,8 @@ class Session:
 
         check_mode(mode, payload, op)
         spec = get_operator(op)
+        if spec.inputs > 1:
+            raise RestorableError(f"{op} packs {spec.inputs} images into one: use restorable pack (Session.pack)")
         values = resolve_params(spec, params)
         original = Original((photo.rgb.shape[1], photo.rgb.shape[0]), 1 if photo.rgb.ndim == 2 else 3, photo.orientation)
         ignored = [f"ignored its {photo.record_error}"] if photo.record_error else []
@@ -162,6 +164,8 @@ class Session:
         if photo.record_error and op is None:
             raise RecordError(photo.record_error, Hint("--op NAME", "op=NAME", "restores it without the record"))
         record = photo.provenance
+        if record is not None and record.family == "pack":
+            raise RecordError(f"a packed file of {record.inputs} images: restorable unpack (Session.unpack) gives them back")
         changed = record.check_pixels(photo.rgb) if record is not None else None
         if changed and not force:
             raise ChangedImageError(
@@ -221,6 +225,22 @@ class Session:
         if restored is None:
             restored = reverse(photo.rgb)
         return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, [], _ran_on(net, run_device), method)
+
+
+    def pack(self, photos: list[Photo], names: list[str], lossless: bool = False) -> Photo:
+        """One photo that looks like ``photos[0]`` and holds all of them (2 to 4, one size); ``names`` are their
+        file names, which :meth:`unpack` gives back; ``lossless=True`` when it will be stored losslessly (PNG,
+        TIFF): the network's lossless weights where it has them. See :mod:`restorable.packing`."""
+        from restorable.packing import pack_photos
+
+        return pack_photos(self, photos, names, lossless)
+
+    def unpack(self, photo: Photo, force: bool = False, op: str | None = None) -> list[tuple[str, Photo]]:
+        """The (file name, photo) pairs a packed photo holds, in the order they were packed; ``op`` (pack-N) for
+        one without a record (its images come back as image-1.png, ...)."""
+        from restorable.packing import unpack_photo
+
+        return unpack_photo(self, photo, force, op)
 
 
 def resized_alpha(alpha: np.ndarray | None, image: np.ndarray, notes: list[str], how: str) -> np.ndarray | None:

@@ -1,4 +1,5 @@
-"""``apply`` checks its own output: what it is about to write must restore (``--min-restore-db``).
+"""``apply`` checks its own output: what it is about to write must restore (``--min-restore-db``); ``pack``
+checks that every image unpacks (:func:`unpacking_db`).
 
 The result is passed through the output format in memory (JPEG/WebP at the
 chosen quality; PNG and TIFF are lossless) and restored the way ``restore``
@@ -84,6 +85,18 @@ def restoration_db(original: Photo, result: Photo, fmt: str, quality: int, resto
         restored.append(back[: want.shape[0], : want.shape[1]].reshape(-1))
         wanted.append(want.reshape(-1))
     return psnr(np.concatenate(restored), np.concatenate(wanted))
+
+
+def unpacking_db(originals: list[Photo], packed: Photo, fmt: str, quality: int, unpack) -> list[float]:
+    """PSNR (dB) of each of ``originals`` unpacked from ``packed`` as saved in ``fmt`` (whole, in memory).
+
+    ``unpack(photo) -> [(name, Photo), ...]`` unpacks like ``Session.unpack`` with the same weights and device.
+    """
+    from restorable.photo import in_colour
+    from restorable.train.metrics import psnr
+
+    stored = Photo(stored_pixels(packed.rgb, fmt, quality), provenance=replace(packed.provenance, size=None, thumb=None))
+    return [psnr(in_colour(back).rgb, in_colour(original).rgb) for (_, back), original in zip(unpack(stored), originals)]
 
 
 def _downscale(record) -> int:

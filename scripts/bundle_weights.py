@@ -30,10 +30,15 @@ ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "weights_manifest.json"
 
 
+def _unit(meta: dict) -> str:
+    """What the training data counted: photos, or for the pack family groups (two per photo)."""
+    return "groups: a shifted and an unrelated one per photo" if meta.get("family") == "pack" else "photos"
+
+
 def training_summary(meta: dict, minutes: float | None, stage: str | None = None, trained_on: str | None = None) -> dict:
     train = meta.get("train", {})
     return {
-        "data": f"../shared/corpus/train ({meta.get('data_images')} photos, fingerprint {meta.get('data_fingerprint', '')[:16]})",
+        "data": f"../shared/corpus/train ({meta.get('data_images')} {_unit(meta)}, fingerprint {meta.get('data_fingerprint', '')[:16]})",
         "command": f"bash scripts/train_all.sh {meta['op']}" + (f"  # stage {stage}" if stage else ""),
         **({"trained_on": trained_on} if trained_on else {}),
         "steps": meta.get("steps"),

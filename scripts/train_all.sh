@@ -25,7 +25,7 @@ mkdir -p "$OUT"
 declare -A RESUME_TO=([rgf]=3500)
 OPS=("$@")
 if [ ${#OPS[@]} -eq 0 ]; then
-  OPS=(wls llf wmf rtv rgf bwp exposure retouch cpd style-a style-b l0 gray rescale-2x rescale-4x)
+  OPS=(wls llf wmf rtv rgf bwp exposure retouch cpd style-a style-b l0 gray rescale-2x rescale-4x pack-2 pack-3 pack-4)
 fi
 
 stage() {  # stage NAME OP ARGS...: one run into runs/all/NAME.safetensors
@@ -42,10 +42,10 @@ stage() {  # stage NAME OP ARGS...: one run into runs/all/NAME.safetensors
 # Version-1 settings of every operator.
 V1=(--jpeg --w-restore 2 --code-scale 0.25)
 for op in "${OPS[@]}"; do
-  # gray (new in 0.2), bwp (in the gray family since 0.2) and rescale-2x/4x: their stages are at the end. bwp
+  # gray (new in 0.2), bwp (in the gray family since 0.2), rescale-2x/4x and pack-2/3/4: their stages are at the end. bwp
   # versions 1-3 are colour (effect) networks of restorable 0.1.0: commit 5ba0e2f of this
   # repository reproduces them with the stages below (the bwp operator then returned 3 channels).
-  case $op in gray | bwp | rescale-*) continue ;; esac
+  case $op in gray | bwp | rescale-* | pack-*) continue ;; esac
   steps=$STEPS
   [ "$op" = l0 ] && steps=8000
   stage "$op" "$op" "${V1[@]}" --steps "$steps"
@@ -129,3 +129,8 @@ run_stages "${RESCALE_GPU_STAGES[@]}" "${RESCALE_GPU_STAGES_8[@]}"
 # shellcheck source=stages_conditioned.sh
 source scripts/stages_conditioned.sh
 run_stages "${CONDITIONED_STAGES[@]}"
+
+# Pack family (issue 20): pack-2, pack-3, pack-4 (scripts/stages_pack.sh).
+# shellcheck source=stages_pack.sh
+source scripts/stages_pack.sh
+run_stages "${PACK_STAGES[@]}"

@@ -25,7 +25,7 @@ def test_ops_json_lists_every_operator_with_type_and_defaults():
     result = run_cli("ops", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == set(OPERATORS) and len(data) == 15  # the paper's twelve, gray, rescale-2x and -4x
+    assert set(data) == set(OPERATORS) and len(data) == 18  # the paper's twelve, gray, rescale-2x and -4x, pack-2 to -4
     for name, entry in data.items():
         assert entry["type"] in {"I", "II", "III"}
         assert entry["family"] == OPERATORS[name].family and entry["output_channels"] in (1, 3)
@@ -42,7 +42,7 @@ def test_ops_lists_the_transform_families():
     assert data["gray"]["carrier"]["channels"] == 1 and data["effect"]["carrier"]["channels"] == 3
     assert sorted(data["gray"]["operators"]) == ["bwp", "gray"]
     table = run_cli("ops").stdout
-    assert "transform families" in table and "1 grey" in table
+    assert "transform families" in table and "1 grey" in table and "2-4 RGB" in table  # pack: its operators take 2 to 4
 
 
 def test_ops_table_names_every_operator():

@@ -11,7 +11,7 @@ from restorable.errors import RestorableError
 from restorable.operators import OPERATOR_TYPES, OPERATORS, get_operator, parse_params, resolve_params
 
 PAPER_OPERATORS = {"wls", "llf", "l0", "wmf", "rtv", "rgf", "bwp", "cpd", "style-a", "style-b", "exposure", "retouch"}
-ALL_OPERATORS = PAPER_OPERATORS | {"gray", "rescale-2x", "rescale-4x"}
+ALL_OPERATORS = PAPER_OPERATORS | {"gray", "rescale-2x", "rescale-4x", "pack-2", "pack-3", "pack-4"}
 
 
 def test_registry_holds_the_paper_operators_gray_and_rescaling():

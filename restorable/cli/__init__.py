@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from restorable.cli import apply, evaluate, export_onnx, ops, reference, restore, serve, train, weights
+from restorable.cli import apply, evaluate, export_onnx, ops, pack, reference, restore, serve, train, weights
 from restorable.errors import RestorableError, one_line
 
 app = typer.Typer(
@@ -24,6 +24,8 @@ app = typer.Typer(
 )
 app.command("apply")(apply.apply)
 app.command("restore")(restore.restore)
+app.command("pack")(pack.pack)
+app.command("unpack")(pack.unpack)
 app.command("ops")(ops.ops)
 app.command("reference")(reference.reference)
 app.command("train")(train.train)

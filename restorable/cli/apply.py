@@ -26,12 +26,7 @@ def apply(
     max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
     mode: str = typer.Option("learned", "--mode", help="learned (the network) | exact (the operator's exact result + payload; PNG only)."),
     payload: bool = typer.Option(False, "--payload", help="Learned mode: add a refinement payload in the lowest bits (PNG only)."),
-    robust: bool = typer.Option(
-        None,
-        "--robust/--invisible",
-        help="Weights: --robust keeps the hidden code through JPEG, --invisible hides it better but needs a lossless"
-        " file (default: by the output format, --invisible for PNG/TIFF where the operator has such weights).",
-    ),
+    robust: o.Robust = None,
     min_restore_db: float = typer.Option(
         None,
         "--min-restore-db",

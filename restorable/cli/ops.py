@@ -9,14 +9,16 @@ from rich.console import Console
 from rich.table import Table
 
 from restorable.catalog import families_as_dict, operators_as_dict
+from restorable.operators import OPERATORS
 from restorable.transforms import FAMILIES, ImageSpec
 
 
-def _side(spec: ImageSpec) -> str:
-    """E.g. "1 RGB", "1 grey", "4 RGB at 1/2"."""
+def _side(spec: ImageSpec, counts: list[int] | None = None) -> str:
+    """E.g. "1 RGB", "1 grey", "1 RGB at 0.5x", "2-4 RGB" (``counts``: its operators' input counts)."""
     kind = "RGB" if spec.channels == 3 else "grey"
     scale = "" if spec.scale == 1 else f" at {spec.scale:g}x"
-    return f"{spec.count} {kind}{scale}"
+    count = f"{min(counts)}-{max(counts)}" if counts and min(counts) != max(counts) else spec.count
+    return f"{count} {kind}{scale}"
 
 
 def ops(
@@ -32,7 +34,8 @@ def ops(
     for column in ("family", "takes", "writes", "description"):
         kinds.add_column(column, style="bold" if column == "family" else None)
     for family in FAMILIES.values():
-        kinds.add_row(family.name, _side(family.spec.inputs), _side(family.spec.carrier), family.description)
+        counts = [op.inputs for op in OPERATORS.values() if op.family == family.name]
+        kinds.add_row(family.name, _side(family.spec.inputs, counts), _side(family.spec.carrier), family.description)
     console.print(kinds)
     table = Table(title="restorable operators")
     table.add_column("name", style="bold")

@@ -1,4 +1,4 @@
-"""Options shared by ``apply`` and ``restore`` (declared once, as Annotated types)."""
+"""Options shared by the commands (``apply``, ``restore``, ``pack``, ...), declared once as Annotated types."""
 
 from __future__ import annotations
 
@@ -24,4 +24,12 @@ Tile = Annotated[
 MaxPixels = Annotated[
     int,
     typer.Option("--max-pixels", min=1, help="Refuse larger images, before decoding them (default: 64 MP)."),
+]
+Robust = Annotated[
+    Optional[bool],
+    typer.Option(
+        "--robust/--invisible",
+        help="Weights: --robust keeps what is hidden through JPEG, --invisible hides it better but needs a lossless"
+        " file (default: by the output format, --invisible for PNG/TIFF where the network has such weights).",
+    ),
 ]

@@ -75,6 +75,9 @@ def train(
         1.0, "--ssim-power", min=1.0,
         help="The SSIM term is the power mean of each crop's 1 - SSIM: above 1 weighs the crops least like the effect more.",
     ),
+    weight_freq: float = typer.Option(
+        0.0, "--w-freq", min=0.0, help="Pack family: weight of the 4x4 block means of packed - first image (a visible ghost)."
+    ),
     weight_grid: float = typer.Option(
         0.0, "--w-grid", min=0.0, help="Weight of the finest diagonal Haar band of processed - effect (checker grid)."
     ),
@@ -114,7 +117,7 @@ def train(
     from restorable.operators import get_operator, parse_params, resolve_params
     from restorable.paths import cache_dir
     from restorable.operators.condition import axes_of, condition_vector
-    from restorable.train.data import load_conditioned_pairs, load_pairs
+    from restorable.train.data import load_conditioned_pairs, load_pack_groups, load_pairs
     from restorable.train.trainer import Trainer, TrainConfig, bf16_is_fast
 
     console = Console(stderr=True, soft_wrap=True)
@@ -145,11 +148,19 @@ def train(
         conditioned, draws = bool(stored.get("conditioned", False)), int(stored.get("draws", draws))
     if conditioned and (pairs is not None or param):
         raise RestorableError("--conditioned draws the parameters itself: leave out --pairs and --param")
-    if conditioned:
+    inputs = get_operator(op).inputs if op else 1
+    if inputs > 1 and (conditioned or pairs is not None or param):
+        raise RestorableError(f"{op} trains on groups of {inputs} images it makes itself: leave out --conditioned, --pairs and --param")
+    if inputs > 1:  # the pack family: shifted views of each photo, and unrelated photos
+        train_pairs = load_pack_groups(data, size, inputs, seed)
+    elif conditioned:
         train_pairs = load_conditioned_pairs(data, size, op, draws, target_cache, seed)
     else:
         train_pairs = load_pairs(data, size, op, params, target_cache, pairs)
-    val_pairs = load_pairs(val, size, op, params, target_cache, None) if val and pairs is None else None
+    if inputs > 1:
+        val_pairs = load_pack_groups(val, size, inputs) if val else None
+    else:
+        val_pairs = load_pairs(val, size, op, params, target_cache, None) if val and pairs is None else None
     if val_pairs and conditioned:  # validated at the defaults
         val_pairs = [replace(p, cond=condition_vector(axes_of(get_operator(op)), params), params=params) for p in val_pairs]
     config = TrainConfig(
@@ -157,13 +168,14 @@ def train(
         jpeg_share=jpeg_share,
         aux_warmup=aux_warmup,
         weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, weight_adv=weight_adv,
-        weight_ssim=weight_ssim, ssim_power=ssim_power, weight_grid=weight_grid,
+        weight_ssim=weight_ssim, ssim_power=ssim_power, weight_grid=weight_grid, weight_freq=weight_freq,
         long_side=size, bf16=(run_device != "cpu" or bf16_is_fast()) if bf16 is None else bf16, total_steps=steps,
         conditioned=conditioned, draws=draws,
     )
     model_config = ModelConfig(
         inv_blocks=inv_blocks, inv_width=width, fusion_blocks=fusion_blocks, fusion_width=width,
         aux=aux, aux_width=width, code_scale=code_scale, downscale=get_operator(op).downscale if op else 1,
+        inputs=inputs,
     )
     trainer = Trainer(
         config, model_config, train_pairs, out, resume=resume, init=init, device=run_device, workers=workers,

@@ -34,7 +34,7 @@ AUX_KINDS = ("learned", "reference", "none")  # none: networks without one (resc
 # Largest accepted architecture values (checkpoints are checked against them when loaded).
 LIMITS = {
     "inv_blocks": 64, "inv_width": 1024, "fusion_blocks": 16, "fusion_width": 1024, "aux_width": 1024,
-    "code_scale": 100.0, "clamp": 100.0, "cond_channels": 64, "carrier_channels": 3, "downscale": 8,
+    "code_scale": 100.0, "clamp": 100.0, "cond_channels": 64, "carrier_channels": 3, "downscale": 8, "inputs": 4,
 }
 MAY_BE_ZERO = ("cond_channels",)  # the others must be above 0
 
@@ -54,6 +54,7 @@ class ModelConfig:
     cond_channels: int = 0  # length of the condition vector c (normalised operator parameters); 0: none
     carrier_channels: int = 3  # channels of the processed image: 3 (an effect) or 1 (a grey image)
     downscale: int = 1  # how many times smaller the carrier's sides are (2, 4, 8: rescaling networks)
+    inputs: int = 1  # how many RGB images go in (2 to 4: packing networks)
 
     def __post_init__(self) -> None:
         if self.carrier_channels not in (1, 3):
@@ -74,9 +75,11 @@ class ModelConfig:
                 raise ValueError(f"{name} must be a whole number, got {value!r}")
 
     def to_dict(self) -> dict:
-        """As stored in checkpoints; ``cond_channels``, ``carrier_channels`` and ``downscale`` only when not
-        their defaults (files of unconditioned colour effects stay as they were)."""
+        """As stored in checkpoints; ``cond_channels``, ``carrier_channels``, ``downscale`` and ``inputs`` only when
+        not their defaults (files of unconditioned colour effects stay as they were)."""
         values = asdict(self)
+        if values["inputs"] == 1:
+            del values["inputs"]
         if values["downscale"] == 1:
             del values["downscale"]
         if not values["cond_channels"]:
@@ -93,7 +96,7 @@ class QuasiInvertibleNet(nn.Module):
 
     def __init__(self, config: ModelConfig = ModelConfig()) -> None:
         super().__init__()
-        if config.downscale != 1 or config.aux == "none":
+        if config.downscale != 1 or config.aux == "none" or config.inputs != 1:
             raise ValueError("the quasi-invertible network keeps the size and has an auxiliary branch (downscale 1)")
         self.config = config
         self.carrier = 4 * config.carrier_channels  # Haar channels of the processed image

@@ -56,6 +56,8 @@ class OperatorSpec:
     # The parameters a conditioned network takes as its condition input (restorable.operators.condition);
     # the others stay at their defaults in training.
     conditioned: tuple[str, ...] = ()
+    # How many images of one size it takes (the pack family: 2 to 4, by `restorable pack`); 1 for the others.
+    inputs: int = 1
 
     @property
     def output_channels(self) -> int:
@@ -106,6 +108,18 @@ OPERATORS: dict[str, OperatorSpec] = {
             downscale=4,
             min_restore_db=20.0,
         ),
+        *[
+            OperatorSpec(
+                f"pack-{count}",
+                "I",
+                f"{count} images of one size in one that looks like the first; all {count} come back (restorable pack)",
+                "pack:first_image",
+                family="pack",
+                inputs=count,
+                min_restore_db=24.0,
+            )
+            for count in (2, 3, 4)
+        ],
         OperatorSpec(
             "wls",
             "I",

@@ -218,3 +218,36 @@ class CropSampler:
 def to_float(batch: torch.Tensor) -> torch.Tensor:
     """(B, H, W, C) uint8 -> (B, C, H, W) float32 in [0, 1], channels-last in memory."""
     return batch.permute(0, 3, 1, 2).float().div_(255.0)
+
+
+def load_pack_groups(folder: Path, long_side: int | None, count: int, seed: int = 0, max_shift: int = 24) -> list[Pair]:
+    """Groups of ``count`` images of one size for the pack family, two per photo of ``folder``: a stereo-like
+    group (the photo seen from shifted viewpoints: crops moved by a few pixels, as a stereo pair or a burst)
+    and an unrelated one (the photo and ``count - 1`` other photos). Every photo is centre-cropped to the
+    square of the smallest side in the folder (minus ``max_shift``, even). Pairs: source (S, S, 3 count),
+    the images' channels one after another; target: the first image (what the packed image should look like)."""
+    if count < 2:
+        raise RestorableError(f"a pack group has 2 or more images, not {count}")
+    photos = [(path.stem, load_photo(path, long_side)) for path in list_images(folder)]
+    if len(photos) < count:
+        raise RestorableError(f"{folder}: {len(photos)} photos, fewer than the {count} of an unrelated group")
+    side = min(min(p.shape[:2]) for _, p in photos) - max_shift
+    side -= side % 2
+    if side < 16:
+        raise RestorableError(f"{folder}: photos too small for pack groups")
+
+    def square(photo: np.ndarray, dy: int = 0, dx: int = 0) -> np.ndarray:
+        top, left = (photo.shape[0] - side - max_shift) // 2 + dy, (photo.shape[1] - side - max_shift) // 2 + dx
+        return photo[top : top + side, left : left + side]
+
+    rng = np.random.default_rng(seed)
+    groups = []
+    for index, (name, photo) in enumerate(photos):
+        step_x, step_y = int(rng.integers(2, max(3, max_shift // count))), int(rng.integers(0, 2))
+        views = [square(photo, k * step_y, k * step_x) for k in range(count)]
+        others = rng.choice([i for i in range(len(photos)) if i != index], size=count - 1, replace=False)
+        unrelated = [square(photo, max_shift // 2, max_shift // 2)] + [square(photos[i][1], max_shift // 2, max_shift // 2) for i in others]
+        for kind, images in (("shifted", views), ("unrelated", unrelated)):
+            source = np.ascontiguousarray(np.concatenate(images, axis=2))
+            groups.append(Pair(f"{name} {kind}", source, np.ascontiguousarray(images[0])))
+    return groups

@@ -35,7 +35,7 @@ def evaluate_pair(
     restored = reverse_image(model, processed, device=device)[:h, :w]  # a rescaled photo: its padding cut off
     # the identity baseline: the photo itself (for a grey network, its plain Rec. 601 grey; for a smaller carrier,
     # the photo's plain bicubic downscale)
-    identity = pair.source if target.ndim == 3 else run_operator("gray", pair.source)
+    identity = pair.source[..., :3] if target.ndim == 3 else run_operator("gray", pair.source)  # pack: the first image
     if target.shape[:2] != pair.source.shape[:2]:
         identity = pillow_resize(pair.source, target.shape[1], target.shape[0])
     row = {

@@ -56,6 +56,7 @@ class TrainConfig:
     weight_ssim: float = 0.0  # w * (1 - SSIM(processed, effect)), 7x7 window: structure the effect lacks
     ssim_power: float = 1.0  # the ssim term is the power mean of each crop's 1 - SSIM: > 1 weighs the worst crops more
     weight_grid: float = 0.0  # w * |finest diagonal band of processed - effect|: the hidden code's checker grid
+    weight_freq: float = 0.0  # packing: w * MSE of 4x4 block means (a visible ghost of the other images)
     aux_warmup: int = 0
     long_side: int = 512
     grad_clip: float = 10.0
@@ -292,7 +293,7 @@ class Trainer:
             terms = self.losses(source, target, plan.qualities, cond if cond.shape[1] else None)
         weights = {
             "approx": cfg.weight_approx, "restore": cfg.weight_restore, "delta": cfg.weight_delta, "adv": cfg.weight_adv,
-            "ssim": cfg.weight_ssim, "grid": cfg.weight_grid,
+            "ssim": cfg.weight_ssim, "grid": cfg.weight_grid, "freq": cfg.weight_freq,
         }
         loss = sum(weights[k] * v for k, v in terms.items())
         self.optimizer.zero_grad(set_to_none=True)

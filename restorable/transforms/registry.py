@@ -12,9 +12,9 @@ from restorable.transforms.family import Family
 
 
 def _families() -> dict[str, Family]:
-    from restorable.transforms import effect, gray, rescale
+    from restorable.transforms import effect, gray, pack, rescale
 
-    return {family.name: family for family in (effect.FAMILY, gray.FAMILY, rescale.FAMILY)}
+    return {family.name: family for family in (effect.FAMILY, gray.FAMILY, rescale.FAMILY, pack.FAMILY)}
 
 
 FAMILIES: dict[str, Family] = _families()

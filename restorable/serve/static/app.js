@@ -307,8 +307,9 @@ async function start() {
     for (const [family, entry] of Object.entries(ops.families)) {
       const group = document.createElement("optgroup");
       group.label = `${family}: ${entry.description}`;
-      for (const name of entry.operators) group.append(new Option(name, name));
-      select.append(group);
+      const single = entry.operators.filter((name) => operators[name].inputs === 1);  // pack-N: restorable pack
+      for (const name of single) group.append(new Option(name, name));
+      if (single.length) select.append(group);
     }
     select.value = "l0" in operators ? "l0" : Object.keys(operators)[0];
     select.addEventListener("change", showParams);

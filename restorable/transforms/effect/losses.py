@@ -27,12 +27,22 @@ def quasi_invertible_losses(
     ``cond``: (B, N) conditions of a conditioned network (each image's own parameters).
     ``trainer``: a :class:`restorable.train.trainer.Trainer` (its config, model, passes, adversary).
     """
-    from restorable.train.trainer import jpeg_count
-
     cfg, model = trainer.config, trainer.model
     if trainer.step < cfg.aux_warmup and getattr(model, "aux", None) is not None:
         approx = haar_unsqueeze(model.approximate(source)).float()
         return {"approx": F.mse_loss(approx, target)}
+    y, delta, restored = round_trip(trainer, source, target, qualities, cond)
+    return carrier_terms(trainer, source, target, y, delta, restored)
+
+
+def round_trip(
+    trainer, source: torch.Tensor, target: torch.Tensor, qualities: tuple[int, ...] | None = None,
+    cond: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(carrier y, delta, input restored from y stored as 8 bits: PNG, or real JPEG for the batch's last images)."""
+    from restorable.train.trainer import jpeg_count
+
+    cfg, model = trainer.config, trainer.model
     reference = target if model.config.aux == "reference" else None
     conditioned = {} if cond is None else {"c": cond}
     y, delta = trainer.forward_pass(source, reference, **conditioned)
@@ -43,7 +53,14 @@ def quasi_invertible_losses(
         compress = jpeg_straight_through if cfg.jpeg_mode == "real" else jpeg_differentiable
         jpeg = compress(y[n_png:], list(qualities or trainer.sampler.draw_qualities(source.shape[0] - n_png)))
         stored = torch.cat([stored[:n_png], jpeg], dim=0)
-    restored = trainer.reverse_pass(stored, **conditioned)
+    return y, delta, trainer.reverse_pass(stored, **conditioned)
+
+
+def carrier_terms(
+    trainer, source: torch.Tensor, target: torch.Tensor, y: torch.Tensor, delta: torch.Tensor, restored: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    """The terms of one round trip: approximation, restoration, delta; SSIM, grid and adversarial where asked."""
+    cfg = trainer.config
     terms = {
         "approx": F.mse_loss(y, target),
         "restore": F.mse_loss(restored, source),

@@ -31,7 +31,7 @@ class RescaleNet(nn.Module):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
-        if config.downscale < 2 or config.cond_channels or config.carrier_channels != 3 or config.aux != "none":
+        if config.downscale < 2 or config.cond_channels or config.carrier_channels != 3 or config.aux != "none" or config.inputs != 1:
             raise ValueError(f"a rescaling network needs downscale 2, 4 or 8, no condition and RGB, got {config}")
         self.config = config
         self.stride = config.downscale

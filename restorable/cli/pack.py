@@ -1,0 +1,198 @@
+"""``restorable pack`` and ``restorable unpack``: several photos of one size in one, and back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from restorable.cli import options as o
+from restorable.errors import RestorableError
+from restorable.limits import DEFAULT_MAX_PIXELS
+
+COUNT_HELP = "2 to 4 images of one size (the first is the one the packed image looks like), or 2 to 4 folders"
+
+
+def _count(paths: list[str]) -> None:
+    from restorable.packing import COUNTS
+
+    if len(paths) not in COUNTS:
+        raise RestorableError(f"pack takes {COUNTS[0]} to {COUNTS[-1]} images (or folders), got {len(paths)}")
+
+
+def _session(device: str, backend: str, tile: int | None, weights: Path | None):
+    from restorable.session import Session
+    from restorable.settings import RunSettings
+
+    return Session(RunSettings(device, backend, tile, weights))
+
+
+def pack(
+    paths: list[str] = typer.Argument(..., help=COUNT_HELP + "."),
+    output: Path = typer.Option(..., "--output", "-o", help="The packed file (.png keeps the most), or a folder for folders."),
+    fmt: o.Format = "png",
+    quality: o.Quality = 95,
+    overwrite: o.Overwrite = False,
+    weights: o.Weights = None,
+    device: o.Device = "auto",
+    backend: o.Backend = "torch",
+    tile: o.Tile = None,
+    max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
+    robust: o.Robust = None,
+    min_restore_db: float = typer.Option(
+        None, "--min-restore-db",
+        help="Unpack the result as it will be saved and refuse to write it when an image comes back below this PSNR"
+        " (default 24 dB; 0: no check).",
+    ),
+) -> None:
+    """Pack 2 to 4 photos of one size into one that looks like the first; `restorable unpack` gives them all back.
+
+    With folders: the files of the first folder, each with the files of the same name (any image extension)
+    in the others, into OUTPUT/NAME.png (--format jpg: .jpg); a name missing from a folder is reported, the
+    others go on."""
+    from rich.console import Console
+
+    from restorable.cli.files import lossless_weights
+    from restorable.image_file import output_format
+    from restorable.operators import get_operator
+    from restorable.photo import read_photo, write_photo
+    from restorable.verify import unpacking_db
+
+    _count(paths)
+    console = Console(stderr=True, soft_wrap=True)
+    session = _session(device, backend, tile, weights)
+
+    floor = get_operator(f"pack-{len(paths)}").restore_floor if min_restore_db is None else min_restore_db
+
+    def one(sources: list[Path], dst: Path) -> tuple[list[str], str]:
+        """Notes, and how well the images unpack ("" unchecked)."""
+        photos = [read_photo(p, max_pixels) for p in sources]
+        packed = session.pack(photos, [p.name for p in sources], lossless_weights(dst, robust))
+        checked = ""
+        if floor > 0:
+            out_format = output_format(dst)
+            dbs = unpacking_db(photos, packed, out_format, quality, session.unpack)
+            worst = min(range(len(dbs)), key=dbs.__getitem__)
+            if dbs[worst] < floor:
+                better = "; save it as PNG" if out_format in ("JPEG", "WEBP") else ""
+                raise RestorableError(
+                    f"{sources[worst].name} would unpack at only {dbs[worst]:.1f} dB as {out_format}"
+                    f" (below --min-restore-db {floor:g}): not written{better}"
+                )
+            checked = f"unpacks at {', '.join(f'{db:.1f}' for db in dbs)} dB"
+        return packed.notes + write_photo(dst, packed, quality), checked
+
+    folders = [Path(p).is_dir() for p in paths]
+    if any(folders):
+        if not all(folders):
+            raise RestorableError("give images, or folders: not both")
+        _pack_folders([Path(p) for p in paths], output, fmt, overwrite, one)
+        return
+    sources = [Path(p) for p in paths]
+    if output.is_dir():
+        raise RestorableError(f"{output} is a folder: name the packed file (folders pack folders)")
+    if output.exists() and not overwrite:
+        raise RestorableError(f"{output} exists: --overwrite replaces it")
+    if any(output.resolve() == s.resolve() for s in sources):
+        raise RestorableError(f"{output}: refusing to write over an input")
+    notes, checked = one(sources, output)
+    for note in notes:
+        console.print(f"warning: {note}", markup=False)
+    console.print(f"{', '.join(str(s) for s in sources)} -> {output} (pack-{len(sources)}{', ' + checked if checked else ''})", markup=False)
+
+
+def _pack_folders(folders: list[Path], out_dir: Path, fmt: str, overwrite: bool, one) -> None:
+    from restorable.cli.batch import run_batch
+    from restorable.image_file import IMAGE_SUFFIXES
+
+    def images(folder: Path) -> dict[str, Path]:
+        return {p.stem: p for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES}
+
+    listed = [images(f) for f in folders]
+    if not listed[0]:
+        raise RestorableError(f"{folders[0]}: no images found")
+    suffix = "." + fmt.lstrip(".").lower()
+    groups = {}
+    for stem, first in listed[0].items():
+        groups[first] = [first] + [others.get(stem) for others in listed[1:]]
+
+    def process(src: Path, dst: Path) -> None:
+        missing = [str(folder / src.stem) for folder, path in zip(folders, groups[src]) if path is None]
+        if missing:
+            raise RestorableError(f"no {src.stem}.* in {', '.join(str(Path(m).parent) for m in missing)}")
+        one(groups[src], dst)
+
+    report = run_batch([(src, out_dir / f"{src.stem}{suffix}") for src in groups], process, overwrite, f"pack-{len(folders)}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def unpack(
+    paths: list[str] = typer.Argument(..., help="Packed files, or folders of them."),
+    out_dir: Path = typer.Option(
+        None, "--output-dir", "-o", help="Write the images here (default: STEM.unpacked/ beside each file; several files: DIR/STEM/)."
+    ),
+    quality: o.Quality = 95,
+    overwrite: o.Overwrite = False,
+    weights: o.Weights = None,
+    device: o.Device = "auto",
+    backend: o.Backend = "torch",
+    tile: o.Tile = None,
+    max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
+    force: bool = typer.Option(False, "--force", help="Unpack a file changed since it was packed (resized, edited), poorly."),
+    op: str = typer.Option(
+        None, "--op", help="pack-2, pack-3 or pack-4: for a file whose record another program stripped (images image-1.png, ...)."
+    ),
+) -> None:
+    """Write the images a packed file holds, under the names they had when packed."""
+    from rich.console import Console
+
+    from restorable.image_file import FORMATS
+    from restorable.photo import read_photo, write_photo
+
+    console = Console(stderr=True, soft_wrap=True)
+    session = _session(device, backend, tile, weights)
+    sources = _packed_files(paths)
+    single = len(paths) == 1 and not Path(paths[0]).is_dir()  # one file: -o is its folder, its error is the error
+    failed = 0
+    for src in sources:
+        folder = out_dir if out_dir is not None and single else (out_dir or src.parent) / (
+            src.stem if out_dir is not None else f"{src.stem}.unpacked"
+        )
+        try:
+            images = session.unpack(read_photo(src, max_pixels), force, op)
+            targets = [folder / (name if Path(name).suffix.lower() in FORMATS else f"{name}.png") for name, _ in images]
+            existing = [str(t) for t in targets if t.exists()]
+            if existing and not overwrite:
+                raise RestorableError(f"already there: {', '.join(existing)} (--overwrite replaces them)")
+            folder.mkdir(parents=True, exist_ok=True)
+            for target, (_, photo) in zip(targets, images):
+                for note in photo.notes + write_photo(target, photo, quality):
+                    console.print(f"warning: {target.name}: {note}", markup=False)
+            console.print(f"{src} -> {', '.join(str(t) for t in targets)} (unpack)", markup=False)
+        except RestorableError as exc:
+            if single:
+                raise
+            failed += 1
+            console.print(f"failed: {src}: {exc.for_cli()}", markup=False)
+    if len(sources) > 1:
+        console.print(f"{len(sources) - failed} done, {failed} failed", markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _packed_files(paths: list[str]) -> list[Path]:
+    """The files named, and the images in the folders named (not their sub-folders)."""
+    from restorable.image_file import IMAGE_SUFFIXES
+
+    files = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found = [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+            if not found:
+                raise RestorableError(f"{path}: no images found")
+            files += found
+        else:
+            files.append(path)
+    return files
