@@ -119,8 +119,6 @@ def pack(
     if not isinstance(images, (list, tuple)) or not images:
         raise RestorableError("pack takes a list of 2 to 4 images")
     names = list(names) if names is not None else [f"image-{i}.png" for i in range(1, len(images) + 1)]
-    if len(names) != len(images):
-        raise RestorableError(f"{len(images)} images but {len(names)} names")
     session = Session(RunSettings(device, weights=weights))
     return _like_input(session.pack([_as_photo(i) for i in images], names, lossless), images[0])
 

@@ -23,6 +23,11 @@ _UNSUPPORTED_MODES = {"I": "32-bit integer", "F": "32-bit float"}
 BITS_KEY = "restorable.bits"
 
 
+
+def images_in(folder: Path) -> list[Path]:
+    """Image files (by extension) directly in ``folder``, sorted by name; none: an empty list."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
 def _sixteen_bit(img: Image.Image) -> bool:
     """Whether an opened, not yet loaded image stores 16-bit samples (Pillow's raw modes say so)."""
     if img.mode.startswith("I;16"):

@@ -14,13 +14,15 @@ import numpy as np
 from restorable import __version__
 from restorable.errors import ChangedImageError, Hint, RecordError, RestorableError
 from restorable.luma import grey_uint8
+from restorable.operators import OPERATORS
 from restorable.photo import Photo, in_colour
 from restorable.provenance import MEMBER_METADATA_BYTES, Member, Original, Provenance
 
 if TYPE_CHECKING:
     from restorable.session import Session
 
-COUNTS = (2, 3, 4)  # the pack-N networks there are
+PACKERS = {spec.inputs: name for name, spec in OPERATORS.items() if spec.family == "pack"}  # image count -> pack-N
+COUNTS = tuple(sorted(PACKERS))
 
 
 def pack_photos(session: Session, photos: list[Photo], names: list[str], lossless: bool = False) -> Photo:
@@ -31,7 +33,7 @@ def pack_photos(session: Session, photos: list[Photo], names: list[str], lossles
     from restorable.weights import load_weights
 
     if len(photos) != len(names):
-        raise ValueError("one name per photo")
+        raise RestorableError(f"{len(photos)} images but {len(names)} names")
     if len(photos) not in COUNTS:
         raise RestorableError(f"pack takes {COUNTS[0]} to {COUNTS[-1]} images, got {len(photos)}")
     sizes = [(p.rgb.shape[1], p.rgb.shape[0]) for p in photos]
@@ -40,7 +42,7 @@ def pack_photos(session: Session, photos: list[Photo], names: list[str], lossles
             raise RestorableError(
                 f"all images must have the same size: {names[0]} is {sizes[0][0]}x{sizes[0][1]}, {name} is {size[0]}x{size[1]}"
             )
-    op = f"pack-{len(photos)}"
+    op = PACKERS[len(photos)]
     loaded = load_weights(op, session.settings.weights, lossless=lossless)
     net, run_device = session.network(loaded)
     stacked = np.concatenate([in_colour(p).rgb for p in photos], axis=2)
@@ -67,9 +69,9 @@ def pack_photos(session: Session, photos: list[Photo], names: list[str], lossles
 
 def _bare_record(photo: Photo, op: str) -> Provenance:
     """The record of a packed image that lost its own (an array): ``op`` pack-N, N images of its size."""
-    count = int(op.removeprefix("pack-")) if op.removeprefix("pack-").isdigit() else 0
-    if count not in COUNTS:
-        raise RestorableError(f"{op} is not a packing operator (pack-{COUNTS[0]} to pack-{COUNTS[-1]})")
+    if op not in PACKERS.values():
+        raise RestorableError(f"{op} is not a packing operator ({', '.join(PACKERS.values())})")
+    count = OPERATORS[op].inputs
     size = (photo.rgb.shape[1], photo.rgb.shape[0])
     members = tuple(Member(f"image-{i}.png", size) for i in range(1, count + 1))
     return Provenance(op, {}, "", "", __version__, family="pack", inputs=count, members=members)

@@ -55,6 +55,7 @@ def pack(
     from restorable.cli.files import lossless_weights
     from restorable.image_file import output_format
     from restorable.operators import get_operator
+    from restorable.packing import PACKERS
     from restorable.photo import read_photo, write_photo
     from restorable.verify import unpacking_db
 
@@ -62,7 +63,8 @@ def pack(
     console = Console(stderr=True, soft_wrap=True)
     session = _session(device, backend, tile, weights)
 
-    floor = get_operator(f"pack-{len(paths)}").restore_floor if min_restore_db is None else min_restore_db
+    op = PACKERS[len(paths)]
+    floor = get_operator(op).restore_floor if min_restore_db is None else min_restore_db
 
     def one(sources: list[Path], dst: Path) -> tuple[list[str], str]:
         """Notes, and how well the images unpack ("" unchecked)."""
@@ -86,7 +88,7 @@ def pack(
     if any(folders):
         if not all(folders):
             raise RestorableError("give images, or folders: not both")
-        _pack_folders([Path(p) for p in paths], output, fmt, overwrite, one)
+        _pack_folders([Path(p) for p in paths], output, fmt, overwrite, one, op)
         return
     sources = [Path(p) for p in paths]
     if output.is_dir():
@@ -98,17 +100,14 @@ def pack(
     notes, checked = one(sources, output)
     for note in notes:
         console.print(f"warning: {note}", markup=False)
-    console.print(f"{', '.join(str(s) for s in sources)} -> {output} (pack-{len(sources)}{', ' + checked if checked else ''})", markup=False)
+    console.print(f"{', '.join(str(s) for s in sources)} -> {output} ({op}{', ' + checked if checked else ''})", markup=False)
 
 
-def _pack_folders(folders: list[Path], out_dir: Path, fmt: str, overwrite: bool, one) -> None:
+def _pack_folders(folders: list[Path], out_dir: Path, fmt: str, overwrite: bool, one, op: str) -> None:
     from restorable.cli.batch import run_batch
-    from restorable.image_file import IMAGE_SUFFIXES
+    from restorable.image_file import images_in
 
-    def images(folder: Path) -> dict[str, Path]:
-        return {p.stem: p for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES}
-
-    listed = [images(f) for f in folders]
+    listed = [{p.stem: p for p in images_in(f)} for f in folders]
     if not listed[0]:
         raise RestorableError(f"{folders[0]}: no images found")
     suffix = "." + fmt.lstrip(".").lower()
@@ -122,7 +121,7 @@ def _pack_folders(folders: list[Path], out_dir: Path, fmt: str, overwrite: bool,
             raise RestorableError(f"no {src.stem}.* in {', '.join(str(Path(m).parent) for m in missing)}")
         one(groups[src], dst)
 
-    report = run_batch([(src, out_dir / f"{src.stem}{suffix}") for src in groups], process, overwrite, f"pack-{len(folders)}")
+    report = run_batch([(src, out_dir / f"{src.stem}{suffix}") for src in groups], process, overwrite, op)
     if report.failed:
         raise typer.Exit(1)
 
@@ -183,13 +182,13 @@ def unpack(
 
 def _packed_files(paths: list[str]) -> list[Path]:
     """The files named, and the images in the folders named (not their sub-folders)."""
-    from restorable.image_file import IMAGE_SUFFIXES
+    from restorable.image_file import images_in
 
     files = []
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            found = [p for p in sorted(path.iterdir()) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+            found = images_in(path)
             if not found:
                 raise RestorableError(f"{path}: no images found")
             files += found

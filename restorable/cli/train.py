@@ -153,13 +153,12 @@ def train(
         raise RestorableError(f"{op} trains on groups of {inputs} images it makes itself: leave out --conditioned, --pairs and --param")
     if inputs > 1:  # the pack family: shifted views of each photo, and unrelated photos
         train_pairs = load_pack_groups(data, size, inputs, seed)
-    elif conditioned:
-        train_pairs = load_conditioned_pairs(data, size, op, draws, target_cache, seed)
-    else:
-        train_pairs = load_pairs(data, size, op, params, target_cache, pairs)
-    if inputs > 1:
         val_pairs = load_pack_groups(val, size, inputs) if val else None
     else:
+        if conditioned:
+            train_pairs = load_conditioned_pairs(data, size, op, draws, target_cache, seed)
+        else:
+            train_pairs = load_pairs(data, size, op, params, target_cache, pairs)
         val_pairs = load_pairs(val, size, op, params, target_cache, None) if val and pairs is None else None
     if val_pairs and conditioned:  # validated at the defaults
         val_pairs = [replace(p, cond=condition_vector(axes_of(get_operator(op)), params), params=params) for p in val_pairs]

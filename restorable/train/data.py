@@ -12,7 +12,7 @@ import torch
 from PIL import Image, ImageOps
 
 from restorable.errors import RestorableError
-from restorable.image_file import IMAGE_SUFFIXES, open_image, write_image
+from restorable.image_file import images_in, open_image, write_image
 
 
 @dataclass
@@ -31,7 +31,7 @@ def list_images(folder: Path) -> list[Path]:
     """Image files directly in ``folder``, sorted by name."""
     if not folder.is_dir():
         raise RestorableError(f"{folder}: not a folder")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = images_in(folder)
     if not files:
         raise RestorableError(f"{folder}: no images found")
     return files
