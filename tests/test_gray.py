@@ -23,6 +23,27 @@ def rgb_of(path) -> np.ndarray:
         return np.asarray(img.convert("RGB"))
 
 
+# The session's gray network is tiny and trained for 300 steps: its figures move with the training seed and the CPU's
+# float kernels (conftest.gray_weights). The tests check that the colour comes back, with bars well clear of every
+# figure seen (5 seeds, torch 2.13 and 2.14); the bundled gray weights carry the quality claims (test_bundled.py).
+COLOUR_BACK = 0.5  # the restore's chroma error / the grey's: seen 0.23-0.28
+MORE_THAN_GREY_DB = 3  # the restore's PSNR above the grey shown in colour: seen 7.9-9.2 dB
+LIKE_REC601_DB = 22  # the grey from the Rec. 601 grey: seen 25.7-28.7 dB
+
+
+def colour_error(image: np.ndarray, original: np.ndarray) -> float:
+    """RMS error of the Rec. 601 chroma (Cb, Cr), in 8-bit levels; a grey image scores the photo's own chroma."""
+    to_cbcr = np.array([[-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+    diff = (image.astype(np.float64) - original.astype(np.float64)) @ to_cbcr.T
+    return float(np.sqrt(np.mean(diff**2)))
+
+
+def assert_colour_came_back(back: np.ndarray, grey: np.ndarray, original: np.ndarray) -> None:
+    grey_rgb = np.repeat(grey[..., None], 3, axis=2)
+    assert colour_error(back, original) < COLOUR_BACK * colour_error(grey_rgb, original)
+    assert psnr(back, original) > psnr(grey_rgb, original) + MORE_THAN_GREY_DB
+
+
 @pytest.mark.parametrize("suffix", [".png", ".jpg"])
 def test_apply_writes_one_channel_and_restore_brings_colour_back(gray_weights, photo_path, tmp_path, suffix):
     out = tmp_path / f"grey{suffix}"
@@ -36,14 +57,13 @@ def test_apply_writes_one_channel_and_restore_brings_colour_back(gray_weights, p
     assert record["original"] == {"size": [128, 96], "channels": 3, "orientation": 1}
     original = rgb_of(photo_path)
     luma = original.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-    assert psnr(grey, np.rint(luma).astype(np.uint8)) > 25  # it looks like the grey conversion (a tiny network)
+    assert psnr(grey, np.rint(luma).astype(np.uint8)) > LIKE_REC601_DB  # it looks like the grey conversion
 
     result = invoke("restore", out, "--weights", gray_weights)
     assert result.exit_code == 0, result.output
     back = rgb_of(tmp_path / "grey.restored.png")
     assert back.shape == original.shape
-    # the colour came back: far closer than the grey image shown in colour
-    assert psnr(back, original) > psnr(np.repeat(grey[..., None], 3, axis=2), original) + 3
+    assert_colour_came_back(back, grey, original)
 
 
 def test_a_grey_image_saved_again_in_colour_still_restores(gray_weights, photo_path, tmp_path):
@@ -71,7 +91,7 @@ def test_the_api_gives_a_grey_array_and_takes_it_back(gray_weights, photo_path):
     assert grey.shape == original.shape[:2] and grey.dtype == np.uint8
     back = restorable.restore(grey, op="gray", weights=gray_weights)
     assert back.shape == original.shape
-    assert psnr(back, original) > psnr(np.repeat(grey[..., None], 3, axis=2), original) + 3
+    assert_colour_came_back(back, grey, original)
 
 
 def test_tiles_join_without_seams_on_a_grey_network(gray_weights, photo_path):

@@ -101,7 +101,9 @@ def test_resumed_checkpoint_restores_odd_sizes(photo_dir, tmp_path):
     figures = evaluate(model, pairs, [90])
     row = figures["images"]["a"]
     assert set(row) >= {"approx_psnr", "restore_png_psnr", "restore_jpeg90_psnr", "identity_psnr", "approx_ssim"}
-    assert figures["mean"]["restore_png_psnr"] > 20  # odd 90x90 and 96x80 crops come back
+    # odd 90x90 and 96x80 crops come back closer than the effect is to the photo (15.5 dB); 20 steps: 18.4-21.5 dB
+    # over training seeds 0-4 (float kernels move it as much), untrained 4.7 dB
+    assert figures["mean"]["restore_png_psnr"] > figures["mean"]["identity_psnr"]
 
 
 def test_adversarial_term_trains_and_resumes(photo_dir, tmp_path):
