@@ -52,6 +52,10 @@ def train(
     crop: int = typer.Option(128, "--crop", min=16),
     batch: int = typer.Option(8, "--batch", min=1),
     lr: float = typer.Option(5e-4, "--lr"),
+    warmup: int = typer.Option(
+        0, "--warmup", min=0,
+        help="Steps of linear learning-rate warm-up (for large batches, with --lr scaled by sqrt(batch / 8)).",
+    ),
     aux: str = typer.Option("learned", "--aux", help="Auxiliary branch: learned | reference."),
     aux_warmup: int = typer.Option(0, "--aux-warmup", help="First steps train the auxiliary branch alone."),
     inv_blocks: int = typer.Option(4, "--inv-blocks", min=1, help="Coupling blocks of the invertible branch."),
@@ -169,7 +173,7 @@ def train(
         weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, weight_adv=weight_adv,
         weight_ssim=weight_ssim, ssim_power=ssim_power, weight_grid=weight_grid, weight_freq=weight_freq,
         long_side=size, bf16=(run_device != "cpu" or bf16_is_fast()) if bf16 is None else bf16, total_steps=steps,
-        conditioned=conditioned, draws=draws,
+        conditioned=conditioned, draws=draws, warmup=warmup,
     )
     model_config = ModelConfig(
         inv_blocks=inv_blocks, inv_width=width, fusion_blocks=fusion_blocks, fusion_width=width,

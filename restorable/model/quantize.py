@@ -43,10 +43,47 @@ def jpeg_roundtrip_uint8(image: np.ndarray, quality: int) -> np.ndarray:
         return np.asarray(img.convert("RGB"))
 
 
+def gpu_jpeg_available(x: torch.Tensor) -> bool:
+    """Whether ``x``'s JPEG round trip runs on its GPU: only when asked (RESTORABLE_GPU_JPEG=1) and torchvision is there.
+
+    Off by default: at the same quality nvJPEG distorts less than libjpeg (measured on an H200, a 256x256 photo
+    crop: 36.7 vs 34.8 dB at quality 70, 44.3 vs 41.6 dB at 90), so weights trained on it would meet milder JPEG
+    than users' files carry."""
+    import importlib.util
+    import os
+
+    return (
+        x.is_cuda and x.shape[1] == 3 and os.environ.get("RESTORABLE_GPU_JPEG") == "1"
+        and importlib.util.find_spec("torchvision") is not None
+    )
+
+
+def jpeg_roundtrip_gpu(images: torch.Tensor, qualities: list[int]) -> torch.Tensor:
+    """nvJPEG encode and decode of (B, 3, H, W) uint8 CUDA images, one batched call per quality (4:2:0, the
+    standard quantisation tables scaled by quality, as libjpeg does); the same shape back."""
+    from torchvision.io import decode_jpeg, encode_jpeg
+
+    decoded = torch.empty_like(images)
+    for quality in sorted(set(qualities)):
+        chosen = [b for b, q in enumerate(qualities) if q == quality]
+        encoded = encode_jpeg([images[b].contiguous() for b in chosen], quality=int(quality))
+        encoded = [e.cpu() for e in encoded]  # the decoder reads its bytes from host memory (a few KB each)
+        for b, image in zip(chosen, decode_jpeg(encoded, device=images.device)):
+            decoded[b] = image
+    return decoded
+
+
 def jpeg_straight_through(x: torch.Tensor, qualities: list[int]) -> torch.Tensor:
-    """Real JPEG of each image of x (B, C, H, W), C = 3 or 1, at ``qualities[b]``, straight-through gradient."""
-    images = (x.detach().clamp(0, 1) * 255.0).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    decoded = np.stack([jpeg_roundtrip_uint8(img, q) for img, q in zip(images, qualities)])
+    """Real JPEG of each image of x (B, C, H, W), C = 3 or 1, at ``qualities[b]``, straight-through gradient.
+
+    PIL (libjpeg), one image after another on the CPU: the cap of a large GPU step. RESTORABLE_GPU_JPEG=1
+    codes colour batches on the GPU with nvJPEG instead (milder at the same quality: :func:`gpu_jpeg_available`)."""
+    images = (x.detach().clamp(0, 1) * 255.0).round().to(torch.uint8)
+    if gpu_jpeg_available(x):
+        replacement = jpeg_roundtrip_gpu(images, qualities).to(x.dtype) / 255.0
+        return _StraightThrough.apply(x, replacement)
+    on_cpu = images.permute(0, 2, 3, 1).cpu().numpy()
+    decoded = np.stack([jpeg_roundtrip_uint8(img, q) for img, q in zip(on_cpu, qualities)])
     replacement = torch.from_numpy(decoded).permute(0, 3, 1, 2).to(x.dtype) / 255.0
     return _StraightThrough.apply(x, replacement.to(x.device))
 
