@@ -122,12 +122,15 @@ def train(
     from restorable.paths import cache_dir
     from restorable.operators.condition import axes_of, condition_vector
     from restorable.train.data import load_conditioned_pairs, load_pack_groups, load_pairs
+    from restorable.train.distributed import start as start_ranks
     from restorable.train.trainer import Trainer, TrainConfig, bf16_is_fast
 
     console = Console(stderr=True, soft_wrap=True)
     if steps is None and minutes is None:
         raise RestorableError("give --steps N or --minutes M")
     run_device = resolve_device(device)
+    ranks, run_device = start_ranks(run_device)  # under torchrun: this rank's device, and its place
+    console.quiet = not ranks.leader
     if pairs is None and op is None:
         raise RestorableError("give --op NAME (or --pairs DIR for a black-box operator)")
     if out.suffix != ".safetensors":
@@ -183,7 +186,7 @@ def train(
     trainer = Trainer(
         config, model_config, train_pairs, out, resume=resume, init=init, device=run_device, workers=workers,
         grow_blocks=grow_blocks, grow_fusion=grow_fusion,
-        compile=compile_passes,
+        compile=compile_passes, ranks=ranks,
     )
     params_count = sum(p.numel() for p in trainer.model.parameters())
     precision = "bfloat16 autocast" if trainer.config.bf16 else "float32"
@@ -214,7 +217,12 @@ def train(
 
         last = min(stop_at, steps) if stop_at and steps else stop_at or steps
         figures = trainer.run(last, minutes, val_pairs, val_every, save_minutes, [90] if jpeg else None, on_step)
-    console.print(f"saved {out} at step {trainer.step}", markup=False)
+    if ranks.world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()  # the checkpoint is written before any rank leaves
+        dist.destroy_process_group()
+    console.print(f"saved {out} at step {trainer.step}" + (f" ({ranks.world} ranks)" if ranks.world > 1 else ""), markup=False)
     if figures:
         from restorable.train.evaluate import summary_line
 

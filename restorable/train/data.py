@@ -144,7 +144,8 @@ class BatchPlan:
 
 
 class CropSampler:
-    """Random crops (and flips/rotations when the operator allows) from a list of pairs.
+    """Random crops (and flips/rotations when the operator allows) from a list of pairs; ``batch`` is the global
+    batch of all ranks (``shard``: this rank's share, see :mod:`restorable.train.distributed`).
 
     All randomness comes from one ``torch.Generator`` (crops, then the batch's JPEG
     qualities), so a resumed run continues exactly, whichever device or worker count.
@@ -159,7 +160,9 @@ class CropSampler:
         generator: torch.Generator,
         jpeg_count: int = 0,
         jpeg_range: tuple[int, int] = (70, 95),
+        shard: tuple[int, int] = (0, 1),
     ) -> None:
+        self.shard = shard  # (rank, ranks): plans hold every ranks-th crop and quality of the global batch, from rank
         self.pairs = [p for p in pairs if min(p.source.shape[:2]) >= crop]
         if not self.pairs:
             raise RestorableError(f"no training image is at least {crop}x{crop} px")
@@ -184,7 +187,9 @@ class CropSampler:
             top, left = f * self._randint((h - self.crop) // f + 1), f * self._randint((w - self.crop) // f + 1)
             k, flip = (self._randint(4), self._randint(2)) if self.augment else (0, 0)
             crops.append((index, top, left, k, flip))
-        return BatchPlan(tuple(crops), self.draw_qualities(self.jpeg_count), self.generator.get_state())
+        qualities = self.draw_qualities(self.jpeg_count)
+        rank, ranks = self.shard
+        return BatchPlan(tuple(crops[rank::ranks]), qualities[rank::ranks], self.generator.get_state())
 
     def draw_qualities(self, count: int) -> tuple[int, ...]:
         """``count`` JPEG qualities drawn from ``jpeg_range`` with the run's generator."""

@@ -20,6 +20,7 @@ from restorable.model.qinet import ModelConfig, QuasiInvertibleNet
 from restorable.train.adversarial import Adversary
 from restorable.train.batches import batch_stream, default_workers
 from restorable.train.data import CropSampler, Pair
+from restorable.train.distributed import Ranks, all_agree, check_batch
 from restorable.train.evaluate import evaluate
 from restorable.transforms import Family, get_family
 from restorable.weights.download import file_sha256
@@ -112,6 +113,9 @@ class Trainer:
     CUDA graphs (None: on a GPU only, where a step is otherwise bound by kernel launches).
     ``data_on_device``: hold the photos and targets on the device and cut the crops there
     (None: on a GPU only; the batches are the same either way).
+    ``ranks``: this process's place under torchrun (:mod:`restorable.train.distributed`): ``config.batch``
+    is the global batch, each rank cuts its share, DistributedDataParallel averages the gradients,
+    and rank 0 alone validates and saves.
     Checkpoints hold CPU tensors, so a run started on one device resumes on the other.
     """
 
@@ -129,7 +133,9 @@ class Trainer:
         grow_blocks: int = 0,
         grow_fusion: int = 0,
         data_on_device: bool | None = None,
+        ranks: Ranks | None = None,
     ) -> None:
+        self.ranks = ranks or Ranks()
         self.config, self.out = config, out
         self.device = device
         self.data_on_device = device != "cpu" if data_on_device is None else data_on_device
@@ -187,22 +193,39 @@ class Trainer:
         from restorable.operators import OPERATORS
 
         augment = OPERATORS[config.op].equivariant if config.op in OPERATORS else False
-        n_jpeg = jpeg_count(config.batch, config.jpeg_share) if config.jpeg else 0
+        # each rank restores its own share of the batch from JPEG, in the same proportion
+        n_jpeg = jpeg_count(check_batch(self.ranks, config.batch), config.jpeg_share) * self.ranks.world if config.jpeg else 0
         if self.model.config.carrier_channels == 3 and any(p.target.ndim == 2 for p in train_pairs):
             # a colour network of a grey operator (bwp before 0.2) learns the grey in 3 channels, as it is applied
             train_pairs = [replace(p, target=with_channels(p.target, 3)) for p in train_pairs]
         self.sampler = CropSampler(
-            train_pairs, config.crop, config.batch, augment, self.generator, n_jpeg, config.jpeg_range
+            train_pairs, config.crop, config.batch, augment, self.generator, n_jpeg, config.jpeg_range,
+            shard=(self.ranks.rank, self.ranks.world),
         )
         self.rng_state = self.generator.get_state()  # as of the last step taken (batches are drawn ahead)
         self._batches = None
         self.adversary_batch = None  # (target, processed) of the last step, for the discriminator
         # the training passes the family's losses call (compiled, or the plain network)
         self.forward_pass, self.reverse_pass = self.model, self.model.reverse
-        if self.compiled:  # the training passes only; validation runs the plain network on whole images
+        if self.ranks.world > 1:
+            self._distribute()
+        elif self.compiled:  # the training passes only; validation runs the plain network on whole images
             mode = "reduce-overhead" if device != "cpu" else None
             self.forward_pass = torch.compile(self.model, mode=mode)
             self.reverse_pass = torch.compile(self.model.reverse, mode=mode)
+
+    def _distribute(self) -> None:
+        """Wrap the network in DistributedDataParallel (static graph: the reverse pass uses the parameters outside
+        ``forward``); the passes run eagerly."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        if self.adversary is not None or self.config.aux_warmup:
+            raise RestorableError("torchrun: adversarial training and --aux-warmup are not supported on several ranks yet")
+        device = torch.device(self.device)
+        self.compiled = False
+        self.forward_pass = DistributedDataParallel(
+            self.model, device_ids=[device] if device.type == "cuda" else None, static_graph=True
+        )
 
     def _warm_start(self, init: Path, op: str) -> tuple[QuasiInvertibleNet, dict]:
         """Weights (and architecture) of a finished run of ``op``, or of another operator of its family
@@ -337,6 +360,8 @@ class Trainer:
         }
 
     def save(self, val: dict | None = None) -> None:
+        if not self.ranks.leader:  # the ranks hold the same weights and state: one writes them
+            return
         save_model(self.out, self.model, self.metadata(val))
         optimizers, _, modules = self._training_state()
         taken = torch.Generator()
@@ -362,7 +387,7 @@ class Trainer:
         val = self.history[-1]["val"] if self.history else None
 
         def validate() -> dict | None:
-            if not val_pairs:
+            if not val_pairs or not self.ranks.leader:
                 return None
             self.model.eval()
             figures = evaluate(self.model, val_pairs, jpeg_eval or [], with_ssim=False, device=self.device)["mean"]
@@ -370,13 +395,13 @@ class Trainer:
             self.history.append({"step": self.step, "train_seconds": round(self.train_seconds, 1), "val": figures})
             return figures
 
-        while (steps is None or self.step < steps) and time.monotonic() < deadline:
+        while (steps is None or self.step < steps) and not all_agree(time.monotonic() >= deadline, self.ranks, self.device):
             start = time.monotonic()
             terms = self.train_step()
             if val_pairs and self.step % val_every == 0:
                 val = validate()
             self.train_seconds += time.monotonic() - start  # wall time of steps and validation
-            if on_step:
+            if on_step and self.ranks.leader:
                 on_step(self.step, terms, val)
             if time.monotonic() - last_save > save_minutes * 60:
                 self.save(val)
