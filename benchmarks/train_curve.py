@@ -1,4 +1,4 @@
-"""Validation PSNR against wall-clock training minutes, read from a checkpoint's metadata.
+"""Validation PSNR against wall-clock training minutes and crops seen, read from a checkpoint's metadata.
 
     python benchmarks/train_curve.py runs/l0.safetensors [--markdown]
 
@@ -23,11 +23,13 @@ def main() -> None:
         raise SystemExit(f"{args.ckpt}: no validation history (train with --val)")
     keys = [k for k in history[0]["val"] if k.endswith("psnr")]
     print(f"{meta['op']}: {meta['steps']} steps, {meta['train_seconds'] / 60:.1f} min")
-    print("| minutes | step | " + " | ".join(k.replace("_psnr", "") for k in keys) + " |")
-    print("|---|---|" + "---|" * len(keys))
+    batch = meta["train"]["batch"]
+    print(f"batch {batch}, lr {meta['train']['lr']}, warm-up {meta['train'].get('warmup', 0)} steps")
+    print("| minutes | step | crops seen | " + " | ".join(k.replace("_psnr", "") for k in keys) + " |")
+    print("|---|---|---|" + "---|" * len(keys))
     for entry in history:
         cells = " | ".join(f"{entry['val'][k]:.2f}" for k in keys)
-        print(f"| {entry['train_seconds'] / 60:.1f} | {entry['step']} | {cells} |")
+        print(f"| {entry['train_seconds'] / 60:.2f} | {entry['step']} | {entry['step'] * batch:,} | {cells} |")
 
 
 if __name__ == "__main__":

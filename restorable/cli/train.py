@@ -192,7 +192,8 @@ def train(
     precision = "bfloat16 autocast" if trainer.config.bf16 else "float32"
     console.print(
         f"{name}: {len(train_pairs)} {'photo settings' if conditioned else 'photos'}, {params_count:,} parameters, starting at step {trainer.step}"
-        f" on {run_device} ({precision}, {trainer.workers} batch workers{', compiled' if trainer.compiled else ''})",
+        f" on {run_device} ({precision}, {'crops cut on the device' if trainer.data_on_device else f'{trainer.workers} batch workers'}"
+        f"{', compiled' if trainer.compiled else ''})",
         markup=False,
     )
     columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
