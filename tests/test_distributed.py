@@ -97,3 +97,12 @@ def test_each_rank_cuts_its_share_of_the_global_batch():
     assert sorted(shares[0].crops + shares[1].crops) == sorted(whole.crops)
     assert shares[0].crops == whole.crops[0::2] and shares[1].qualities == whole.qualities[1::2]
     assert all(torch.equal(s.rng_after, whole.rng_after) for s in shares)  # every rank's generator moves alike
+
+
+def test_a_batch_the_ranks_cannot_share_is_refused_in_one_line():
+    from restorable.errors import RestorableError
+    from restorable.train.distributed import Ranks, check_batch
+
+    assert check_batch(Ranks(1, 4, 1), 32) == 8
+    with pytest.raises(RestorableError, match="--batch 6 must be a multiple of the 4 ranks"):
+        check_batch(Ranks(0, 4, 0), 6)
