@@ -22,30 +22,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
+from train_speed import pairs  # the same photos, turned four ways, their own stand-in targets
 
 from restorable.model.qinet import ModelConfig
-from restorable.train.data import Pair, load_photo
 from restorable.train.trainer import Trainer, TrainConfig
 
-ROOT = Path(__file__).resolve().parents[1]
-PHOTOS = [ROOT / "examples" / "photo.jpg", ROOT / "tests" / "data" / "cups_511x383.jpg"]
 CONFIGS = {
     "bundled": ModelConfig(aux="reference", code_scale=0.25),
     "irn": ModelConfig(aux="reference", code_scale=0.25, inv_blocks=8, inv_width=96, fusion_width=96),
 }
-
-
-def pairs() -> list[Pair]:
-    """The photos at 512 px, each turned four ways; the photo stands in for its target (the step costs the same)."""
-    found = []
-    for path in PHOTOS:
-        photo = load_photo(path, 512)
-        for k in range(4):
-            turned = np.ascontiguousarray(np.rot90(photo, k))
-            found.append(Pair(f"{path.stem}-{k}", turned, turned))
-    return found
 
 
 def make_trainer(name: str, batch: int, jpeg: str, device: str, compiled: bool, folder: Path) -> Trainer:

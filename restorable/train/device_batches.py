@@ -63,8 +63,8 @@ class DeviceCutter:
         size, factor = self.sampler.crop, self.sampler.factor
         rows, cols = _windows(size, turns, flips)
         source = self.sources[index.view(-1, 1, 1), top.view(-1, 1, 1) + rows, left.view(-1, 1, 1) + cols]
-        small = size // factor
-        rows, cols = _windows(small, turns, flips)
+        if factor > 1:  # a smaller target (rescaling): its own, smaller windows
+            rows, cols = _windows(size // factor, turns, flips)
         target = self.targets[
             index.view(-1, 1, 1), (top // factor).view(-1, 1, 1) + rows, (left // factor).view(-1, 1, 1) + cols
         ]
