@@ -29,7 +29,8 @@ def main() -> None:
     print("|---|---|---|" + "---|" * len(keys))
     for entry in history:
         cells = " | ".join(f"{entry['val'][k]:.2f}" for k in keys)
-        print(f"| {entry['train_seconds'] / 60:.2f} | {entry['step']} | {entry['step'] * batch:,} | {cells} |")
+        crops = entry.get("crops_seen", entry["step"] * batch)  # older runs: steps x batch
+        print(f"| {entry['train_seconds'] / 60:.2f} | {entry['step']} | {crops:,} | {cells} |")
 
 
 if __name__ == "__main__":

@@ -37,11 +37,18 @@ def _unit(meta: dict) -> str:
 
 def training_summary(meta: dict, minutes: float | None, stage: str | None = None, trained_on: str | None = None) -> dict:
     train = meta.get("train", {})
+    stage = stage or meta.get("stage")  # a GPU window's checkpoints name their script and stage themselves
+    if stage and stage.startswith("scripts/"):
+        command = f"bash {stage}"
+    else:
+        command = f"bash scripts/train_all.sh {meta['op']}" + (f"  # stage {stage}" if stage else "")
+    trained_on = trained_on or ", ".join(meta.get("trained_on", []))
     return {
         "data": f"../shared/corpus/train ({meta.get('data_images')} {_unit(meta)}, fingerprint {meta.get('data_fingerprint', '')[:16]})",
-        "command": f"bash scripts/train_all.sh {meta['op']}" + (f"  # stage {stage}" if stage else ""),
+        "command": command,
         **({"trained_on": trained_on} if trained_on else {}),
         "steps": meta.get("steps"),
+        **({"crops_seen": meta["crops_seen"]} if "crops_seen" in meta else {}),
         "minutes": round(minutes if minutes is not None else meta.get("train_seconds", 0) / 60, 1),
         "settings": {
             k: train[k]

@@ -14,6 +14,8 @@ def evaluate(
     jpeg: list[int] = typer.Option([], "--jpeg", help="Also restore after JPEG at these qualities (repeatable)."),
     size: int = typer.Option(None, "--size", help="Long side to resize photos to (default: the training size)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    device: str = typer.Option("cpu", "--device", help="auto | cpu | cuda: where the network runs."),
+    cache: Path = typer.Option(None, "--cache", help="Target cache folder (default: user cache/targets)."),
     compare_modes: bool = typer.Option(
         False, "--compare", help="Also compare learned, learned + payload, exact mode and the classical LSB alternative."
     ),
@@ -22,22 +24,24 @@ def evaluate(
     from rich.console import Console
     from rich.table import Table
 
+    from restorable.device import resolve_device
     from restorable.model.checkpoint import load_model
     from restorable.paths import cache_dir
-    from restorable.train.data import load_pairs
+    from restorable.train.data import load_val_pairs
     from restorable.train.evaluate import evaluate as run_evaluation
 
+    run_device = resolve_device(device)
     model, meta = load_model(ckpt)
     long_side = size or meta.get("train", {}).get("long_side", 512)
-    pairs = load_pairs(data, long_side, meta["op"], meta.get("params", {}), cache_dir() / "targets")
-    result = run_evaluation(model, pairs, sorted(set(jpeg), reverse=True))
+    pairs = load_val_pairs(data, long_side, meta["op"], meta.get("params", {}), cache or cache_dir() / "targets")
+    result = run_evaluation(model.to(run_device), pairs, sorted(set(jpeg), reverse=True), device=run_device)
     result.update({"ckpt": str(ckpt), "op": meta["op"], "long_side": long_side, "steps": meta.get("steps")})
     qualities = sorted(set(jpeg), reverse=True)
     if compare_modes:
         qualities = qualities or [90, 80, 70]
         from restorable.train.compare import compare
 
-        result["modes"] = compare(model, pairs, qualities)
+        result["modes"] = compare(model.cpu(), pairs, qualities)
     if as_json:
         print(json.dumps(result, indent=2))
         return

@@ -108,6 +108,9 @@ def train(
     draws: int = typer.Option(12, "--draws", min=1, help="With --conditioned: settings drawn per photo."),
     val_every: int = typer.Option(250, "--val-every", min=1),
     save_minutes: float = typer.Option(5.0, "--save-minutes"),
+    stage: str = typer.Option(
+        None, "--stage", help="What made this run (a script and stage name), kept in the checkpoint's metadata."
+    ),
     cache: Path = typer.Option(None, "--cache", help="Target cache folder (default: user cache/targets)."),
 ) -> None:
     """Train OUT to imitate --op (or the --pairs outputs) and to restore its input."""
@@ -121,7 +124,7 @@ def train(
     from restorable.operators import get_operator, parse_params, resolve_params
     from restorable.paths import cache_dir
     from restorable.operators.condition import axes_of, condition_vector
-    from restorable.train.data import load_conditioned_pairs, load_pack_groups, load_pairs
+    from restorable.train.data import load_conditioned_pairs, load_pack_groups, load_pairs, load_val_pairs
     from restorable.train.distributed import start as start_ranks
     from restorable.train.trainer import Trainer, TrainConfig, bf16_is_fast
 
@@ -160,13 +163,11 @@ def train(
         raise RestorableError(f"{op} trains on groups of {inputs} images it makes itself: leave out --conditioned, --pairs and --param")
     if inputs > 1:  # the pack family: shifted views of each photo, and unrelated photos
         train_pairs = load_pack_groups(data, size, inputs, seed)
-        val_pairs = load_pack_groups(val, size, inputs) if val else None
+    elif conditioned:
+        train_pairs = load_conditioned_pairs(data, size, op, draws, target_cache, seed)
     else:
-        if conditioned:
-            train_pairs = load_conditioned_pairs(data, size, op, draws, target_cache, seed)
-        else:
-            train_pairs = load_pairs(data, size, op, params, target_cache, pairs)
-        val_pairs = load_pairs(val, size, op, params, target_cache, None) if val and pairs is None else None
+        train_pairs = load_pairs(data, size, op, params, target_cache, pairs)
+    val_pairs = load_val_pairs(val, size, op, params, target_cache) if val and pairs is None else None
     if val_pairs and conditioned:  # validated at the defaults
         val_pairs = [replace(p, cond=condition_vector(axes_of(get_operator(op)), params), params=params) for p in val_pairs]
     config = TrainConfig(
@@ -186,7 +187,7 @@ def train(
     trainer = Trainer(
         config, model_config, train_pairs, out, resume=resume, init=init, device=run_device, workers=workers,
         grow_blocks=grow_blocks, grow_fusion=grow_fusion,
-        compile=compile_passes, ranks=ranks,
+        compile=compile_passes, ranks=ranks, stage=stage,
     )
     params_count = sum(p.numel() for p in trainer.model.parameters())
     precision = "bfloat16 autocast" if trainer.config.bf16 else "float32"

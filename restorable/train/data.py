@@ -256,3 +256,13 @@ def load_pack_groups(folder: Path, long_side: int | None, count: int, seed: int 
             source = np.ascontiguousarray(np.concatenate(images, axis=2))
             groups.append(Pair(f"{name} {kind}", source, np.ascontiguousarray(images[0])))
     return groups
+
+
+def load_val_pairs(folder: Path, long_side: int | None, op: str, params: dict, cache: Path | None) -> list[Pair]:
+    """Whole-photo validation data of ``op``: its reference targets, or for the pack family its groups."""
+    from restorable.operators import get_operator
+
+    inputs = get_operator(op).inputs
+    if inputs > 1:
+        return load_pack_groups(folder, long_side, inputs)
+    return load_pairs(folder, long_side, op, params, cache)

@@ -116,6 +116,8 @@ class Trainer:
     ``ranks``: this process's place under torchrun (:mod:`restorable.train.distributed`): ``config.batch``
     is the global batch, each rank cuts its share, DistributedDataParallel averages the gradients,
     and rank 0 alone validates and saves.
+    ``stage``: the recipe that made the run (e.g. ``scripts/gpu_window.sh l0-b256``), kept in its metadata
+    with ``crops_seen`` and ``trained_on`` (the devices).
     Checkpoints hold CPU tensors, so a run started on one device resumes on the other.
     """
 
@@ -134,8 +136,10 @@ class Trainer:
         grow_fusion: int = 0,
         data_on_device: bool | None = None,
         ranks: Ranks | None = None,
+        stage: str | None = None,
     ) -> None:
         self.ranks = ranks or Ranks()
+        self.stage = stage
         self.config, self.out = config, out
         self.device = device
         self.data_on_device = device != "cpu" if data_on_device is None else data_on_device
@@ -150,6 +154,8 @@ class Trainer:
         self.train_seconds = 0.0
         self.history: list[dict] = []
         self.init: dict | None = None  # the checkpoint a warm-started run began from
+        self.crops_seen = 0  # training crops of every step, the runs it continues or started from included
+        self.trained_on: list[str] = []  # the devices of those runs
         if resume and init is not None:
             raise RestorableError("give --resume or --init, not both")
         if (grow_blocks or grow_fusion) and init is None:
@@ -167,6 +173,8 @@ class Trainer:
             self.train_seconds = float(meta.get("train_seconds", 0.0))
             self.history = list(meta.get("history", []))
             self.init = meta.get("init")
+            self.stage = stage or meta.get("stage")
+            self._continue_lineage(meta)
         elif init is not None:
             self.model, meta = self._warm_start(init, config.op)
             if grow_blocks:
@@ -248,9 +256,16 @@ class Trainer:
             )
         self.train_seconds = float(meta.get("train_seconds", 0.0))  # minutes in the manifest cover both runs
         self.init = {"file": init.name, "sha256": file_sha256(init), "steps": meta.get("steps"), "train": meta.get("train")}
+        self._continue_lineage(meta)
         if other != op:
             self.init["op"] = other
         return model, meta
+
+    def _continue_lineage(self, meta: dict) -> None:
+        """Crops seen and devices of the run this one resumes or starts from (older files: steps x batch)."""
+        steps, batch = meta.get("steps") or 0, (meta.get("train") or {}).get("batch", 0)
+        self.crops_seen = int(meta.get("crops_seen", steps * batch))
+        self.trained_on = list(meta.get("trained_on", []))
 
     def _condition_axes(self) -> list[dict] | None:
         """The condition axes of a conditioned run (stored in its checkpoints); an unconditioned network of
@@ -338,6 +353,7 @@ class Trainer:
         if "adv" in terms:
             terms["disc"] = torch.tensor(self.adversary.discriminator_step(*self.adversary_batch))
         self.step += 1
+        self.crops_seen += cfg.batch  # the global batch: every rank's crops
         return {k: v.detach().float() for k, v in terms.items()}
 
     # -- saving -----------------------------------------------------------------------------
@@ -355,9 +371,19 @@ class Trainer:
             "val": val,
             "history": self.history,
             "init": self.init,
+            "crops_seen": self.crops_seen,
+            "trained_on": self._devices(),
+            **({"stage": self.stage} if self.stage else {}),
             **({"condition": self.condition} if self.condition else {}),
             "tool_version": __version__,
         }
+
+    def _devices(self) -> list[str]:
+        """``trained_on`` with this run's device added: the GPU's name, or ``cpu``; ``xN ranks`` under torchrun."""
+        here = torch.cuda.get_device_name(torch.device(self.device)) if self.device.startswith("cuda") else "cpu"
+        if self.ranks.world > 1:
+            here += f" x{self.ranks.world} ranks"
+        return self.trained_on + ([here] if here not in self.trained_on else [])
 
     def save(self, val: dict | None = None) -> None:
         if not self.ranks.leader:  # the ranks hold the same weights and state: one writes them
@@ -392,7 +418,9 @@ class Trainer:
             self.model.eval()
             figures = evaluate(self.model, val_pairs, jpeg_eval or [], with_ssim=False, device=self.device)["mean"]
             self.model.train()
-            self.history.append({"step": self.step, "train_seconds": round(self.train_seconds, 1), "val": figures})
+            self.history.append(
+                {"step": self.step, "crops_seen": self.crops_seen, "train_seconds": round(self.train_seconds, 1), "val": figures}
+            )
             return figures
 
         while (steps is None or self.step < steps) and not all_agree(time.monotonic() >= deadline, self.ranks, self.device):
