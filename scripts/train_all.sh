@@ -36,7 +36,8 @@ stage() {  # stage NAME OP ARGS...: one run into runs/all/NAME.safetensors
     [ "$1" = --init ] && shift 2
   fi
   echo "== $name $(date -u +%H:%M:%S)"
-  restorable train --op "$op" --data "$DATA" --val "$VAL" --out "$ckpt" "${resume[@]}" --aux reference --val-every 500 "$@"
+  restorable train --op "$op" --data "$DATA" --val "$VAL" --out "$ckpt" "${resume[@]}" --aux reference --val-every 500 "$@" \
+    --stage "$name"
 }
 
 # Version-1 settings of every operator.
@@ -129,6 +130,12 @@ run_stages "${RESCALE_GPU_STAGES[@]}" "${RESCALE_GPU_STAGES_8[@]}"
 # shellcheck source=stages_conditioned.sh
 source scripts/stages_conditioned.sh
 run_stages "${CONDITIONED_STAGES[@]}"
+
+# l0 on the reference with reflecting edges (issue 32): scripts/stages_l0_edges.sh. The l0 stages above ran on
+# revision 1 of the reference (OpenCV's circular solve, commit 9416e59 and before); here they now train on revision 2.
+# shellcheck source=stages_l0_edges.sh
+source scripts/stages_l0_edges.sh
+run_stages "${L0_EDGE_STAGES[@]}"
 
 # Pack family (issue 20): pack-2, pack-3, pack-4 (scripts/stages_pack.sh).
 # shellcheck source=stages_pack.sh

@@ -58,6 +58,8 @@ class OperatorSpec:
     conditioned: tuple[str, ...] = ()
     # How many images of one size it takes (the pack family: 2 to 4, by `restorable pack`); 1 for the others.
     inputs: int = 1
+    # The reference's revision: a new one when its results change (cached training targets are then made again).
+    revision: int = 1
 
     @property
     def output_channels(self) -> int:
@@ -157,6 +159,7 @@ OPERATORS: dict[str, OperatorSpec] = {
             },
             on_device=True,
             conditioned=("lam",),
+            revision=2,  # 2: reflecting edges (1: OpenCV's circular solve, bright/tinted right and bottom edges)
         ),
         OperatorSpec(
             "wmf",

@@ -47,9 +47,14 @@ def load_photo(path: Path, long_side: int | None) -> np.ndarray:
 
 
 def target_key(op: str, params: dict, source: np.ndarray) -> str:
-    """Cache key of a reference target: operator, parameters and the exact input pixels."""
+    """Cache key of a reference target: operator (and its revision), parameters and the exact input pixels."""
+    from restorable.operators import OPERATORS
+
+    described: dict = {"op": op, "params": params}
+    if op in OPERATORS and OPERATORS[op].revision > 1:  # revision 1's keys are those of older caches
+        described["revision"] = OPERATORS[op].revision
     digest = hashlib.sha256()
-    digest.update(json.dumps({"op": op, "params": params}, sort_keys=True).encode())
+    digest.update(json.dumps(described, sort_keys=True).encode())
     digest.update(str(source.shape).encode())
     digest.update(np.ascontiguousarray(source).tobytes())
     return digest.hexdigest()[:32]
