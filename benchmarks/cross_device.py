@@ -17,7 +17,7 @@ from PIL import Image
 
 from restorable.api import apply_photo, restore_photo
 from restorable.photo import Photo
-from restorable.train.metrics import psnr
+from restorable.metrics import psnr
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ from restorable.model.checkpoint import load_model
 from restorable.model.quantize import jpeg_roundtrip_uint8
 from restorable.paths import cache_dir
 from restorable.train.data import load_pairs
-from restorable.train.metrics import psnr
+from restorable.metrics import psnr
 from restorable.weights import resolve_weights
 
 ROOT = Path(__file__).resolve().parents[1]

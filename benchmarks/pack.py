@@ -23,7 +23,7 @@ from restorable.engine import forward_image, reverse_image
 from restorable.model.checkpoint import load_model
 from restorable.model.quantize import jpeg_roundtrip_uint8
 from restorable.train.data import load_pack_groups
-from restorable.train.metrics import grid_rms, psnr, ssim7
+from restorable.metrics import grid_rms, psnr, ssim7
 from restorable.weights import resolve_weights
 
 ROOT = Path(__file__).resolve().parents[1]

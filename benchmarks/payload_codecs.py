@@ -17,7 +17,7 @@ from PIL import Image
 from restorable.operators.registry import OPERATORS
 from restorable.paths import cache_dir
 from restorable.train.data import load_pairs
-from restorable.train.metrics import psnr
+from restorable.metrics import psnr
 
 ROOT = Path(__file__).resolve().parents[1]
 

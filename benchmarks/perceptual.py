@@ -37,7 +37,7 @@ from restorable.operators import run_operator
 from restorable.operators.registry import OPERATORS
 from restorable.photo import Photo
 from restorable.train.data import list_images, load_photo
-from restorable.train.metrics import grid_rms, psnr, ssim7
+from restorable.metrics import grid_rms, psnr, ssim7
 from restorable.weights.manifest import load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -41,7 +41,7 @@ from restorable.operators.rescale import pillow_resize
 from restorable.paths import cache_dir
 from restorable.train.data import load_pairs
 from restorable.train.evaluate import evaluate
-from restorable.train.metrics import psnr
+from restorable.metrics import psnr
 from restorable.weights import resolve_weights
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,6 +1,6 @@
 """Pack several photos of one size into one that looks like the first, and unpack them (the ``pack`` family).
 
-:meth:`restorable.session.Session.pack` and :meth:`~restorable.session.Session.unpack` call these. The packed
+:meth:`restorable.session.Session.pack` and :meth:`~restorable.session.Session.unpack` call these with their settings. The packed
 photo's record lists its images (names and geometry), so that ``unpack`` writes them back as they were named.
 """
 
@@ -19,17 +19,17 @@ from restorable.photo import Photo, in_colour
 from restorable.provenance import MEMBER_METADATA_BYTES, Member, Original, Provenance
 
 if TYPE_CHECKING:
-    from restorable.session import Session
+    from restorable.settings import RunSettings
 
 PACKERS = {spec.inputs: name for name, spec in OPERATORS.items() if spec.family == "pack"}  # image count -> pack-N
 COUNTS = tuple(sorted(PACKERS))
 
 
-def pack_photos(session: Session, photos: list[Photo], names: list[str], lossless: bool = False) -> Photo:
+def pack_photos(settings: RunSettings, photos: list[Photo], names: list[str], lossless: bool = False) -> Photo:
     """One photo that looks like ``photos[0]`` and holds them all; ``names``: their file names (written back by unpack).
     ``lossless=True``: it will be stored losslessly (PNG, TIFF): the network's lossless weights where it has them."""
     from restorable.engine import forward_image
-    from restorable.session import _ran_on, describe
+    from restorable.networks import describe, network_for, ran_on
     from restorable.weights import load_weights
 
     if len(photos) != len(names):
@@ -43,10 +43,10 @@ def pack_photos(session: Session, photos: list[Photo], names: list[str], lossles
                 f"all images must have the same size: {names[0]} is {sizes[0][0]}x{sizes[0][1]}, {name} is {size[0]}x{size[1]}"
             )
     op = PACKERS[len(photos)]
-    loaded = load_weights(op, session.settings.weights, lossless=lossless)
-    net, run_device = session.network(loaded)
+    loaded = load_weights(op, settings.weights, lossless=lossless)
+    net, run_device = network_for(loaded, settings)
     stacked = np.concatenate([in_colour(p).rgb for p in photos], axis=2)
-    packed = forward_image(net, stacked, None, device=run_device, tile=session.settings.tile)
+    packed = forward_image(net, stacked, None, device=run_device, tile=settings.tile)
     metadata, notes = _member_metadata(photos, names)
     members = tuple(
         Member(name, size, 1 if p.rgb.ndim == 2 else 3, p.orientation, *kept)
@@ -61,7 +61,7 @@ def pack_photos(session: Session, photos: list[Photo], names: list[str], lossles
     notes += [note for p, name in zip(photos, names) for note in (f"{name}: {n}" for n in p.notes)]
     if any(p.alpha is not None for p in photos):
         notes.append("transparency is not packed: the images come back opaque")
-    result = Photo(packed, None, first.icc_profile, first.exif, record, notes, _ran_on(net, run_device), "learned packing")
+    result = Photo(packed, None, first.icc_profile, first.exif, record, notes, ran_on(net, run_device), "learned packing")
     if not loaded.metadata.get("train", {}).get("jpeg", True):
         result.lossless_only = f"the {op} weights ({loaded.model_id}) were trained without JPEG"
     return result
@@ -95,11 +95,11 @@ def _member_metadata(photos: list[Photo], names: list[str]) -> tuple[list[tuple[
     return [tuple(k) for k in kept], notes
 
 
-def unpack_photo(session: Session, photo: Photo, force: bool = False, op: str | None = None) -> list[tuple[str, Photo]]:
+def unpack_photo(settings: RunSettings, photo: Photo, force: bool = False, op: str | None = None) -> list[tuple[str, Photo]]:
     """The images a packed photo holds, as (file name, photo), in the order they were packed. ``op`` (pack-N):
     for a photo without a record (its images are named image-1.png, ...)."""
     from restorable.engine import reverse_image
-    from restorable.session import _ran_on, model_for
+    from restorable.networks import model_for, network_for, ran_on
 
     if photo.record_error:
         raise RecordError(photo.record_error)
@@ -116,9 +116,9 @@ def unpack_photo(session: Session, photo: Photo, force: bool = False, op: str | 
         raise ChangedImageError(
             f"not the image that was packed: {changed}", Hint("--force", "force=True", "unpacks it anyway, poorly")
         )
-    loaded = model_for(photo, op if photo.provenance is None else None, session.settings.weights)
-    net, run_device = session.network(loaded)
-    stacked = reverse_image(net, in_colour(photo).rgb, device=run_device, tile=session.settings.tile)
+    loaded = model_for(photo, op if photo.provenance is None else None, settings.weights)
+    net, run_device = network_for(loaded, settings)
+    stacked = reverse_image(net, in_colour(photo).rgb, device=run_device, tile=settings.tile)
     notes = [f"unpacked anyway: {changed}"] if changed else []
     images = []
     for index, member in enumerate(record.members):
@@ -132,6 +132,6 @@ def unpack_photo(session: Session, photo: Photo, force: bool = False, op: str | 
             icc, exif = (base64.b64decode(v) if v else None for v in (member.icc, member.exif))
         images.append((member.name, Photo(
             rgb, None, icc, exif, None, list(notes),
-            _ran_on(net, run_device), "learned unpacking",
+            ran_on(net, run_device), "learned unpacking",
         )))
     return images

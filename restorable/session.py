@@ -9,37 +9,21 @@ The CLI and a (future) server sit on this; :mod:`restorable.api` wraps it for si
 
 from __future__ import annotations
 
-import copy
 import math
-import weakref
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
 from restorable import __version__
 from restorable.device import resolve_device
-from restorable.errors import ChangedImageError, Hint, RecordError, RestorableError, WeightsError
+from restorable.errors import ChangedImageError, Hint, RecordError, RestorableError
 from restorable.luma import grey_uint8, with_channels
 from restorable.photo import Photo, in_colour
 from restorable.provenance import Original, Provenance
 from restorable.settings import RunSettings
 from restorable.transforms import checkpoint_family
+from restorable.networks import describe, model_for, model_on, network_for, ran_on  # noqa: F401  (model_on: tests)
 from restorable.weights import LoadedModel, load_weights
-
-# Each loaded network's copies, one per device (the cached original is never moved or changed).
-_COPIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def model_on(loaded: LoadedModel, device: str):
-    """A copy of ``loaded``'s torch network on ``device`` (channels-last), made once per network and device."""
-    import torch
-
-    copies = _COPIES.setdefault(loaded.model, {})
-    if device not in copies:
-        copies[device] = copy.deepcopy(loaded.model).to(device, memory_format=torch.channels_last).eval()
-    return copies[device]
-
 
 class Session:
     """Apply and restore with one :class:`RunSettings`; networks are loaded once and kept per device."""
@@ -50,17 +34,7 @@ class Session:
     def network(self, loaded: LoadedModel):
         """(network, device it runs on): this device's torch copy, or the ONNX Runtime stand-in
         (exported once into the cache)."""
-        device, backend = self.settings.device, self.settings.backend
-        if backend == "torch":
-            run_device = resolve_device(device)
-            return model_on(loaded, run_device), run_device
-        from restorable.onnx_backend import OnnxNetwork, export_onnx
-        from restorable.paths import cache_dir
-
-        folder = cache_dir() / "onnx" / loaded.sha256
-        if not (folder / "reverse.onnx").exists():
-            export_onnx(loaded.model, folder)
-        return OnnxNetwork(folder, loaded.model.config, loaded.model.spec, device), "cpu"
+        return network_for(loaded, self.settings)
 
     def apply(
         self, photo: Photo, op: str, params: dict | None = None, mode: str = "learned", payload: bool = False,
@@ -142,7 +116,7 @@ class Session:
                 notes.append(f"no refinement payload ({exc})")
         provenance = Provenance(**record, model_id=loaded.model_id, model_sha256=loaded.sha256, payload=payload, **describe(processed))
         alpha = resized_alpha(photo.alpha, processed, notes, "downscaled")
-        result = Photo(processed, alpha, photo.icc_profile, photo.exif, provenance, notes, _ran_on(net, run_device), method)
+        result = Photo(processed, alpha, photo.icc_profile, photo.exif, provenance, notes, ran_on(net, run_device), method)
         if not loaded.metadata.get("train", {}).get("jpeg", True):
             result.lossless_only = f"the {op} weights ({loaded.model_id}) were trained without JPEG"
         return result
@@ -224,7 +198,7 @@ class Session:
                     method = f"learned reverse pass (the refinement payload is unusable: {exc})"
         if restored is None:
             restored = reverse(photo.rgb)
-        return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, [], _ran_on(net, run_device), method)
+        return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, [], ran_on(net, run_device), method)
 
 
     def pack(self, photos: list[Photo], names: list[str], lossless: bool = False) -> Photo:
@@ -233,14 +207,14 @@ class Session:
         TIFF): the network's lossless weights where it has them. See :mod:`restorable.packing`."""
         from restorable.packing import pack_photos
 
-        return pack_photos(self, photos, names, lossless)
+        return pack_photos(self.settings, photos, names, lossless)
 
     def unpack(self, photo: Photo, force: bool = False, op: str | None = None) -> list[tuple[str, Photo]]:
         """The (file name, photo) pairs a packed photo holds, in the order they were packed; ``op`` (pack-N) for
         one without a record (its images come back as image-1.png, ...)."""
         from restorable.packing import unpack_photo
 
-        return unpack_photo(self, photo, force, op)
+        return unpack_photo(self.settings, photo, force, op)
 
 
 def resized_alpha(alpha: np.ndarray | None, image: np.ndarray, notes: list[str], how: str) -> np.ndarray | None:
@@ -251,11 +225,6 @@ def resized_alpha(alpha: np.ndarray | None, image: np.ndarray, notes: list[str],
 
     notes.append(f"transparency {how}")
     return np.asarray(Image.fromarray(alpha).resize((image.shape[1], image.shape[0]), Image.LANCZOS))
-
-
-def _ran_on(net, device: str) -> str:
-    provider = getattr(net, "provider", None)
-    return f"onnxruntime {provider}" if provider else f"torch {device}"
 
 
 MODES = ("learned", "exact")
@@ -316,35 +285,6 @@ def bind_condition(net, loaded: LoadedModel, params: dict):
 
     c = checkpoint_condition(loaded.metadata, params)
     return net.bound(c) if hasattr(net, "bound") else BoundCondition(net, c)
-
-
-def describe(rgb: np.ndarray) -> dict:
-    """The record fields that pin down the processed pixels ((H, W, 3) or grey (H, W)): their size and fingerprint."""
-    from restorable.provenance import fingerprint
-
-    return {"size": (rgb.shape[1], rgb.shape[0]), "thumb": fingerprint(rgb)}
-
-
-def model_for(photo: Photo, op: str | None, weights: Path | None, lossless: bool = False) -> LoadedModel:
-    """The network that can restore ``photo``: from its provenance, or ``op`` when that was stripped
-    (then ``lossless`` picks the weights apply uses for lossless files, as for a PNG)."""
-    record = photo.provenance
-    if record is None and op is None:
-        raise RecordError(
-            "no restorable record in this file (was it re-saved by another program?)",
-            Hint("--op NAME", "op=NAME", "restores it as that operator's result"),
-        )
-    if record is not None and op is not None and op != record.op:
-        raise RecordError(f"this file was made with {record.op}, not {op}", Hint("leaving out --op", "op=None", "uses its record"))
-    # The exact weights that made the file (by sha256), even when a newer version is the default.
-    made_with = record.model_sha256 if record is not None and weights is None else None
-    loaded = load_weights(op or record.op, weights, sha256=made_with, lossless=lossless)
-    if record is not None and weights is None and record.model_sha256 != loaded.sha256:
-        raise WeightsError(
-            f"made with model {record.model_id}, but the installed {loaded.model_id} differs",
-            Hint("--weights FILE", "weights=FILE", "with the original weights restores it"),
-        )
-    return loaded
 
 
 def _restore_exact(photo: Photo, recorded: bool) -> Photo | None:

@@ -66,7 +66,7 @@ def restoration_db(original: Photo, result: Photo, fmt: str, quality: int, resto
 
     ``restore(photo) -> Photo`` restores like ``restore_photo`` with the same weights and device.
     """
-    from restorable.train.metrics import psnr
+    from restorable.metrics import psnr
 
     stored = stored_pixels(result.rgb, fmt, quality)
     record = result.provenance
@@ -93,7 +93,7 @@ def unpacking_db(originals: list[Photo], packed: Photo, fmt: str, quality: int, 
     ``unpack(photo) -> [(name, Photo), ...]`` unpacks like ``Session.unpack`` with the same weights and device.
     """
     from restorable.photo import in_colour
-    from restorable.train.metrics import psnr
+    from restorable.metrics import psnr
 
     stored = Photo(stored_pixels(packed.rgb, fmt, quality), provenance=replace(packed.provenance, size=None, thumb=None))
     return [psnr(in_colour(back).rgb, in_colour(original).rgb) for (_, back), original in zip(unpack(stored), originals)]

@@ -19,7 +19,7 @@ from pathlib import Path
 from restorable import __version__
 from restorable.api import restore_photo
 from restorable.photo import read_photo
-from restorable.train.metrics import psnr
+from restorable.metrics import psnr
 src, out = Path(sys.argv[1]), Path(sys.argv[2])
 original = read_photo(src).rgb
 figures = {}

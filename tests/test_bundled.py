@@ -44,7 +44,7 @@ def test_the_hidden_code_does_not_show(op, lossless):
     from restorable.api import apply_photo
     from restorable.operators import run_operator
     from restorable.photo import Photo
-    from restorable.train.metrics import ssim7
+    from restorable.metrics import ssim7
 
     photo = read_image(DATA / "cups_511x383.jpg")
     effect = run_operator(op, photo)
@@ -78,7 +78,7 @@ def test_apply_then_restore_offline(op, lossless, bundled_only):
     factor = OPERATORS[op].downscale
     if factor > 1:  # rescaling: above a plain bicubic upscale of the small image
         from restorable.operators.rescale import pillow_resize
-        from restorable.train.metrics import psnr
+        from restorable.metrics import psnr
 
         bar = psnr(pillow_resize(processed.rgb, 256, 192), photo) + 1
     assert 10 * np.log10(255**2 / mse) > bar, op
@@ -92,7 +92,7 @@ def test_bundled_gray_writes_the_grey_and_gives_the_colour_back(lossless, bundle
     grey, the colour restored at 36.5 / 35.5 dB, its chroma error 0.11 / 0.13 of the grey's."""
     from restorable.api import apply_photo, restore_photo
     from restorable.photo import Photo
-    from restorable.train.metrics import psnr
+    from restorable.metrics import psnr
     from test_gray import colour_error
 
     photo = read_image(DATA / "cups_511x383.jpg")[:192, :256].copy()
@@ -113,7 +113,7 @@ def test_pack_then_unpack_offline(count, bundled_only):
     from restorable.photo import Photo
     from restorable.session import Session
     from restorable.settings import RunSettings
-    from restorable.train.metrics import psnr, ssim7
+    from restorable.metrics import psnr, ssim7
 
     cups = read_image(DATA / "cups_511x383.jpg")
     views = [cups[:192, 8 * k : 8 * k + 256] for k in range(count - 1)] + [cups[-192:, -256:][:, ::-1]]

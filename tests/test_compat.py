@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from restorable.cli import app
 from restorable.photo import read_photo
-from restorable.train.metrics import psnr
+from restorable.metrics import psnr
 
 DATA = Path(__file__).parent / "data"
 FIXTURES = DATA / "v1"

@@ -125,7 +125,7 @@ def test_training_moves_between_gpu_and_cpu(photo_dir, tmp_path):
 def test_a_file_made_on_the_gpu_restores_on_the_cpu(odd_photo_path):
     from restorable.api import apply_photo, restore_photo
     from restorable.photo import Photo
-    from restorable.train.metrics import psnr
+    from restorable.metrics import psnr
 
     with Image.open(odd_photo_path) as img:
         original = np.asarray(img.convert("RGB"))

@@ -71,7 +71,7 @@ def test_nvjpeg_in_the_loop_is_a_lossy_jpeg_and_off_unless_asked(quality, monkey
     from PIL import Image
 
     from restorable.model.quantize import gpu_jpeg_available, jpeg_roundtrip_gpu, jpeg_roundtrip_uint8
-    from restorable.train.metrics import psnr
+    from restorable.metrics import psnr
 
     with Image.open(Path(__file__).parent / "data" / "cups_511x383.jpg") as img:
         photo = np.asarray(img.convert("RGB"))[:256, :256].copy()

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import restorable
 from restorable.cli import app
-from restorable.train.metrics import psnr
+from restorable.metrics import psnr
 
 
 def invoke(*args):

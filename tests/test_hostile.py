@@ -190,7 +190,7 @@ def test_apply_reports_what_restore_then_gives(photos, tmp_path, name, flags):
     import re
 
     from restorable.image_file import read_image
-    from restorable.train.metrics import psnr
+    from restorable.metrics import psnr
 
     out = tmp_path / name
     applied = run_cli("apply", "--op", "l0", *flags, photos / "p0.png", out)

@@ -264,7 +264,7 @@ def test_pack_checks_that_every_image_unpacks_from_the_file_it_writes(pack_weigh
     from restorable.photo import read_photo
     from restorable.session import Session
     from restorable.settings import RunSettings
-    from restorable.train.metrics import psnr
+    from restorable.metrics import psnr
 
     back = Session(RunSettings(weights=pack_weights)).unpack(read_photo(packed))
     for (name, photo), figure in zip(back, figures):  # the figures are those of the file written (JPEG 90)

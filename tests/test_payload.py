@@ -19,7 +19,7 @@ from restorable.payload.classical import classical_embed, classical_restore
 from restorable.payload.exact import embed_exact, restore_exact
 from restorable.payload.header import Payload, PayloadMissing, find, pack
 from restorable.payload.refine import embed_refinement, restore_refined
-from restorable.train.metrics import psnr
+from restorable.metrics import psnr
 
 DATA = Path(__file__).parent / "data"
 

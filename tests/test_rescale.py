@@ -16,7 +16,7 @@ from restorable.engine import forward_image, reverse_image
 from restorable.model import ModelConfig
 from restorable.operators import run_operator
 from restorable.operators.rescale import pillow_resize
-from restorable.train.metrics import psnr
+from restorable.metrics import psnr
 from restorable.transforms import RestorableTransform, get_family
 
 

@@ -98,7 +98,7 @@ def test_an_effect_is_applied_written_restored_and_measured(server, photo):
     again = np.asarray(restorable.restore(processed))  # the download carries its record: it restores anywhere
     restored = np.asarray(Image.open(io.BytesIO(requests.get(f"{url}/api/jobs/{job['id']}/files/restored", timeout=10).content)))
     assert np.abs(again.astype(int) - restored.astype(int)).max() <= 1
-    from restorable.train.metrics import psnr
+    from restorable.metrics import psnr
 
     assert abs(psnr(photo, restored) - result["psnr"]) < 0.01  # the figure shown is the file's restoration
 
@@ -111,7 +111,7 @@ def test_restore_takes_a_processed_file_and_refuses_one_without_a_record(server,
     job = _job(url, kind="restore", upload=_upload(url, processed, "cups-wls.png").json()["id"])
     assert job["state"] == "done" and job["result"]["op"] == "wls"
     restored = np.asarray(Image.open(io.BytesIO(requests.get(f"{url}/api/jobs/{job['id']}/files/restored", timeout=10).content)))
-    from restorable.train.metrics import psnr
+    from restorable.metrics import psnr
 
     assert psnr(photo, restored) == pytest.approx(made["result"]["psnr"], abs=0.01)
     plain = _job(url, kind="restore", upload=_upload(url, _png(photo), "plain.png").json()["id"])

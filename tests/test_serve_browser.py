@@ -79,7 +79,7 @@ def _click(driver, css: str) -> None:
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    from restorable.train.metrics import psnr
+    from restorable.metrics import psnr
 
     return psnr(a, b)
 

@@ -119,7 +119,7 @@ def test_adversarial_term_trains_and_resumes(photo_dir, tmp_path):
 
 
 def test_ssim7_and_grid_see_a_hidden_checker_grid():
-    from restorable.train.metrics import grid_rms, ssim7
+    from restorable.metrics import grid_rms, ssim7
 
     rng = np.random.default_rng(0)
     flat = np.full((64, 64, 3), 120, np.uint8)
@@ -133,7 +133,7 @@ def test_ssim7_and_grid_see_a_hidden_checker_grid():
 
 
 def test_ssim7_in_strips_is_the_whole_image_figure():
-    from restorable.train.metrics import ssim7
+    from restorable.metrics import ssim7
 
     rng = np.random.default_rng(2)
     base = rng.integers(0, 256, (101, 37, 3), dtype=np.uint8)
@@ -147,8 +147,8 @@ def test_ssim7_in_strips_is_the_whole_image_figure():
 
 def test_ssim_and_grid_terms_train_and_match_the_metrics(photo_dir, tmp_path):
     from restorable.train.losses import grid, ssim7
-    from restorable.train.metrics import grid_rms
-    from restorable.train.metrics import ssim7 as ssim7_metric
+    from restorable.metrics import grid_rms
+    from restorable.metrics import ssim7 as ssim7_metric
 
     trainer, _ = make_trainer(photo_dir, tmp_path, tmp_path / "m.safetensors", weight_ssim=0.5, weight_grid=0.5)
     terms = trainer.train_step()

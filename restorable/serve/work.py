@@ -53,7 +53,7 @@ def _preview(rgb: np.ndarray, path: Path) -> None:
 
 
 def _figures(original: np.ndarray, restored: np.ndarray) -> dict:
-    from restorable.train.metrics import psnr, ssim7
+    from restorable.metrics import psnr, ssim7
 
     if original.shape != restored.shape:
         return {}

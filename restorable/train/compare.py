@@ -11,7 +11,7 @@ from restorable.payload.exact import embed_exact, restore_exact
 from restorable.payload.header import PayloadMissing
 from restorable.payload.refine import embed_refinement, restore_refined
 from restorable.train.data import Pair
-from restorable.train.metrics import psnr
+from restorable.metrics import psnr
 
 NO_SHA = "00" * 32  # the checkpoint evaluated has no file sha256 here; the payload only needs a match
 MODES = ("learned", "learned+payload", "exact", "classical-1bit", "classical-2bit")

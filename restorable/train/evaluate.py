@@ -12,7 +12,7 @@ from restorable.operators import run_operator
 from restorable.operators.rescale import pillow_resize
 from restorable.model.quantize import jpeg_roundtrip_uint8
 from restorable.train.data import Pair
-from restorable.train.metrics import grid_rms, psnr, ssim, ssim7
+from restorable.metrics import grid_rms, psnr, ssim, ssim7
 
 
 def evaluate_pair(

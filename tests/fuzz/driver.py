@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from restorable.train.metrics import psnr
+from restorable.metrics import psnr
 from tests.fuzz.cases import CLASSES, Case, all_cases, build_case
 
 TIMEOUT_S = 60.0
