@@ -77,8 +77,9 @@ def test_a_window_trains_evaluates_packs_and_the_next_resumes_it(window):
     assert re.search(rf"starting at step {meta['steps']}\b", log), log  # the optimiser state came along too
     resumed = json.loads((tmp / "w2/tiny-a.safetensors.json").read_text())
     assert resumed["steps"] > meta["steps"] and resumed["crops_seen"] == 2 * resumed["steps"]
-    started = json.loads((tmp / "w2/tiny-c.safetensors.json").read_text())["init"]  # $RUNS: the previous window
-    assert started["sha256"] == hashlib.sha256((tmp / "w1-unpacked/tiny-a.safetensors").read_bytes()).hexdigest()
+    warm = json.loads((tmp / "w2/tiny-c.safetensors.json").read_text())  # started from $RUNS: the previous window
+    assert warm["init"]["sha256"] == hashlib.sha256((tmp / "w1-unpacked/tiny-a.safetensors").read_bytes()).hexdigest()
+    assert warm["crops_seen"] == meta["crops_seen"] + 2 * warm["steps"]  # the crops of the run it started from count
     summary = (tmp / "w2/summary.md").read_text()
     assert f"| tiny-a | exposure | --resume | {meta['steps']} -> {resumed['steps']} |" in summary
     assert "| tiny-c | exposure | new | 0 -> " in summary
