@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import weakref
+from pathlib import Path
 
 import numpy as np
 

@@ -18,11 +18,11 @@ from restorable import __version__
 from restorable.device import resolve_device
 from restorable.errors import ChangedImageError, Hint, RecordError, RestorableError
 from restorable.luma import grey_uint8, with_channels
+from restorable.networks import describe, model_for, model_on, network_for, ran_on  # noqa: F401  (model_on: tests)
 from restorable.photo import Photo, in_colour
 from restorable.provenance import Original, Provenance
 from restorable.settings import RunSettings
 from restorable.transforms import checkpoint_family
-from restorable.networks import describe, model_for, model_on, network_for, ran_on  # noqa: F401  (model_on: tests)
 from restorable.weights import LoadedModel, load_weights
 
 class Session:

@@ -4,8 +4,8 @@ The solver follows OpenCV's ``cv2.ximgproc.l0Smooth`` step for step (float32), w
 reflecting edges where OpenCV wraps the photo around (its FFT solve joins the right
 edge to the left and the bottom to the top: bright or tinted lines there on strongly
 smoothed photos). The screened Poisson step is solved with cosine transforms
-(restorable.operators._dct, torch's multi-threaded real FFTs), which is OpenCV's
-solve on the photo mirrored at its edges.
+(restorable.operators._dct: scipy's on the CPU, torch's real FFTs on a GPU), close to
+OpenCV's solve on the photo mirrored at its edges.
 """
 
 from __future__ import annotations
