@@ -61,14 +61,19 @@ def probe_windows(height: int, width: int, factor: int = 1) -> list[tuple[tuple[
     return windows
 
 
-def restoration_db(original: Photo, result: Photo, fmt: str, quality: int, restore) -> float:
+def restoration_db(
+    original: Photo, result: Photo, fmt: str, quality: int, restore, stored: np.ndarray | None = None
+) -> float:
     """PSNR (dB) against ``original`` of restoring ``result`` as saved in ``fmt``.
 
     ``restore(photo) -> Photo`` restores like ``restore_photo`` with the same weights and device.
+    ``stored``: the pixels the saved file gives back, when they are known (e.g. decoded from the bytes about
+    to be written); by default ``result`` is passed through ``fmt`` in memory.
     """
     from restorable.metrics import psnr
 
-    stored = stored_pixels(result.rgb, fmt, quality)
+    if stored is None:
+        stored = stored_pixels(result.rgb, fmt, quality)
     record = result.provenance
     if record is not None and (record.payload or record.mode == "exact"):
         return psnr(restore(Photo(stored, provenance=record)).rgb, original.rgb)
@@ -87,15 +92,19 @@ def restoration_db(original: Photo, result: Photo, fmt: str, quality: int, resto
     return psnr(np.concatenate(restored), np.concatenate(wanted))
 
 
-def unpacking_db(originals: list[Photo], packed: Photo, fmt: str, quality: int, unpack) -> list[float]:
+def unpacking_db(
+    originals: list[Photo], packed: Photo, fmt: str, quality: int, unpack, stored: np.ndarray | None = None
+) -> list[float]:
     """PSNR (dB) of each of ``originals`` unpacked from ``packed`` as saved in ``fmt`` (whole, in memory).
 
     ``unpack(photo) -> [(name, Photo), ...]`` unpacks like ``Session.unpack`` with the same weights and device.
+    ``stored``: the pixels the saved file gives back, when known (as for :func:`restoration_db`).
     """
-    from restorable.photo import in_colour
     from restorable.metrics import psnr
+    from restorable.photo import in_colour
 
-    stored = Photo(stored_pixels(packed.rgb, fmt, quality), provenance=replace(packed.provenance, size=None, thumb=None))
+    pixels = stored_pixels(packed.rgb, fmt, quality) if stored is None else stored
+    stored = Photo(pixels, provenance=replace(packed.provenance, size=None, thumb=None))
     return [psnr(in_colour(back).rgb, in_colour(original).rgb) for (_, back), original in zip(unpack(stored), originals)]
 
 

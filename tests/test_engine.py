@@ -40,3 +40,45 @@ def test_a_tile_is_a_multiple_of_the_scale_so_corners_land_on_output_pixels():
     whole = run_tiled(to_grey_half, [x], None, 1, "cpu", scale=Fraction(1, 2))
     tiled = run_tiled(to_grey_half, [x], 33, 1, "cpu", scale=Fraction(1, 2))  # 33 becomes 32
     assert torch.equal(whole, tiled)
+
+
+class _Reach(torch.nn.Module):
+    """A stand-in network whose reverse pass adds the image shifted ``reach`` pixels down and right (one pixel
+    reaches exactly ``reach`` pixels), or adds 100x its mean (``global_mean``: every pixel reaches everywhere)."""
+
+    stride = 4
+
+    def __init__(self, reach: int, global_mean: bool = False) -> None:
+        super().__init__()
+        self.reach, self.global_mean = reach, global_mean
+
+    def reverse(self, y: torch.Tensor) -> torch.Tensor:
+        k = self.reach
+        shifted = F.pad(y, (k, 0, k, 0))[..., : y.shape[-2], : y.shape[-1]]
+        return y + shifted + (100 * y.mean() if self.global_mean else 0)
+
+
+def test_the_reverse_margin_is_the_probed_reach_and_falls_back_for_global_networks():
+    from restorable.engine import TILE_MARGIN, reverse_margin
+
+    assert reverse_margin(_Reach(5), "cpu") == 5 + 8
+    assert reverse_margin(_Reach(40), "cpu") == 40 + 8
+    assert reverse_margin(_Reach(1, global_mean=True), "cpu") == TILE_MARGIN
+
+
+def test_bundled_l0_restores_in_tiles_with_its_small_margin_exactly_as_whole(odd_photo_path):
+    import numpy as np
+    from PIL import Image
+
+    from restorable.engine import TILE_MARGIN, forward_image, reverse_image, reverse_margin
+    from restorable.operators import run_operator
+    from restorable.weights import load_weights
+
+    net = load_weights("l0").model.eval()
+    photo = np.asarray(Image.open(odd_photo_path).convert("RGB"))
+    processed = forward_image(net, photo, run_operator("l0", photo), tile=0)
+    margin = reverse_margin(net, "cpu")
+    assert 8 < margin < TILE_MARGIN / 2
+    whole, tiled = reverse_image(net, processed, tile=0), reverse_image(net, processed, tile=96)
+    assert np.abs(whole.astype(int) - tiled.astype(int)).max() <= 1
+    assert np.mean(whole == tiled) > 0.9999

@@ -50,10 +50,12 @@ def apply(
     def process(photo, src, dst):
         return session.apply(photo, op, params, mode, payload, lossless_weights(dst, robust))
 
-    def verify(photo, result, out_format: str, out_quality: int) -> str:
+    def verify(photo, result, stored, dst) -> str:
+        from restorable.image_file import output_format
         from restorable.verify import restoration_db
 
-        db = restoration_db(photo, result, out_format, out_quality, lambda part: session.restore(part, op))
+        out_format = output_format(dst)
+        db = restoration_db(photo, result, out_format, quality, lambda part: session.restore(part, op), stored)
         if db < min_restore_db:
             better = "; save it as PNG" if out_format in ("JPEG", "WEBP") else ""
             raise RestorableError(

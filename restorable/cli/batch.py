@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from restorable.atomic import claim
 from restorable.errors import RestorableError, one_line
 from restorable.image_file import FORMATS, IMAGE_SUFFIXES
+from restorable.pipeline import Outcome, Steps
 
 
 def expand_inputs(items: list[str], recursive: bool) -> list[Path]:
@@ -58,14 +56,6 @@ def output_paths(inputs: list[Path], out_dir: Path, suffix: str) -> list[Path]:
     return outputs
 
 
-@dataclass
-class BatchReport:
-    done: list[Path] = field(default_factory=list)
-    skipped: list[Path] = field(default_factory=list)
-    busy: list[Path] = field(default_factory=list)
-    failed: list[tuple[Path, str]] = field(default_factory=list)
-
-
 def failure_reason(exc: BaseException) -> str:
     """One line saying why a file (or a whole command) failed: our own errors' message, the kind and text of others."""
     if isinstance(exc, RestorableError):
@@ -79,42 +69,29 @@ def failure_reason(exc: BaseException) -> str:
     return one_line(text)
 
 
-def run_batch(
-    pairs: list[tuple[Path, Path]], process: Callable[[Path, Path], None], overwrite: bool, label: str
-) -> BatchReport:
-    """Run ``process(src, dst)`` over all pairs with one progress bar; goes on past failures."""
+def run_batch(pairs: list[tuple[Path, Path]], steps: Steps, overwrite: bool, label: str) -> list[Outcome]:
+    """Run :func:`restorable.pipeline.run_pipeline` over all pairs with one progress bar and a summary;
+    goes on past failures."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    report = BatchReport()
-    inputs = {src.resolve() for src, _ in pairs}
+    from restorable.pipeline import run_pipeline
+
     console = Console(stderr=True, soft_wrap=True)
     columns = [TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.fields[name]}")]
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(label, total=len(pairs), name="")
-        for src, dst in pairs:
-            progress.update(task, name=src.name)
-            if dst.resolve() in inputs:
-                report.failed.append((src, f"output {dst} would overwrite an input"))
-            elif dst.exists() and not overwrite:
-                report.skipped.append(src)
-            else:
-                try:
-                    dst.parent.mkdir(parents=True, exist_ok=True)
-                    with claim(dst) as mine:
-                        if not mine or (dst.exists() and not overwrite):
-                            report.busy.append(src)  # another run is making it, or has just made it
-                        else:
-                            process(src, dst)
-                            report.done.append(src)
-                except Exception as exc:  # any failure of one file: report it and go on with the others
-                    report.failed.append((src, failure_reason(exc)))
-            progress.advance(task)
-    busy = f", {len(report.busy)} made by another run" if report.busy else ""
+        outcomes = run_pipeline(
+            pairs, steps, overwrite, on_outcome=lambda outcome: progress.update(task, advance=1, name=outcome.src.name)
+        )
+    count = {state: sum(o.state == state for o in outcomes) for state in ("done", "skipped", "busy", "failed")}
+    busy = f", {count['busy']} made by another run" if count["busy"] else ""
     console.print(
-        f"{len(report.done)} done, {len(report.skipped)} skipped (exist; --overwrite to redo){busy}, {len(report.failed)} failed",
+        f"{count['done']} done, {count['skipped']} skipped (exist; --overwrite to redo){busy}, {count['failed']} failed",
         markup=False,
     )
-    for src, reason in report.failed:
-        console.print(f"failed: {reason if reason.startswith(str(src)) else f'{src}: {reason}'}", markup=False)
-    return report
+    for outcome in outcomes:
+        if outcome.state == "failed":
+            reason, src = failure_reason(outcome.error), str(outcome.src)
+            console.print(f"failed: {reason if reason.startswith(src) else f'{src}: {reason}'}", markup=False)
+    return outcomes

@@ -33,37 +33,28 @@ def run_files(
     png_only: str | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     verify: Callable | None = None,
+    png: str = "small",
 ) -> None:
     """Read each input photo, ``process(photo, src, dst)`` it, write it with its metadata; exit 1 if any failed in a batch.
 
     ``png_only`` names the option that needs PNG outputs (a payload does not survive JPEG);
     inputs over ``max_pixels`` are refused before decoding.
-    ``verify(photo, result, fmt, quality) -> str`` checks a result before it is written
-    (it raises to refuse it) and returns a short figure for the report.
+    ``verify(photo, result, stored, dst) -> str`` checks a result before it is written, on the pixels the
+    file will give back (it raises to refuse it), and returns a short figure for the report.
+    ``png``: PNG compression (:func:`restorable.photo.encode_photo`).
     """
     from rich.console import Console
 
     from restorable.cli.batch import expand_inputs, output_paths, run_batch
     from restorable.image_file import output_format
-    from restorable.photo import read_photo, write_photo
+    from restorable.photo import read_photo
+    from restorable.pipeline import Steps, run_pipeline
 
     console = Console(stderr=True, soft_wrap=True)
-    notes_seen: list[str] = []
-    ran_on: set[str] = set()
-    methods: set[str] = set()
+    steps = Steps(lambda src: read_photo(src, max_pixels), process, verify, quality, png)
 
-    figures: list[str] = []
-
-    def one(src: Path, dst: Path) -> None:
-        photo = read_photo(src, max_pixels)
-        result = process(photo, src, dst)
-        if verify is not None:
-            figures.append(verify(photo, result, output_format(dst), quality))
-        ran_on.add(result.ran_on or "?")
-        if result.method:
-            methods.add(result.method)
-        for note in result.notes + write_photo(dst, result, quality):
-            notes_seen.append(f"{src.name}: {note}")
+    def notes_of(outcomes) -> list[str]:
+        return [f"{o.src.name}: {note}" for o in outcomes for note in o.notes]
 
     if out_dir is None:
         if len(paths) != 2:
@@ -77,12 +68,16 @@ def run_files(
             raise RestorableError(f"{dst}: refusing to write over the input")
         if dst.exists() and not overwrite:
             raise RestorableError(f"{dst} exists: --overwrite replaces it")
-        one(src, dst)
-        for note in notes_seen:
+        (outcome,) = run_pipeline([(src, dst)], steps, overwrite=True, workers=1)
+        if outcome.state == "busy":
+            raise RestorableError(f"{dst} is being made by another run")
+        if outcome.error is not None:
+            raise outcome.error
+        for note in notes_of([outcome]):
             console.print(f"warning: {note}", markup=False)
-        via = f", {', '.join(sorted(methods))}" if methods else ""
-        via += f", {figures[0]}" if figures else ""
-        console.print(f"{src} -> {dst} ({label}, ran on {', '.join(sorted(ran_on))}{via})", markup=False)
+        via = f", {outcome.method}" if outcome.method else ""
+        via += f", {outcome.figure}" if outcome.figure else ""
+        console.print(f"{src} -> {dst} ({label}, ran on {outcome.ran_on}{via})", markup=False)
         return
     if png_only and fmt.lstrip(".").lower() not in ("png", "tif", "tiff"):
         raise RestorableError(f"{png_only} needs PNG outputs (JPEG would destroy the payload): use --format png")
@@ -90,13 +85,13 @@ def run_files(
     if not inputs:
         raise RestorableError("no input images found")
     outputs = output_paths(inputs, out_dir, "." + fmt.lstrip(".").lower())
-    report = run_batch(list(zip(inputs, outputs)), one, overwrite, label)
-    for note in notes_seen:
+    outcomes = run_batch(list(zip(inputs, outputs)), steps, overwrite, label)
+    for note in notes_of(outcomes):
         console.print(f"warning: {note}", markup=False)
+    ran_on = {o.ran_on for o in outcomes if o.ran_on}
     if ran_on:
         console.print(f"ran on {', '.join(sorted(ran_on))}", markup=False)
-    for method in sorted(methods):
+    for method in sorted({o.method for o in outcomes if o.method}):
         console.print(f"via {method}", markup=False)
-    if report.failed:
+    if any(o.state == "failed" for o in outcomes):
         raise typer.Exit(1)
-

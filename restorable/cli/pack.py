@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -56,7 +57,8 @@ def pack(
     from restorable.image_file import output_format
     from restorable.operators import get_operator
     from restorable.packing import PACKERS
-    from restorable.photo import read_photo, write_photo
+    from restorable.photo import read_photo
+    from restorable.pipeline import Steps, run_pipeline
     from restorable.verify import unpacking_db
 
     _count(paths)
@@ -66,29 +68,35 @@ def pack(
     op = PACKERS[len(paths)]
     floor = get_operator(op).restore_floor if min_restore_db is None else min_restore_db
 
-    def one(sources: list[Path], dst: Path) -> tuple[list[str], str]:
-        """Notes, and how well the images unpack ("" unchecked)."""
-        photos = [read_photo(p, max_pixels) for p in sources]
-        packed = session.pack(photos, [p.name for p in sources], lossless_weights(dst, robust))
-        checked = ""
-        if floor > 0:
-            out_format = output_format(dst)
-            dbs = unpacking_db(photos, packed, out_format, quality, session.unpack)
-            worst = min(range(len(dbs)), key=dbs.__getitem__)
-            if dbs[worst] < floor:
-                better = "; save it as PNG" if out_format in ("JPEG", "WEBP") else ""
-                raise RestorableError(
-                    f"{sources[worst].name} would unpack at only {dbs[worst]:.1f} dB as {out_format}"
-                    f" (below --min-restore-db {floor:g}): not written{better}"
-                )
-            checked = f"unpacks at {', '.join(f'{db:.1f}' for db in dbs)} dB"
-        return packed.notes + write_photo(dst, packed, quality), checked
+    def check(photos: list, packed, stored, dst: Path) -> str:
+        """How well the images unpack from the pixels the file will hold; raises below the floor."""
+        out_format = output_format(dst)
+        dbs = unpacking_db([p.photo for p in photos], packed, out_format, quality, session.unpack, stored)
+        worst = min(range(len(dbs)), key=dbs.__getitem__)
+        if dbs[worst] < floor:
+            better = "; save it as PNG" if out_format in ("JPEG", "WEBP") else ""
+            raise RestorableError(
+                f"{photos[worst].name} would unpack at only {dbs[worst]:.1f} dB as {out_format}"
+                f" (below --min-restore-db {floor:g}): not written{better}"
+            )
+        return f"unpacks at {', '.join(f'{db:.1f}' for db in dbs)} dB"
+
+    def steps(group_of) -> Steps:
+        """Pipeline steps packing the files ``group_of(src)`` into the output of ``src``."""
+
+        def read(src: Path) -> list:
+            return [_Named(read_photo(p, max_pixels), p.name) for p in group_of(src)]
+
+        def process(photos: list, src: Path, dst: Path):
+            return session.pack([p.photo for p in photos], [p.name for p in photos], lossless_weights(dst, robust))
+
+        return Steps(read, process, check if floor > 0 else None, quality)
 
     folders = [Path(p).is_dir() for p in paths]
     if any(folders):
         if not all(folders):
             raise RestorableError("give images, or folders: not both")
-        _pack_folders([Path(p) for p in paths], output, fmt, overwrite, one, op)
+        _pack_folders([Path(p) for p in paths], output, fmt, overwrite, steps, op)
         return
     sources = [Path(p) for p in paths]
     if output.is_dir():
@@ -97,13 +105,18 @@ def pack(
         raise RestorableError(f"{output} exists: --overwrite replaces it")
     if any(output.resolve() == s.resolve() for s in sources):
         raise RestorableError(f"{output}: refusing to write over an input")
-    notes, checked = one(sources, output)
-    for note in notes:
+    (outcome,) = run_pipeline([(sources[0], output)], steps(lambda _: sources), overwrite=True, workers=1)
+    if outcome.state == "busy":
+        raise RestorableError(f"{output} is being made by another run")
+    if outcome.error is not None:
+        raise outcome.error
+    for note in outcome.notes:
         console.print(f"warning: {note}", markup=False)
+    checked = outcome.figure
     console.print(f"{', '.join(str(s) for s in sources)} -> {output} ({op}{', ' + checked if checked else ''})", markup=False)
 
 
-def _pack_folders(folders: list[Path], out_dir: Path, fmt: str, overwrite: bool, one, op: str) -> None:
+def _pack_folders(folders: list[Path], out_dir: Path, fmt: str, overwrite: bool, steps, op: str) -> None:
     from restorable.cli.batch import run_batch
     from restorable.image_file import images_in
 
@@ -115,14 +128,14 @@ def _pack_folders(folders: list[Path], out_dir: Path, fmt: str, overwrite: bool,
     for stem, first in listed[0].items():
         groups[first] = [first] + [others.get(stem) for others in listed[1:]]
 
-    def process(src: Path, dst: Path) -> None:
+    def group_of(src: Path) -> list[Path]:
         missing = [str(folder / src.stem) for folder, path in zip(folders, groups[src]) if path is None]
         if missing:
             raise RestorableError(f"no {src.stem}.* in {', '.join(str(Path(m).parent) for m in missing)}")
-        one(groups[src], dst)
+        return groups[src]
 
-    report = run_batch([(src, out_dir / f"{src.stem}{suffix}") for src in groups], process, overwrite, op)
-    if report.failed:
+    outcomes = run_batch([(src, out_dir / f"{src.stem}{suffix}") for src in groups], steps(group_of), overwrite, op)
+    if any(o.state == "failed" for o in outcomes):
         raise typer.Exit(1)
 
 
@@ -195,3 +208,11 @@ def _packed_files(paths: list[str]) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+@dataclass
+class _Named:
+    """A photo read for packing, with its file name (which unpack gives back)."""
+
+    photo: object
+    name: str

@@ -15,9 +15,9 @@ def conv_subnet(width: int):
     def make(c_in: int, c_out: int) -> nn.Module:
         body = nn.Sequential(
             nn.Conv2d(c_in, width, 3, padding=1),
-            nn.LeakyReLU(0.2),
+            nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(width, width, 3, padding=1),
-            nn.LeakyReLU(0.2),
+            nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(width, c_out, 3, padding=1),
         )
         nn.init.zeros_(body[-1].weight)
@@ -56,15 +56,15 @@ class ContextApproximator(nn.Module):
         super().__init__()
         self.grey = grey
         out = 4 if grey else 12
-        layers: list[nn.Module] = [nn.Conv2d(3, width, 3, padding=1, padding_mode="replicate"), nn.LeakyReLU(0.2)]
+        layers: list[nn.Module] = [nn.Conv2d(3, width, 3, padding=1, padding_mode="replicate"), nn.LeakyReLU(0.2, inplace=True)]
         for d in dilations:
-            layers += [nn.Conv2d(width, width, 3, padding=d, dilation=d, padding_mode="replicate"), nn.LeakyReLU(0.2)]
+            layers += [nn.Conv2d(width, width, 3, padding=d, dilation=d, padding_mode="replicate"), nn.LeakyReLU(0.2, inplace=True)]
         self.context = nn.Sequential(*layers)
         self.head = nn.Sequential(
             nn.Conv2d(12 + width, width, 3, padding=1, padding_mode="replicate"),
-            nn.LeakyReLU(0.2),
+            nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(width, width, 3, padding=1, padding_mode="replicate"),
-            nn.LeakyReLU(0.2),
+            nn.LeakyReLU(0.2, inplace=True),
             nn.Conv2d(width, out, 3, padding=1, padding_mode="replicate"),
         )
         nn.init.zeros_(self.head[-1].weight)

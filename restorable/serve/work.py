@@ -113,35 +113,49 @@ def folder_photos(folder: Path) -> list[Path]:
 
 def run_batch(job: Job, session: Session, source: Path, out: Path, op: str, params: dict, fmt: str, quality: int,
               max_pixels: int | None) -> None:
-    """Apply ``op`` to every photo of ``source`` into ``out``; goes on past bad files, stops when cancelled.
+    """Apply ``op`` to every photo of ``source`` into ``out`` (:func:`restorable.pipeline.run_pipeline`, as the
+    CLI's folders); goes on past bad files, stops when cancelled. An output that exists is kept (reported as skipped)."""
+    from restorable.pipeline import Steps, run_pipeline
 
-    An output that exists is kept (reported as skipped)."""
     photos = folder_photos(source)
     job.items = [{"name": p.name, "state": "queued", "message": ""} for p in photos]
+    items = {path: item for path, item in zip(photos, job.items)}
     out.mkdir(parents=True, exist_ok=True)
-    for index, (path, item) in enumerate(zip(photos, job.items)):
-        if job.cancel.is_set():
-            raise Cancelled
-        job.stage = f"{index + 1} of {len(photos)}: {path.name}"
-        item["state"] = "running"
-        target = out / f"{path.stem}{EXTENSIONS[fmt]}"
-        try:
-            if target.exists():
-                item["state"], item["message"] = "skipped", f"{target.name} exists: kept"
-            else:
-                with reporting(job.tiles((index / len(photos), (index + 1) / len(photos)))):
-                    result = session.apply(read_photo(path, max_pixels), op, params, lossless=fmt == "png")
-                write_photo(target, result, quality)
-                item["state"], item["message"] = "done", target.name
-        except Cancelled:
-            item["state"] = "cancelled"
-            raise
-        except RestorableError as exc:
-            item["state"], item["message"] = "failed", one_line(str(exc).replace(str(path), path.name))
-        except Exception as exc:  # a bug shown on one file: the batch goes on; the server log has the traceback
-            log.exception("batch: %s", path)
-            item["state"], item["message"] = "failed", f"internal error ({exc.__class__.__name__})"
-        job.progress = (index + 1) / len(photos)
-    failed = sum(item["state"] == "failed" for item in job.items)
-    job.result = {"out": str(out), "done": sum(i["state"] == "done" for i in job.items), "failed": failed,
-                  "skipped": sum(i["state"] == "skipped" for i in job.items)}
+    done = 0
+
+    def process(photo: Photo, path: Path, target: Path) -> Photo:
+        job.step(f"{done + 1} of {len(photos)}: {path.name}")  # stops here when cancelled
+        items[path]["state"] = "running"
+        span = (done / len(photos), (done + 1) / len(photos))
+        with reporting(job.tiles(span)):
+            return session.apply(photo, op, params, lossless=fmt == "png")
+
+    def finished(outcome) -> None:
+        nonlocal done
+        item, target = items[outcome.src], outcome.dst
+        item["state"] = outcome.state
+        if outcome.state == "done":
+            item["message"] = target.name
+        elif outcome.state == "skipped":
+            item["message"] = f"{target.name} exists: kept"
+        elif outcome.state == "busy":
+            item["state"], item["message"] = "skipped", f"{target.name} is being made by another run"
+        elif outcome.state == "failed":
+            item["message"] = _failure(outcome.error, outcome.src)
+        done += outcome.state != "cancelled"
+        job.progress = done / len(photos)
+
+    steps = Steps(lambda path: read_photo(path, max_pixels), process, quality=quality)
+    pairs = [(path, out / f"{path.stem}{EXTENSIONS[fmt]}") for path in photos]
+    outcomes = run_pipeline(pairs, steps, overwrite=False, on_outcome=finished)
+    job.result = {"out": str(out), **{state: sum(o.state == state for o in outcomes) for state in ("done", "failed")},
+                  "skipped": sum(o.state in ("skipped", "busy") for o in outcomes)}
+
+
+def _failure(exc: BaseException | None, path: Path) -> str:
+    """What the page shows for a photo that failed: our own errors' line (naming the file as the user knows it);
+    for anything else the kind of error (the server log has the traceback)."""
+    if isinstance(exc, RestorableError):
+        return one_line(str(exc).replace(str(path), path.name))
+    log.error("batch: %s", path, exc_info=exc)
+    return f"internal error ({exc.__class__.__name__})"

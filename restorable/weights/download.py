@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -49,6 +50,18 @@ class _Incomplete(Exception):
 
 class _PermanentHttpError(Exception):
     """An HTTP status that another attempt will not change (404, 403, ...)."""
+
+
+def stat_sha256(path: Path) -> str:
+    """sha256 of a file, hashed once per (path, size, modification time) in this process: a batch
+    resolves its weights for every photo, and a file that changes gets a new size or time."""
+    stat = Path(path).stat()
+    return _sha256_of(Path(path).resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256_of(path: Path, size: int, mtime_ns: int) -> str:
+    return file_sha256(path)
 
 
 def file_sha256(path: Path) -> str:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from restorable.errors import RestorableError
-from restorable.weights.download import file_sha256
+from restorable.weights.download import stat_sha256
 from restorable.weights.store import resolve_weights
 
 
@@ -30,7 +30,7 @@ def _load(path: Path, mtime_ns: int, size: int) -> LoadedModel:
     from restorable.model.checkpoint import load_model
 
     model, metadata = load_model(path)
-    return LoadedModel(model, metadata, path, file_sha256(path))
+    return LoadedModel(model, metadata, path, stat_sha256(path))
 
 
 def load_weights(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from restorable.errors import RestorableError
 from restorable.paths import cache_dir
-from restorable.weights.download import FetchPolicy, fetch_file, file_sha256
+from restorable.weights.download import FetchPolicy, fetch_file, stat_sha256
 from restorable.weights.manifest import WeightsVersion, load_manifest
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def check_file(path: Path, entry: WeightsVersion) -> bool | None:
     """None when ``path`` is absent, else whether it is exactly the manifest's file."""
     if not path.is_file():
         return None
-    return path.stat().st_size == entry.size and file_sha256(path) == entry.sha256
+    return path.stat().st_size == entry.size and stat_sha256(path) == entry.sha256
 
 
 def local_copy(entry: WeightsVersion, warn: bool = True) -> Path | None:
