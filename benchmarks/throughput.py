@@ -6,8 +6,8 @@
 Each figure is a whole process (`restorable apply --op l0` / `restore`, start-up, the self-check and the
 PNG writing included), the median of ``--repeats`` runs; peak memory is the process's maximum resident
 size. ``--baseline DIR`` runs the same commands with another checkout's code (e.g. a worktree of 0.2.0:
-``git worktree add /tmp/v020 394fe5d``) in this environment, alternating with this one so that both see the
-same machine. ``--busy`` keeps one other process spinning meanwhile. ``--png`` prints PNG sizes and seconds
+``git worktree add /tmp/v020 394fe5d``) in this environment, taking turns with this one at every run so that
+both see the same machine (the processes start outside both checkouts: Python puts the current folder first). ``--busy`` keeps one other process spinning meanwhile. ``--png`` prints PNG sizes and seconds
 of the two compressions (restorable.photo.PNG_COMPRESSION) on the photos written.
 
 Goals (issue 33), 2 CPU cores, against 0.2.0: 3000x2000 restore >= 2x faster, apply --op l0 >= 1.5x, a folder
@@ -70,7 +70,7 @@ def run(code: Path, args: list[str], device: str) -> tuple[float, float]:
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         child = subprocess.Popen([sys.executable, "-c", COMMAND, *args, "--device", device], env=env,
-                                 stdout=subprocess.DEVNULL, stderr=errors)
+                                 stdout=subprocess.DEVNULL, stderr=errors, cwd=tempfile.gettempdir())  # not a checkout
         _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory
         seconds = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -90,26 +90,33 @@ def pixels(path: Path) -> np.ndarray:
         return np.asarray(img.convert("RGB"))
 
 
-def measure(code: Path, work: Path, big: Path, folder: list[Path], repeats: int, device: str) -> dict[str, tuple]:
-    """{task: (seconds, peak MB, photos, restored PSNR mean / worst)} for one checkout."""
-    out = work / code.name
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    figures = {}
-
-    def timed(name: str, args: list[str], photos: int, check) -> None:
-        runs = [run(code, args, device) for _ in range(repeats)]
-        figures[name] = (statistics.median(r[0] for r in runs), max(r[1] for r in runs), photos, check())
-
-    processed, restored = out / "big.png", out / "big.restored.png"
-    timed("apply --op l0, one photo", ["apply", "--op", "l0", str(big), str(processed), "--overwrite"], 1, lambda: None)
-    timed("restore, one photo", ["restore", str(processed), str(restored), "--overwrite"], 1,
-          lambda: [psnr(pixels(restored), pixels(big))])
-    timed(f"apply --op l0, folder of {len(folder)}", ["apply", "--op", "l0", *map(str, folder), "-o", str(out / "applied"),
-          "--overwrite"], len(folder), lambda: None)
-    back = out / "restored"
-    timed(f"restore, folder of {len(folder)}", ["restore", str(out / "applied"), "-o", str(back), "--overwrite"], len(folder),
-          lambda: [psnr(pixels(back / f"{p.stem}.png"), pixels(p)) for p in folder])
+def measure(codes: list[Path], work: Path, big: Path, folder: list[Path], repeats: int, device: str) -> dict:
+    """{checkout: {task: (seconds, peak MB, photos, restored PSNRs or None)}}; the checkouts take turns at
+    every run, so that both see the machine alike."""
+    outs = {code: work / f"out-{index}" for index, code in enumerate(codes)}
+    for out in outs.values():
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+    n = len(folder)
+    tasks = [
+        ("apply --op l0, one photo", lambda o: ["apply", "--op", "l0", str(big), str(o / "big.png"), "--overwrite"], 1,
+         lambda o: None),
+        ("restore, one photo", lambda o: ["restore", str(o / "big.png"), str(o / "big.restored.png"), "--overwrite"], 1,
+         lambda o: [psnr(pixels(o / "big.restored.png"), pixels(big))]),
+        (f"apply --op l0, folder of {n}", lambda o: ["apply", "--op", "l0", *map(str, folder), "-o", str(o / "applied"),
+         "--overwrite"], n, lambda o: None),
+        (f"restore, folder of {n}", lambda o: ["restore", str(o / "applied"), "-o", str(o / "restored"), "--overwrite"], n,
+         lambda o: [psnr(pixels(o / "restored" / f"{p.stem}.png"), pixels(p)) for p in folder]),
+    ]
+    figures: dict = {code: {} for code in codes}
+    for name, args, photos, check in tasks:
+        runs: dict = {code: [] for code in codes}
+        for _ in range(repeats):
+            for code in codes:
+                runs[code].append(run(code, args(outs[code]), device))
+        for code in codes:
+            seconds = statistics.median(r[0] for r in runs[code])
+            figures[code][name] = (seconds, max(r[1] for r in runs[code]), photos, check(outs[code]))
     return figures
 
 
@@ -152,7 +159,7 @@ def main() -> None:
         codes = [ROOT] + ([args.baseline.resolve()] if args.baseline else [])
         spinner = spin() if args.busy else None
         try:
-            results = {code: measure(code, work / "out", big, folder, args.repeats, args.device) for code in codes}
+            results = measure(codes, work, big, folder, args.repeats, args.device)
         finally:
             if spinner is not None:
                 spinner.kill()
@@ -174,8 +181,13 @@ def main() -> None:
                 for c in codes
             )
             print(f"| {task} | " + " | ".join(cells) + f" |{speedup} {quality} |")
+        if args.baseline:  # the same file restored by both: restoring must not have changed
+            theirs = work / "out-1" / "big.png"
+            run(ROOT, ["restore", str(theirs), str(work / "cross.png"), "--overwrite"], args.device)
+            print(f"\n{args.baseline.name}'s processed photo restored by this checkout: {psnr(pixels(work / 'cross.png'), pixels(big)):.3f} dB,"
+                  f" by {args.baseline.name}: {psnr(pixels(work / 'out-1' / 'big.restored.png'), pixels(big)):.3f} dB")
         if args.png:
-            png_table([work / "out" / ROOT.name / "big.png", work / "out" / ROOT.name / "big.restored.png"])
+            png_table([work / "out-0" / "big.png", work / "out-0" / "big.restored.png"])
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -4,9 +4,11 @@ glibc hands every allocation over 32 MB straight to the kernel (mmap) and back
 (munmap) when freed; a network's activations on a photo tile are 50-200 MB, so
 each layer's output costs new zero-filled pages. Measured on 2 cores, the l0
 reverse pass on a 3000x2000 photo: 9.0 s as glibc ships, 5.9 s with
-:func:`reuse_freed_memory` (`python benchmarks/throughput.py --engine`).
-Peak memory is the same; the heap keeps its peak until the process ends, so
-the CLI (short-lived processes) turns it on, and a library user may call it.
+:func:`reuse_freed_memory` (before the activations ran in place; measured with
+a script in the session notes, not a benchmark here). The heap keeps its peak until the process
+ends (and each thread's pool its own), so the commands that end with their
+photos (apply, restore, pack, unpack) turn it on; the web server and training
+do not, and a library user may call it.
 """
 
 from __future__ import annotations

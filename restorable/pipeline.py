@@ -4,7 +4,8 @@ Each input is read and decoded ahead by worker threads, processed in the calling
 device and the networks), checked, then encoded and written behind by the same workers while the next one
 is processed. Pillow and zlib release the GIL, so the threads run in parallel (two threads encode a
 3000x2000 PNG pair in half the time of one, measured) without copying photos between processes. At most
-``workers`` inputs wait on each side, so memory stays bounded on a folder of any size.
+``workers`` inputs wait on each side (one thread per core, at most 4), so memory stays bounded on a
+folder of any size.
 
 Every output is claimed before its input is read (:func:`restorable.atomic.claim`: a concurrent run skips
 it) and written to a temporary file that is renamed when complete. A failed input is reported in its
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -73,12 +75,16 @@ class Steps:
     png: str = "small"
 
 
+MAX_WORKERS = 4  # each one holds up to two photos (read ahead, written behind): memory stays bounded
+
+
 def default_workers() -> int:
-    """Reader/writer threads: one per core this process may use."""
+    """Reader/writer threads: one per core this process may use, at most ``MAX_WORKERS``."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
 
 
 def run_pipeline(
@@ -103,6 +109,7 @@ def run_pipeline(
     pending: deque[tuple[Outcome, Future | None, ExitStack]] = deque()
     reading: deque[tuple[Path, Path, Future | Outcome, ExitStack]] = deque()
     todo = iter(pairs)
+    current = None  # the input being processed, until its outcome is pending
 
     def report(keep: int) -> None:
         """Report finished outcomes in order, waiting for the oldest writes until at most ``keep`` are pending."""
@@ -111,7 +118,7 @@ def run_pipeline(
             try:
                 outcome.notes += write.result() if write is not None else []
             except Exception as exc:
-                outcome.state, outcome.error = "failed", exc
+                outcome.state, outcome.error = "failed", _kept(exc)
             finally:
                 held.close()
             outcomes.append(outcome)
@@ -132,7 +139,7 @@ def run_pipeline(
         try:
             read_ahead(pool)
             while reading:
-                src, dst, ready, held = reading.popleft()
+                src, dst, ready, held = current = reading.popleft()
                 write = None
                 if isinstance(ready, Outcome):  # skipped, busy, or refused before reading
                     outcome = ready
@@ -151,12 +158,15 @@ def run_pipeline(
                         pending.append((outcome, None, held))
                         raise
                     except Exception as exc:  # any failure of one input: report it and go on with the others
-                        outcome.state, outcome.error = "failed", exc
+                        outcome.state, outcome.error = "failed", _kept(exc)
                 pending.append((outcome, write, held))
+                current = None
                 report(workers)
                 read_ahead(pool)
             report(0)
         except BaseException:
+            if current is not None and not any(held is current[3] for _, _, held in pending):
+                current[3].close()  # interrupted while processing it (Ctrl-C)
             for _, _, ready, held in reading:  # not started: release their claims
                 if isinstance(ready, Future):
                     ready.cancel()
@@ -164,6 +174,13 @@ def run_pipeline(
             report(0)
             raise
     return outcomes
+
+
+def _kept(exc: Exception) -> Exception:
+    """``exc`` without the local variables of the frames it passed (photos, results, device tensors): a
+    batch keeps its errors until it ends. Message and line numbers stay."""
+    traceback.clear_frames(exc.__traceback__)
+    return exc
 
 
 def _claim(src: Path, dst: Path, inputs: set[Path], overwrite: bool, held: ExitStack) -> Outcome | None:

@@ -14,7 +14,6 @@ import typer
 
 from restorable.cli import apply, evaluate, export_onnx, ops, pack, reference, restore, serve, train, weights
 from restorable.errors import RestorableError, one_line
-from restorable.memory import reuse_freed_memory
 
 app = typer.Typer(
     name="restorable",
@@ -69,7 +68,6 @@ def main() -> None:
     except ImportError:  # typer releases that use click itself
         from click import exceptions as click_errors  # type: ignore[no-redef]
     _show_library_log()
-    reuse_freed_memory()  # a short-lived process: large tensors reuse freed pages (restorable.memory)
     try:
         code = app(standalone_mode=False)
     except RestorableError as exc:

@@ -47,9 +47,11 @@ def run_files(
 
     from restorable.cli.batch import expand_inputs, output_paths, run_batch
     from restorable.image_file import output_format
+    from restorable.memory import reuse_freed_memory
     from restorable.photo import read_photo
     from restorable.pipeline import Steps, run_pipeline
 
+    reuse_freed_memory()  # a command that ends with its photos: large tensors reuse freed pages
     console = Console(stderr=True, soft_wrap=True)
     steps = Steps(lambda src: read_photo(src, max_pixels), process, verify, quality, png)
 

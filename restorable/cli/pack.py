@@ -22,9 +22,11 @@ def _count(paths: list[str]) -> None:
 
 
 def _session(device: str, backend: str, tile: int | None, weights: Path | None):
+    from restorable.memory import reuse_freed_memory
     from restorable.session import Session
     from restorable.settings import RunSettings
 
+    reuse_freed_memory()  # a command that ends with its photos: large tensors reuse freed pages
     return Session(RunSettings(device, backend, tile, weights))
 
 

@@ -121,12 +121,13 @@ def run_batch(job: Job, session: Session, source: Path, out: Path, op: str, para
     job.items = [{"name": p.name, "state": "queued", "message": ""} for p in photos]
     items = {path: item for path, item in zip(photos, job.items)}
     out.mkdir(parents=True, exist_ok=True)
-    done = 0
+    done = 0  # outcomes reported (they trail the photo being processed by the writes under way)
 
     def process(photo: Photo, path: Path, target: Path) -> Photo:
-        job.step(f"{done + 1} of {len(photos)}: {path.name}")  # stops here when cancelled
+        index = photos.index(path)
+        job.step(f"{index + 1} of {len(photos)}: {path.name}")  # stops here when cancelled
         items[path]["state"] = "running"
-        span = (done / len(photos), (done + 1) / len(photos))
+        span = (index / len(photos), (index + 1) / len(photos))
         with reporting(job.tiles(span)):
             return session.apply(photo, op, params, lossless=fmt == "png")
 
