@@ -87,6 +87,26 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
         raise
 
 
+def _stale(marker: Path) -> bool:
+    """Whether the claim file ``marker`` was left by a process that is gone (or is an empty one left as it was made)."""
+    try:
+        holder = int(marker.read_text().strip() or 0)
+        age = time.time() - marker.stat().st_mtime
+    except (OSError, ValueError):
+        holder, age = 0, EMPTY_CLAIM_SECONDS
+    return not ((holder and _running(holder)) or (not holder and age < EMPTY_CLAIM_SECONDS))
+
+
+def remove_stale_claim(path: Path) -> bool:
+    """Remove the claim on ``path`` of a process that is gone (e.g. killed after writing it, before letting go);
+    True when there was one. A batch that skips an existing output calls this, so nothing is left behind."""
+    marker = path.with_name(f".{path.name}.claim")
+    if not marker.exists() or not _stale(marker):
+        return False
+    marker.unlink(missing_ok=True)
+    return True
+
+
 @contextmanager
 def claim(path: Path) -> Iterator[bool]:
     """Claim the making of ``path`` for this process: yields False when a running process holds it.
@@ -98,12 +118,7 @@ def claim(path: Path) -> Iterator[bool]:
         try:
             fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            try:
-                holder = int(marker.read_text().strip() or 0)
-                age = time.time() - marker.stat().st_mtime
-            except (OSError, ValueError):
-                holder, age = 0, EMPTY_CLAIM_SECONDS
-            if (holder and _running(holder)) or (not holder and age < EMPTY_CLAIM_SECONDS):  # held, or just made
+            if not _stale(marker):  # held, or just made
                 yield False
                 return
             marker.unlink(missing_ok=True)  # the claim of a run that was killed

@@ -58,3 +58,16 @@ class WeightsError(RestorableError):
 def one_line(text: str) -> str:
     """``text`` with its line breaks and runs of spaces folded into single spaces."""
     return " ".join(str(text).split())
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line saying why a file (or a whole command) failed: our own errors' message, the kind and text of others."""
+    if isinstance(exc, RestorableError):
+        text = exc.for_cli()
+    elif isinstance(exc, OSError):
+        text = f"{exc.strerror or exc.__class__.__name__}" + (f" ({exc.filename})" if exc.filename else "")
+    elif isinstance(exc, MemoryError):
+        text = "out of memory: try a smaller image, --tile 512, or --device cpu"
+    else:
+        text = f"unexpected {exc.__class__.__name__}: {exc}"
+    return one_line(text)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from restorable.atomic import atomic_write, claim
+from restorable.atomic import atomic_write, claim, remove_stale_claim
 from restorable.errors import RestorableError
 from restorable.image_file import output_format
 from restorable.photo import Photo, encode_photo
@@ -188,6 +188,7 @@ def _claim(src: Path, dst: Path, inputs: set[Path], overwrite: bool, held: ExitS
     if dst.resolve() in inputs:
         return Outcome(src, dst, "failed", RestorableError(f"output {dst} would overwrite an input"))
     if dst.exists() and not overwrite:
+        remove_stale_claim(dst)  # a run killed after writing it, before letting go of it
         return Outcome(src, dst, "skipped")
     try:
         dst.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@
 # Review the diff (`git diff requirements.lock`) and commit it with the test run's closing line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-EXTRAS="train,onnx,test,serve"
+EXTRAS="train,onnx,test,serve,ray"
 TORCH=${TORCH:-$(sed -n 's/^torch==\([^ ]*\).*/\1/p' requirements.lock)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv-newest}
 rm -rf "$VENV"
 python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q -e ".[train,onnx,test,serve]"
+"$VENV/bin/pip" install -q -e ".[train,onnx,test,serve,ray]"
 "$VENV/bin/pip" freeze --exclude-editable | sed -E 's/^(torch==[^+]+)\+.*/\1/' >"$VENV/resolved.txt"
 echo "--- newest allowed versions, where they differ from requirements.lock:"
 grep -v '^#' requirements.lock | sort >"$VENV/locked.txt"

@@ -160,3 +160,28 @@ def test_a_write_that_fails_is_reported_and_leaves_no_file(tmp_path, monkeypatch
     assert [o.state for o in outcomes] == ["done", "failed", "done"]
     assert isinstance(outcomes[1].error, OSError)
     assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p2.png"]
+
+
+def test_a_skipped_output_loses_the_claim_a_killed_run_left_on_it_but_not_a_live_ones(tmp_path):
+    import os
+
+    paths = _photos(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    for path in paths:
+        (out / f"{path.stem}.png").write_bytes(b"made")
+    dead = subprocess_pid_that_is_gone()
+    (out / ".p0.png.claim").write_text(str(dead))  # killed after writing p0, before letting go
+    (out / ".p1.png.claim").write_text(str(os.getppid()))  # a running process is overwriting p1
+    outcomes = run_pipeline(_pairs(paths, out), Steps(read_photo, _invert))
+    assert [o.state for o in outcomes] == ["skipped", "skipped"]
+    assert sorted(p.name for p in out.iterdir()) == [".p1.png.claim", "p0.png", "p1.png"]
+
+
+def subprocess_pid_that_is_gone() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid

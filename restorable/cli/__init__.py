@@ -83,13 +83,13 @@ def main() -> None:
     except (KeyboardInterrupt, typer.Abort):
         _fail("interrupted", 130)
     except (OSError, MemoryError) as exc:  # a full disk, a read-only folder, ...
-        from restorable.cli.batch import failure_reason
+        from restorable.errors import failure_reason
 
         _fail(failure_reason(exc))
     except Exception as exc:
         if os.environ.get("RESTORABLE_DEBUG"):
             raise
-        from restorable.cli.batch import failure_reason
+        from restorable.errors import failure_reason
 
         _fail(f"{failure_reason(exc)} (RESTORABLE_DEBUG=1 shows where)")
     sys.exit(code or 0)

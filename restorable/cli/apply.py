@@ -5,8 +5,7 @@ from __future__ import annotations
 import typer
 
 from restorable.cli import options as o
-from restorable.cli.files import lossless_weights, run_files
-from restorable.errors import RestorableError
+from restorable.cli.files import run_files
 from restorable.limits import DEFAULT_MAX_PIXELS
 
 
@@ -27,6 +26,7 @@ def apply(
     mode: str = typer.Option("learned", "--mode", help="learned (the network) | exact (the operator's exact result + payload; PNG only)."),
     payload: bool = typer.Option(False, "--payload", help="Learned mode: add a refinement payload in the lowest bits (PNG only)."),
     robust: o.Robust = None,
+    ray: o.Ray = None,
     min_restore_db: float = typer.Option(
         None,
         "--min-restore-db",
@@ -36,7 +36,8 @@ def apply(
 ) -> None:
     """Apply a restorable effect: OUT looks like the effect and still holds the original."""
     from restorable.operators import get_operator, parse_params, resolve_params
-    from restorable.session import Session, check_mode
+    from restorable.photo_jobs import ApplyJob
+    from restorable.session import check_mode
     from restorable.settings import RunSettings
 
     spec = get_operator(op)
@@ -44,27 +45,6 @@ def apply(
     if min_restore_db is None:
         min_restore_db = spec.restore_floor
     check_mode(mode, payload, op)  # before any file is read
-    session = Session(RunSettings(device, backend, tile, weights))
-    png_only = "--mode exact" if mode == "exact" else "--payload" if payload else None
-
-    def process(photo, src, dst):
-        return session.apply(photo, op, params, mode, payload, lossless_weights(dst, robust))
-
-    def verify(photo, result, stored, dst) -> str:
-        from restorable.image_file import output_format
-        from restorable.verify import restoration_db
-
-        out_format = output_format(dst)
-        db = restoration_db(photo, result, out_format, quality, lambda part: session.restore(part, op), stored)
-        if db < min_restore_db:
-            better = "; save it as PNG" if out_format in ("JPEG", "WEBP") else ""
-            raise RestorableError(
-                f"it would restore at only {db:.1f} dB as {out_format} (below --min-restore-db {min_restore_db:g}):"
-                f" not written{better}"
-            )
-        return f"restores at {db:.1f} dB"
-
-    run_files(
-        paths, out_dir, fmt, quality, recursive, overwrite, process, f"apply {op}", png_only, max_pixels,
-        verify if min_restore_db > 0 else None,
-    )
+    settings = RunSettings(device, backend, tile, weights)
+    job = ApplyJob(op, params, mode, payload, robust, min_restore_db, quality, max_pixels, settings)
+    run_files(paths, out_dir, fmt, recursive, overwrite, job, ray)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from restorable.errors import RestorableError, one_line
+from restorable.errors import RestorableError, failure_reason
 from restorable.image_file import FORMATS, IMAGE_SUFFIXES
 from restorable.pipeline import Outcome, Steps
 
@@ -56,22 +57,11 @@ def output_paths(inputs: list[Path], out_dir: Path, suffix: str) -> list[Path]:
     return outputs
 
 
-def failure_reason(exc: BaseException) -> str:
-    """One line saying why a file (or a whole command) failed: our own errors' message, the kind and text of others."""
-    if isinstance(exc, RestorableError):
-        text = exc.for_cli()
-    elif isinstance(exc, OSError):
-        text = f"{exc.strerror or exc.__class__.__name__}" + (f" ({exc.filename})" if exc.filename else "")
-    elif isinstance(exc, MemoryError):
-        text = "out of memory: try a smaller image, --tile 512, or --device cpu"
-    else:
-        text = f"unexpected {exc.__class__.__name__}: {exc}"
-    return one_line(text)
-
-
-def run_batch(pairs: list[tuple[Path, Path]], steps: Steps, overwrite: bool, label: str) -> list[Outcome]:
+def run_batch(
+    pairs: list[tuple[Path, Path]], steps: Steps | None, overwrite: bool, label: str, runner: Callable | None = None
+) -> list[Outcome]:
     """Run :func:`restorable.pipeline.run_pipeline` over all pairs with one progress bar and a summary;
-    goes on past failures."""
+    goes on past failures. ``runner(on_outcome) -> outcomes`` runs them elsewhere instead (a Ray job)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -81,9 +71,10 @@ def run_batch(pairs: list[tuple[Path, Path]], steps: Steps, overwrite: bool, lab
     columns = [TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.fields[name]}")]
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(label, total=len(pairs), name="")
-        outcomes = run_pipeline(
-            pairs, steps, overwrite, on_outcome=lambda outcome: progress.update(task, advance=1, name=outcome.src.name)
-        )
+        def advance(outcome: Outcome) -> None:
+            progress.update(task, advance=1, name=outcome.src.name)
+
+        outcomes = runner(advance) if runner is not None else run_pipeline(pairs, steps, overwrite, on_outcome=advance)
     count = {state: sum(o.state == state for o in outcomes) for state in ("done", "skipped", "busy", "failed")}
     busy = f", {count['busy']} made by another run" if count["busy"] else ""
     console.print(

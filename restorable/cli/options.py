@@ -33,3 +33,12 @@ Robust = Annotated[
         " file (default: by the output format, --invisible for PNG/TIFF where the network has such weights).",
     ),
 ]
+Ray = Annotated[
+    Optional[str],
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Batch mode as a Ray Data job (extra [ray]): local (a cluster on this machine), auto (the one `ray start`"
+        " runs here), or ray://HOST:PORT.",
+    ),
+]

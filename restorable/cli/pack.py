@@ -55,7 +55,7 @@ def pack(
     others go on."""
     from rich.console import Console
 
-    from restorable.cli.files import lossless_weights
+    from restorable.photo_jobs import lossless_weights
     from restorable.image_file import output_format
     from restorable.operators import get_operator
     from restorable.packing import PACKERS

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from restorable.cli import options as o
-from restorable.cli.files import lossless_weights, run_files
+from restorable.cli.files import run_files
 from restorable.limits import DEFAULT_MAX_PIXELS
 
 
@@ -24,6 +24,7 @@ def restore(
     backend: o.Backend = "torch",
     tile: o.Tile = None,
     max_pixels: o.MaxPixels = DEFAULT_MAX_PIXELS,
+    ray: o.Ray = None,
     force: bool = typer.Option(
         False, "--force", help="Restore files changed since they were processed (resized, cropped, rotated), with a warning."
     ),
@@ -35,16 +36,11 @@ def restore(
     ),
 ) -> None:
     """Restore the original of processed files (IN alone writes IN-STEM.restored.png)."""
-    from restorable.session import Session
+    from restorable.photo_jobs import RestoreJob
     from restorable.settings import RunSettings
 
-    session = Session(RunSettings(device, backend, tile, weights))
-
-    def process(photo, src, dst):
-        return session.restore(photo, op, force, lossless_weights(src, robust))
-
+    job = RestoreJob(op, force, robust, quality, max_pixels, RunSettings(device, backend, tile, weights))
     if len(paths) == 1 and out_dir is None:
         src = Path(paths[0])
         paths = [paths[0], str(src.with_name(f"{src.stem}.restored.{fmt.lstrip('.')}"))]
-    # restored originals are photographs: run-length PNG compression is as small as the default and 4-5x faster
-    run_files(paths, out_dir, fmt, quality, recursive, overwrite, process, "restore", max_pixels=max_pixels, png="fast")
+    run_files(paths, out_dir, fmt, recursive, overwrite, job, ray)
