@@ -109,7 +109,7 @@ def measure(codes: list[Path], work: Path, big: Path, folder: list[Path], repeat
          lambda o: [psnr(pixels(o / "restored" / f"{p.stem}.png"), pixels(p)) for p in folder]),
     ]
     figures: dict = {code: {} for code in codes}
-    for name, args, photos, check in tasks:
+    for name, args, photos, check in tasks if folder else tasks[:2]:  # --folder 0: the one photo alone
         runs: dict = {code: [] for code in codes}
         for _ in range(repeats):
             for code in codes:
@@ -145,7 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", type=Path, help="another checkout (its root folder) to run beside this one")
     parser.add_argument("--size", type=parse_size, default=(3000, 2000))
-    parser.add_argument("--folder", type=int, default=32)
+    parser.add_argument("--folder", type=int, default=32, help="photos in the folder (0: no folder tasks)")
     parser.add_argument("--folder-size", type=parse_size, default=(640, 480))
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--device", default="cpu")
