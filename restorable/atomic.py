@@ -1,15 +1,20 @@
 """Atomic file writes and output claims that survive killed and concurrent runs.
 
 A write goes to a hidden temporary file beside the target, named with the
-writer's process id, then one rename. A run killed mid-write leaves that file
+writer's process id and host, then one rename. A run killed mid-write leaves that file
 behind; the next write to the same target removes the leftovers of writers that
 are no longer running. A claim (a hidden ``.NAME.claim`` file, created
-exclusively) tells a concurrent batch that an output is already being made.
+exclusively, holding the same id) tells a concurrent batch that an output is already
+being made. Another machine's processes cannot be asked from here (a shared disk):
+its claims and temporary files count as live for ``FOREIGN_SECONDS``.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +24,29 @@ from typing import BinaryIO
 
 # A claim file still empty after this many seconds was left by a run killed as it made it.
 EMPTY_CLAIM_SECONDS = 5
+# A claim or temporary file of another machine (a shared disk, a Ray cluster) is taken for that machine's
+# live work until it is this old: its process cannot be asked from here.
+FOREIGN_SECONDS = 3600
+
+
+@functools.cache
+def _host() -> str:
+    """This machine, as claims and temporary names record it: 8 hex digits of its host name."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _me() -> str:
+    """The writer's id: process id and host ("1234@0a1b2c3d")."""
+    return f"{os.getpid()}@{_host()}"
+
+
+def _gone(writer: str, age: float) -> bool:
+    """Whether the writer ``writer`` ("pid@host", or a bare pid of older versions) is gone: a process of this
+    machine that does not run, or another machine's after ``FOREIGN_SECONDS``."""
+    pid, _, host = writer.partition("@")
+    if host and host != _host():
+        return age > FOREIGN_SECONDS
+    return not pid.isdigit() or not _running(int(pid))
 
 
 def _default_mode() -> int:
@@ -40,10 +68,10 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _writer_pid(name: str, prefix: str) -> int | None:
-    """The process id in a temporary name ``PREFIX<pid>.<random>.tmp``, or None."""
+def _writer(name: str, prefix: str) -> str | None:
+    """The writer in a temporary name ``PREFIX<pid>@<host>.<random>.tmp`` (or ``PREFIX<pid>.<random>.tmp``), or None."""
     head = name[len(prefix):].split(".", 1)[0]
-    return int(head) if head.isdigit() else None
+    return head if head.partition("@")[0].isdigit() else None
 
 
 def remove_stale_temporaries(path: Path) -> list[Path]:
@@ -54,9 +82,9 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     prefix = f".{path.name}."
     removed = []
     for leftover in path.parent.glob(f".{_glob_escape(path.name)}.*.tmp"):
-        pid = _writer_pid(leftover.name, prefix)
+        writer = _writer(leftover.name, prefix)
         try:
-            if pid is None or not _running(pid):  # without a process id: left by an older version
+            if writer is None or _gone(writer, time.time() - leftover.stat().st_mtime):  # None: an older version's
                 leftover.unlink()
                 removed.append(leftover)
         except OSError:
@@ -76,7 +104,7 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """
     path = Path(path)
     remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_me()}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -90,11 +118,11 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
 def _stale(marker: Path) -> bool:
     """Whether the claim file ``marker`` was left by a process that is gone (or is an empty one left as it was made)."""
     try:
-        holder = int(marker.read_text().strip() or 0)
+        holder = marker.read_text().strip()
         age = time.time() - marker.stat().st_mtime
-    except (OSError, ValueError):
-        holder, age = 0, EMPTY_CLAIM_SECONDS
-    return not ((holder and _running(holder)) or (not holder and age < EMPTY_CLAIM_SECONDS))
+    except OSError:
+        holder, age = "", EMPTY_CLAIM_SECONDS
+    return age >= EMPTY_CLAIM_SECONDS if not holder else _gone(holder, age)
 
 
 def remove_stale_claim(path: Path) -> bool:
@@ -125,7 +153,7 @@ def claim(path: Path) -> Iterator[bool]:
             continue
         try:
             with os.fdopen(fd, "w") as handle:
-                handle.write(str(os.getpid()))
+                handle.write(_me())
         except OSError:  # e.g. a full disk: leave no empty claim behind
             marker.unlink(missing_ok=True)
             raise

@@ -19,10 +19,11 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from restorable.errors import RestorableError, failure_reason
+from restorable.errors import RestorableError, failure_reason, one_line
 from restorable.pipeline import Outcome
 
 BATCH = 4  # photos an actor takes at a time: small, so that the pool stays balanced and a lost batch is cheap
+RETRIES = 2  # restarts of a lost actor, and retries of its batch
 
 
 class _Failure(RestorableError):
@@ -34,8 +35,9 @@ def run_on_ray(
 ) -> list[Outcome]:
     """Run ``job`` (an ApplyJob or RestoreJob) on ``pairs`` as a Ray Data job; the outcomes in the order of ``pairs``.
 
-    ``address``: "local" starts a cluster in this process's machine, "auto" joins the one ``ray start``
-    runs here, "ray://HOST:PORT" a remote one.
+    ``address``: "local" starts a new cluster on this machine, "auto" joins the one ``ray start`` runs
+    here, "HOST:PORT" or "ray://HOST:PORT" another one. Claims and temporary files name the host that
+    made them, so runs on several machines sharing a disk keep out of each other's way.
     """
     try:
         import ray
@@ -45,35 +47,61 @@ def run_on_ray(
     logging.getLogger("ray").setLevel(logging.WARNING)
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # its progress lines: the CLI draws its own bar
     warnings.filterwarnings("ignore", module="ray")
+    warnings.filterwarnings("ignore", message=".*ray_remote_args.*")  # max_restarts has no named parameter yet
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
-    connect = None if address == "local" else address
-    ray.init(address=connect, include_dashboard=False, log_to_driver=False, configure_logging=False, ignore_reinit_error=True)
+    ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False, ignore_reinit_error=True)
+    inputs = {src.resolve() for src, _ in pairs}
+    outcomes: list[Outcome | None] = [None] * len(pairs)
+
+    def settle(index: int, outcome: Outcome) -> None:
+        outcomes[index] = outcome
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    items = []
+    for index, (src, dst) in enumerate(pairs):
+        if dst.resolve() in inputs:  # checked here against all inputs: an actor sees only its own few
+            settle(index, Outcome(src, dst, "failed", RestorableError(f"output {dst} would overwrite an input")))
+        else:  # absolute paths: the actors' working folders are their own
+            items.append({"index": index, "src": str(src.resolve()), "dst": str(dst.resolve())})
     try:
-        resources = ray.cluster_resources()
-        gpus, cpus = int(resources.get("GPU", 0)), max(1, int(resources.get("CPU", 1)))
-        on_gpu = gpus > 0 and job.settings.device in ("auto", "cuda")
-        items = [{"index": i, "src": str(src), "dst": str(dst)} for i, (src, dst) in enumerate(pairs)]
-        dataset = ray.data.from_items(items, override_num_blocks=max(1, len(items)))  # a block a photo: every actor gets work
-        results = dataset.map_batches(
-            _Worker,
-            fn_constructor_kwargs={"job": job, "overwrite": overwrite},
-            batch_size=BATCH,
-            batch_format="pandas",
-            compute=ray.data.ActorPoolStrategy(size=min(gpus if on_gpu else cpus, len(items)) or 1),
-            num_gpus=1 if on_gpu else 0,
-            num_cpus=0 if on_gpu else 1,
-        )  # Ray Data restarts a lost actor and retries its batch by itself
-        outcomes: list[Outcome | None] = [None] * len(pairs)
-        for row in results.iter_rows():
-            outcome = _outcome(row)
-            outcomes[int(row["index"])] = outcome
-            if on_outcome is not None:
-                on_outcome(outcome)
+        if items:
+            for row in _results(ray, items, job, overwrite).iter_rows():
+                index = int(row["index"])
+                settle(index, _outcome(row, *pairs[index]))
+    except Exception as exc:  # the job itself failed (a photo that keeps killing its worker, a lost cluster)
+        cause = one_line(str(exc)).split(" Traceback")[0][:300]
+        for index, (src, dst) in enumerate(pairs):
+            if outcomes[index] is None:
+                settle(index, Outcome(src, dst, "failed", _Failure(f"the Ray job stopped before it: {cause}")))
     finally:
         ray.shutdown()
-    return [o for o in outcomes if o is not None]
+    for index, (src, dst) in enumerate(pairs):  # never silently missing
+        if outcomes[index] is None:
+            settle(index, Outcome(src, dst, "failed", _Failure("the Ray job gave no result for it")))
+    return outcomes
+
+
+def _results(ray, items: list[dict], job, overwrite: bool):
+    """The Ray Data dataset of the actors' outcome rows for ``items``."""
+    resources = ray.cluster_resources()
+    gpus, cpus = int(resources.get("GPU", 0)), max(1, int(resources.get("CPU", 1)))
+    on_gpu = gpus > 0 and job.settings.device in ("auto", "cuda")
+    dataset = ray.data.from_items(items, override_num_blocks=len(items))  # a block a photo: every actor gets work
+    return dataset.map_batches(
+        _Worker,
+        fn_constructor_kwargs={"job": job, "overwrite": overwrite},
+        batch_size=BATCH,
+        batch_format="pandas",
+        compute=ray.data.ActorPoolStrategy(size=min(gpus if on_gpu else cpus, len(items))),
+        num_gpus=1 if on_gpu else 0,
+        num_cpus=0 if on_gpu else 1,
+        # a lost actor is restarted and its batch retried, twice: a photo that keeps killing its worker fails the job
+        max_restarts=RETRIES,
+        max_task_retries=RETRIES,
+    )
 
 
 class _Worker:
@@ -102,9 +130,8 @@ class _Worker:
         return batch
 
 
-def _outcome(row: dict) -> Outcome:
-    """The Outcome of a row the actors returned."""
+def _outcome(row: dict, src: Path, dst: Path) -> Outcome:
+    """The Outcome of a row the actors returned, for the input ``src`` and output ``dst`` as the user named them."""
     error = _Failure(row["error"]) if row["error"] else None
     notes = row["notes"].split("\n") if row["notes"] else []
-    return Outcome(Path(row["src"]), Path(row["dst"]), row["state"], error, row["figure"], notes,
-                   row["ran_on"] or None, row["method"] or None)
+    return Outcome(src, dst, row["state"], error, row["figure"], notes, row["ran_on"] or None, row["method"] or None)

@@ -185,3 +185,19 @@ def subprocess_pid_that_is_gone() -> int:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     return child.pid
+
+
+def test_another_machines_claim_is_left_alone_until_it_is_an_hour_old(tmp_path):
+    import os
+    import time
+
+    paths = _photos(tmp_path / "in", 2)
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("p0", "p1"):  # a process id that may well run here, but on another host (a Ray node, a shared disk)
+        (out / f".{name}.png.claim").write_text(f"{os.getpid()}@ffffffff")
+    hour_ago = time.time() - 3601
+    os.utime(out / ".p1.png.claim", (hour_ago, hour_ago))
+    outcomes = run_pipeline(_pairs(paths, out), Steps(read_photo, _invert))
+    assert [o.state for o in outcomes] == ["busy", "done"]
+    assert sorted(p.name for p in out.iterdir()) == [".p0.png.claim", "p1.png"]

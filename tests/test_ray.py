@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,18 @@ def photos(folder: Path, count: int, size: tuple[int, int] = (160, 120)) -> list
     return paths
 
 
+def _processes_with(tag: str, title: str) -> list[int]:
+    """Ids of the processes whose command line holds ``title`` and whose environment holds ``tag``."""
+    found = []
+    for pid in subprocess.run(["pgrep", "-f", title], capture_output=True, text=True).stdout.split():
+        try:
+            if tag.encode() in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
 def files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
@@ -70,17 +83,24 @@ def test_a_worker_killed_mid_job_loses_no_photo_once_the_command_runs_again(tmp_
     restorable("apply", "--op", "l0", str(tmp_path / "in"), "-o", str(tmp_path / "plain"))
     out = tmp_path / "ray"
     args = [sys.executable, "-c", COMMAND, "apply", "--op", "l0", str(tmp_path / "in"), "-o", str(out), "--ray", "local"]
-    job = subprocess.Popen(args, env={**os.environ, "RESTORABLE_OFFLINE": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    tag = f"RESTORABLE_TEST_JOB={uuid.uuid4().hex}"  # marks this job's Ray processes (their environment is the driver's)
+    env = {**os.environ, "RESTORABLE_OFFLINE": "1", tag.split("=")[0]: tag.split("=")[1]}
+    job = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed = False
-    deadline = time.monotonic() + 300
-    while job.poll() is None and time.monotonic() < deadline and not killed:
-        if out.is_dir() and any(p.suffix == ".png" for p in out.iterdir()):  # mid-job: some photos are written
-            workers = subprocess.run(["pgrep", "-f", "ray::MapWorker"], capture_output=True, text=True).stdout.split()
-            for pid in workers:
-                os.kill(int(pid), signal.SIGKILL)
-                killed = True
-        time.sleep(0.05)
-    job.communicate(timeout=300)
+    try:
+        deadline = time.monotonic() + 300
+        while job.poll() is None and time.monotonic() < deadline and not killed:
+            if out.is_dir() and any(p.suffix == ".png" for p in out.iterdir()):  # mid-job: some photos are written
+                for pid in _processes_with(tag, "ray::MapWorker"):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        killed = True
+                    except ProcessLookupError:
+                        pass
+            time.sleep(0.05)
+        job.wait(timeout=300)
+    finally:
+        job.kill()
     assert killed, "the job ended before a worker could be killed"
     restorable("apply", "--op", "l0", str(tmp_path / "in"), "-o", str(out), "--ray", "local", check=False)
     assert files(out) == files(tmp_path / "plain")  # every photo, no claim or temporary file left
