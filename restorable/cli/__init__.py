@@ -13,6 +13,7 @@ import sys
 import typer
 
 from restorable.cli import apply, evaluate, export_onnx, ops, pack, reference, restore, serve, train, weights
+from restorable.cores import mark_start
 from restorable.errors import RestorableError, one_line
 
 app = typer.Typer(
@@ -68,6 +69,7 @@ def main() -> None:
     except ImportError:  # typer releases that use click itself
         from click import exceptions as click_errors  # type: ignore[no-redef]
     _show_library_log()
+    mark_start()  # the commands that run networks use the cores other processes leave free (restorable.cores)
     try:
         code = app(standalone_mode=False)
     except RestorableError as exc:

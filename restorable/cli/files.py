@@ -17,6 +17,7 @@ def run_files(
 
     from restorable.cli.batch import expand_inputs, output_paths, run_batch
     from restorable.image_file import output_format
+    from restorable.cores import use_free_cores
     from restorable.memory import reuse_freed_memory
     from restorable.pipeline import LOSSLESS, run_pipeline
     from restorable.session import Session
@@ -41,6 +42,7 @@ def run_files(
         if dst.exists() and not overwrite:
             raise RestorableError(f"{dst} exists: --overwrite replaces it")
         reuse_freed_memory()  # a command that ends with its photos: large tensors reuse freed pages
+        use_free_cores()
         (outcome,) = run_pipeline([(src, dst)], job.steps(Session(job.settings)), overwrite=True, workers=1)
         if outcome.state == "busy":
             raise RestorableError(f"{dst} is being made by another run")
@@ -64,6 +66,7 @@ def run_files(
         outcomes = run_batch(pairs, None, overwrite, job.label, lambda on_outcome: run_on_ray(pairs, job, overwrite, ray, on_outcome))
     else:
         reuse_freed_memory()
+        use_free_cores()
         outcomes = run_batch(pairs, job.steps(Session(job.settings)), overwrite, job.label)
     for note in notes_of(outcomes):
         console.print(f"warning: {note}", markup=False)

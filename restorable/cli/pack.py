@@ -22,11 +22,13 @@ def _count(paths: list[str]) -> None:
 
 
 def _session(device: str, backend: str, tile: int | None, weights: Path | None):
+    from restorable.cores import use_free_cores
     from restorable.memory import reuse_freed_memory
     from restorable.session import Session
     from restorable.settings import RunSettings
 
     reuse_freed_memory()  # a command that ends with its photos: large tensors reuse freed pages
+    use_free_cores()
     return Session(RunSettings(device, backend, tile, weights))
 
 
