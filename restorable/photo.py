@@ -143,3 +143,9 @@ def encode_photo(photo: Photo, fmt: str, quality: int = 95, png: str = "small") 
     buffer = io.BytesIO()
     img.save(buffer, format=fmt, **options)
     return buffer.getvalue(), notes
+
+
+def decode_pixels(data: bytes, grey: bool = False) -> np.ndarray:
+    """The (H, W, 3) uint8 pixels of an encoded image, or (H, W) with ``grey``."""
+    with Image.open(io.BytesIO(data)) as img:
+        return np.asarray(img.convert("L" if grey else "RGB"))

@@ -17,8 +17,6 @@ it) and written to a temporary file that is renamed when complete. A failed inpu
 
 from __future__ import annotations
 
-import io
-import os
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -30,9 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from restorable.atomic import atomic_write, claim, remove_stale_claim
+from restorable.cores import cores
 from restorable.errors import RestorableError
 from restorable.image_file import output_format
-from restorable.photo import Photo, encode_photo
+from restorable.photo import Photo, decode_pixels, encode_photo
 from restorable.progress import Cancelled
 
 LOSSLESS = ("PNG", "TIFF")  # formats whose pixels come back exactly as written
@@ -80,11 +79,7 @@ MAX_WORKERS = 4  # each one holds up to two photos (read ahead, written behind):
 
 def default_workers() -> int:
     """Reader/writer threads: one per core this process may use, at most ``MAX_WORKERS``."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_WORKERS))
+    return min(cores(), MAX_WORKERS)
 
 
 def run_pipeline(
@@ -176,6 +171,16 @@ def run_pipeline(
     return outcomes
 
 
+def run_one(src: Path, dst: Path, steps: Steps) -> Outcome:
+    """One input into one output (written over if it exists): its outcome, or the error that stopped it."""
+    (outcome,) = run_pipeline([(src, dst)], steps, overwrite=True, workers=1)
+    if outcome.state == "busy":
+        raise RestorableError(f"{dst} is being made by another run")
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome
+
+
 def _kept(exc: Exception) -> Exception:
     """``exc`` without the local variables of the frames it passed (photos, results, device tensors): a
     batch keeps its errors until it ends. Message and line numbers stay."""
@@ -211,14 +216,6 @@ def _check(steps: Steps, source: object, result: Photo, dst: Path, outcome: Outc
         stored = decode_pixels(encoded[0], grey=result.rgb.ndim == 2)
     outcome.figure = steps.check(source, result, stored, dst)
     return encoded
-
-
-def decode_pixels(data: bytes, grey: bool = False) -> np.ndarray:
-    """The (H, W, 3) uint8 pixels of an encoded image, or (H, W) with ``grey``."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as img:
-        return np.asarray(img.convert("L" if grey else "RGB"))
 
 
 def _write(dst: Path, result: Photo, steps: Steps, encoded: tuple[bytes, list[str]] | None) -> list[str]:

@@ -11,12 +11,11 @@ payload spans the whole image, are restored whole.
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 
 import numpy as np
 
-from restorable.photo import Photo
+from restorable.photo import Photo, decode_pixels, encode_photo
 
 # Up to this many pixels the whole image is restored; above it, PROBE_WINDOWS windows.
 WHOLE_PIXELS = 2_000_000
@@ -25,19 +24,11 @@ PROBE_MARGIN = 64
 
 
 def stored_pixels(rgb: np.ndarray, fmt: str, quality: int) -> np.ndarray:
-    """``rgb`` ((H, W, 3), or (H, W) grey) as a file of format ``fmt`` would give it back (lossy formats are round-tripped)."""
+    """``rgb`` ((H, W, 3), or (H, W) grey) as a file of format ``fmt`` would give it back (lossy formats are round-tripped
+    through the encoder that writes them)."""
     if fmt not in ("JPEG", "WEBP"):
         return rgb
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    options = {"quality": quality}
-    if fmt == "JPEG":
-        options["subsampling"] = 0 if quality >= 90 else 2  # as write_photo saves it
-    Image.fromarray(rgb).save(buffer, format=fmt, **options)
-    buffer.seek(0)
-    with Image.open(buffer) as img:
-        return np.asarray(img.convert("L" if rgb.ndim == 2 else "RGB"))
+    return decode_pixels(encode_photo(Photo(rgb), fmt, quality)[0], grey=rgb.ndim == 2)
 
 
 def probe_windows(height: int, width: int, factor: int = 1) -> list[tuple[tuple[slice, slice], tuple[slice, slice]]]:

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from restorable.errors import RestorableError
-from restorable.photo import Photo, read_photo
-from restorable.pipeline import Steps, decode_pixels, run_pipeline
+from restorable.photo import Photo, decode_pixels, read_photo
+from restorable.pipeline import Steps, run_pipeline
 from restorable.progress import Cancelled
 
 

@@ -17,10 +17,7 @@ def run_files(
 
     from restorable.cli.batch import expand_inputs, output_paths, run_batch
     from restorable.image_file import output_format
-    from restorable.cores import use_free_cores
-    from restorable.memory import reuse_freed_memory
-    from restorable.pipeline import LOSSLESS, run_pipeline
-    from restorable.session import Session
+    from restorable.pipeline import LOSSLESS, run_one
 
     console = Console(stderr=True, soft_wrap=True)
 
@@ -41,13 +38,7 @@ def run_files(
             raise RestorableError(f"{dst}: refusing to write over the input")
         if dst.exists() and not overwrite:
             raise RestorableError(f"{dst} exists: --overwrite replaces it")
-        reuse_freed_memory()  # a command that ends with its photos: large tensors reuse freed pages
-        use_free_cores()
-        (outcome,) = run_pipeline([(src, dst)], job.steps(Session(job.settings)), overwrite=True, workers=1)
-        if outcome.state == "busy":
-            raise RestorableError(f"{dst} is being made by another run")
-        if outcome.error is not None:
-            raise outcome.error
+        outcome = run_one(src, dst, job.steps(command_session(job.settings)))
         for note in notes_of([outcome]):
             console.print(f"warning: {note}", markup=False)
         via = f", {outcome.method}" if outcome.method else ""
@@ -65,9 +56,7 @@ def run_files(
 
         outcomes = run_batch(pairs, None, overwrite, job.label, lambda on_outcome: run_on_ray(pairs, job, overwrite, ray, on_outcome))
     else:
-        reuse_freed_memory()
-        use_free_cores()
-        outcomes = run_batch(pairs, job.steps(Session(job.settings)), overwrite, job.label)
+        outcomes = run_batch(pairs, job.steps(command_session(job.settings)), overwrite, job.label)
     for note in notes_of(outcomes):
         console.print(f"warning: {note}", markup=False)
     ran_on = {o.ran_on for o in outcomes if o.ran_on}
@@ -77,3 +66,15 @@ def run_files(
         console.print(f"via {method}", markup=False)
     if any(o.state == "failed" for o in outcomes):
         raise typer.Exit(1)
+
+
+def command_session(settings):
+    """A Session for a command that ends with its photos: freed memory is kept for reuse (large tensors do
+    not fault in fresh pages) and torch takes the cores other processes leave free."""
+    from restorable.cores import use_free_cores
+    from restorable.memory import reuse_freed_memory
+    from restorable.session import Session
+
+    reuse_freed_memory()
+    use_free_cores()
+    return Session(settings)

@@ -22,14 +22,10 @@ def _count(paths: list[str]) -> None:
 
 
 def _session(device: str, backend: str, tile: int | None, weights: Path | None):
-    from restorable.cores import use_free_cores
-    from restorable.memory import reuse_freed_memory
-    from restorable.session import Session
+    from restorable.cli.files import command_session
     from restorable.settings import RunSettings
 
-    reuse_freed_memory()  # a command that ends with its photos: large tensors reuse freed pages
-    use_free_cores()
-    return Session(RunSettings(device, backend, tile, weights))
+    return command_session(RunSettings(device, backend, tile, weights))
 
 
 def pack(
@@ -62,7 +58,7 @@ def pack(
     from restorable.operators import get_operator
     from restorable.packing import PACKERS
     from restorable.photo import read_photo
-    from restorable.pipeline import Steps, run_pipeline
+    from restorable.pipeline import Steps, run_one
     from restorable.verify import unpacking_db
 
     _count(paths)
@@ -109,11 +105,7 @@ def pack(
         raise RestorableError(f"{output} exists: --overwrite replaces it")
     if any(output.resolve() == s.resolve() for s in sources):
         raise RestorableError(f"{output}: refusing to write over an input")
-    (outcome,) = run_pipeline([(sources[0], output)], steps(lambda _: sources), overwrite=True, workers=1)
-    if outcome.state == "busy":
-        raise RestorableError(f"{output} is being made by another run")
-    if outcome.error is not None:
-        raise outcome.error
+    outcome = run_one(sources[0], output, steps(lambda _: sources))
     for note in outcome.notes:
         console.print(f"warning: {note}", markup=False)
     checked = outcome.figure

@@ -120,11 +120,12 @@ def run_batch(job: Job, session: Session, source: Path, out: Path, op: str, para
     photos = folder_photos(source)
     job.items = [{"name": p.name, "state": "queued", "message": ""} for p in photos]
     items = {path: item for path, item in zip(photos, job.items)}
+    position = {path: index for index, path in enumerate(photos)}
     out.mkdir(parents=True, exist_ok=True)
     done = 0  # outcomes reported (they trail the photo being processed by the writes under way)
 
     def process(photo: Photo, path: Path, target: Path) -> Photo:
-        index = photos.index(path)
+        index = position[path]
         job.step(f"{index + 1} of {len(photos)}: {path.name}")  # stops here when cancelled
         items[path]["state"] = "running"
         span = (index / len(photos), (index + 1) / len(photos))

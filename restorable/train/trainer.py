@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -13,6 +12,7 @@ from pathlib import Path
 import torch
 
 from restorable import __version__
+from restorable.cores import cores
 from restorable.errors import RestorableError
 from restorable.luma import with_channels
 from restorable.model.checkpoint import load_model, load_training_state, save_model, save_training_state
@@ -405,7 +405,7 @@ class Trainer:
         on_step: Callable[[int, dict, dict | None], None] | None = None,
     ) -> dict | None:
         """Train until ``steps`` (absolute) or ``minutes`` (this call) run out; returns the last val figures."""
-        torch.set_num_threads(len(os.sched_getaffinity(0)))  # the cores this process may use (taskset)
+        torch.set_num_threads(cores())  # the cores this process may use (taskset)
         deadline = time.monotonic() + minutes * 60 if minutes else math.inf
         last_save = time.monotonic()
         val = self.history[-1]["val"] if self.history else None
