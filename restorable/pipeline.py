@@ -65,6 +65,9 @@ class Steps:
         quality: JPEG/WebP quality of the outputs.
         png: PNG compression, "small" (zlib level 6) or "fast" (run-length, for photographs: within
             -1..+7 % of "small" on photos, 4-5x faster; see :func:`restorable.photo.encode_photo`).
+        prepare: run once in the calling thread before the first ``process``, while the first inputs are
+            read (the CLI imports torch there: the first photo decodes meanwhile); not run when no input is
+            processed. Its error stops the run.
     """
 
     read: Callable[[Path], object]
@@ -72,6 +75,7 @@ class Steps:
     check: Callable[[object, Photo, np.ndarray, Path], str] | None = None
     quality: int = 95
     png: str = "small"
+    prepare: Callable[[], None] | None = None
 
 
 MAX_WORKERS = 4  # each one holds up to two photos (read ahead, written behind): memory stays bounded
@@ -105,6 +109,7 @@ def run_pipeline(
     reading: deque[tuple[Path, Path, Future | Outcome, ExitStack]] = deque()
     todo = iter(pairs)
     current = None  # the input being processed, until its outcome is pending
+    prepare = steps.prepare
 
     def report(keep: int) -> None:
         """Report finished outcomes in order, waiting for the oldest writes until at most ``keep`` are pending."""
@@ -135,6 +140,9 @@ def run_pipeline(
             read_ahead(pool)
             while reading:
                 src, dst, ready, held = current = reading.popleft()
+                if prepare is not None and not isinstance(ready, Outcome):  # the first input to process
+                    prepare, run_first = None, prepare
+                    run_first()  # its failure ends the run (it is no one input's)
                 write = None
                 if isinstance(ready, Outcome):  # skipped, busy, or refused before reading
                     outcome = ready

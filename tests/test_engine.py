@@ -44,7 +44,7 @@ def test_a_tile_is_a_multiple_of_the_scale_so_corners_land_on_output_pixels():
 
 class _Reach(torch.nn.Module):
     """A stand-in network whose reverse pass adds the image shifted ``reach`` pixels down and right (one pixel
-    reaches exactly ``reach`` pixels), or adds 100x its mean (``global_mean``: every pixel reaches everywhere)."""
+    reaches exactly ``reach`` pixels), or adds 100x each image's mean (``global_mean``: every pixel reaches everywhere)."""
 
     stride = 4
 
@@ -55,7 +55,7 @@ class _Reach(torch.nn.Module):
     def reverse(self, y: torch.Tensor) -> torch.Tensor:
         k = self.reach
         shifted = F.pad(y, (k, 0, k, 0))[..., : y.shape[-2], : y.shape[-1]]
-        return y + shifted + (100 * y.mean() if self.global_mean else 0)
+        return y + shifted + (100 * y.mean(dim=(1, 2, 3), keepdim=True) if self.global_mean else 0)
 
 
 def test_the_reverse_margin_is_the_probed_reach_and_falls_back_for_global_networks():

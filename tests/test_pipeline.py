@@ -58,6 +58,43 @@ def test_outcomes_come_in_order_and_reading_and_writing_run_off_the_calling_thre
         assert np.array_equal(written, 255 - np.asarray(Image.open(path)))
 
 
+def test_prepare_runs_once_in_the_calling_thread_while_the_first_photo_is_read_and_not_when_all_are_skipped(tmp_path):
+    paths = _photos(tmp_path / "in", 3)
+    events, read_started = [], threading.Event()
+
+    def read(src: Path) -> Photo:
+        read_started.set()
+        return read_photo(src)
+
+    def prepare() -> None:
+        assert read_started.wait(5)  # the first read was handed to a worker before
+        events.append(("prepare", threading.current_thread().name))
+
+    def process(photo, src, dst):
+        events.append(("process", src.name))
+        return _invert(photo, src, dst)
+
+    outcomes = run_pipeline(_pairs(paths, tmp_path / "out"), Steps(read, process, prepare=prepare), workers=2)
+    assert {o.state for o in outcomes} == {"done"}
+    assert events == [("prepare", threading.current_thread().name)] + [("process", p.name) for p in paths]
+    events.clear()
+    again = run_pipeline(_pairs(paths, tmp_path / "out"), Steps(read, process, prepare=prepare), workers=2)
+    assert {o.state for o in again} == {"skipped"} and events == []
+
+
+def test_a_failing_prepare_stops_the_run_and_lets_go_of_every_claim(tmp_path):
+    paths = _photos(tmp_path / "in", 3)
+
+    def prepare() -> None:
+        raise ImportError("no torch here")
+
+    with pytest.raises(ImportError):
+        run_pipeline(_pairs(paths, tmp_path / "out"), Steps(read_photo, _invert, prepare=prepare), workers=2)
+    assert not any((tmp_path / "out").iterdir())  # no output, no claim, no temporary file
+    outcomes = run_pipeline(_pairs(paths, tmp_path / "out"), Steps(read_photo, _invert), workers=2)
+    assert {o.state for o in outcomes} == {"done"}
+
+
 def test_memory_stays_bounded_photos_in_flight_at_most_twice_the_workers_plus_one(tmp_path):
     paths = _photos(tmp_path / "in", 20)
     in_flight, most = set(), [0]

@@ -38,7 +38,7 @@ def run_files(
             raise RestorableError(f"{dst}: refusing to write over the input")
         if dst.exists() and not overwrite:
             raise RestorableError(f"{dst} exists: --overwrite replaces it")
-        outcome = run_one(src, dst, job.steps(command_session(job.settings)))
+        outcome = run_one(src, dst, command_steps(job))
         for note in notes_of([outcome]):
             console.print(f"warning: {note}", markup=False)
         via = f", {outcome.method}" if outcome.method else ""
@@ -56,7 +56,7 @@ def run_files(
 
         outcomes = run_batch(pairs, None, overwrite, job.label, lambda on_outcome: run_on_ray(pairs, job, overwrite, ray, on_outcome))
     else:
-        outcomes = run_batch(pairs, job.steps(command_session(job.settings)), overwrite, job.label)
+        outcomes = run_batch(pairs, command_steps(job), overwrite, job.label)
     for note in notes_of(outcomes):
         console.print(f"warning: {note}", markup=False)
     ran_on = {o.ran_on for o in outcomes if o.ran_on}
@@ -68,13 +68,32 @@ def run_files(
         raise typer.Exit(1)
 
 
+def command_steps(job):
+    """``job``'s steps on a :func:`command_session`, with :func:`warm_up` as their ``prepare``."""
+    from dataclasses import replace
+
+    return replace(job.steps(command_session(job.settings)), prepare=warm_up)
+
+
 def command_session(settings):
     """A Session for a command that ends with its photos: freed memory is kept for reuse (large tensors do
-    not fault in fresh pages) and torch takes the cores other processes leave free."""
-    from restorable.cores import use_free_cores
+    not fault in fresh pages). torch is not imported yet: :func:`warm_up` does it."""
     from restorable.memory import reuse_freed_memory
     from restorable.session import Session
 
     reuse_freed_memory()
-    use_free_cores()
     return Session(settings)
+
+
+def warm_up() -> None:
+    """Import torch and take the cores other processes leave free (:mod:`restorable.cores`): a pipeline's
+    ``prepare``, run while the first photos decode in its threads. The objects made so far are frozen,
+    so that garbage collections skip torch's hundreds of thousands of them."""
+    import gc
+
+    import torch  # noqa: F401  (about 1 s: the reason to run this while photos decode)
+
+    from restorable.cores import use_free_cores
+
+    use_free_cores()
+    gc.freeze()

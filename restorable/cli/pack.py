@@ -53,11 +53,12 @@ def pack(
     others go on."""
     from rich.console import Console
 
-    from restorable.photo_jobs import lossless_weights
+    from restorable.cli.files import warm_up
     from restorable.image_file import output_format
     from restorable.operators import get_operator
     from restorable.packing import PACKERS
     from restorable.photo import read_photo
+    from restorable.photo_jobs import lossless_weights
     from restorable.pipeline import Steps, run_one
     from restorable.verify import unpacking_db
 
@@ -90,7 +91,7 @@ def pack(
         def process(photos: list, src: Path, dst: Path):
             return session.pack([p.photo for p in photos], [p.name for p in photos], lossless_weights(dst, robust))
 
-        return Steps(read, process, check if floor > 0 else None, quality)
+        return Steps(read, process, check if floor > 0 else None, quality, prepare=warm_up)
 
     folders = [Path(p).is_dir() for p in paths]
     if any(folders):
@@ -158,8 +159,11 @@ def unpack(
     from restorable.image_file import FORMATS
     from restorable.photo import read_photo, write_photo
 
+    from restorable.cli.files import warm_up
+
     console = Console(stderr=True, soft_wrap=True)
     session = _session(device, backend, tile, weights)
+    warm_up()
     sources = _packed_files(paths)
     single = len(paths) == 1 and not Path(paths[0]).is_dir()  # one file: -o is its folder, its error is the error
     failed = 0
