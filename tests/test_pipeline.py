@@ -136,6 +136,31 @@ def test_a_bad_file_a_failing_step_and_a_refused_check_fail_alone_and_write_noth
     assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p4.png"]  # no claim or temporary file left
 
 
+def test_a_png_is_encoded_in_a_worker_while_its_check_runs(tmp_path, monkeypatch):
+    import restorable.pipeline as pipeline
+
+    paths = _photos(tmp_path / "in", 2)
+    encoding = threading.Event()
+    encode = pipeline.encode_photo
+
+    def watched(*args, **kwargs):
+        encoding.set()
+        return encode(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "encode_photo", watched)
+    seen = []
+
+    def check(photo, result, stored, dst) -> str:
+        seen.append(encoding.wait(5))  # the encoding started before the check ended
+        encoding.clear()
+        return ""
+
+    outcomes = run_pipeline(_pairs(paths, tmp_path / "out"), Steps(read_photo, _invert, check), workers=1)
+    assert {o.state for o in outcomes} == {"done"} and seen == [True, True]
+    for path in paths:
+        assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / f"{path.stem}.png")), 255 - np.asarray(Image.open(path)))
+
+
 def test_a_jpeg_is_checked_on_the_pixels_of_the_very_bytes_written(tmp_path):
     (path,) = _photos(tmp_path / "in", 1)
     checked = {}
