@@ -6,7 +6,6 @@ Heavy libraries (torch, OpenCV, SciPy) are imported inside the commands, so
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import sys
@@ -65,15 +64,6 @@ def main() -> None:
     User errors exit 2 (a batch with failed files exits 1). An unexpected error
     is reported in one line too; ``RESTORABLE_DEBUG=1`` shows its traceback.
     """
-    try:
-        _run()
-    finally:
-        # The interpreter's last garbage collections walk every object torch made at import: ~0.3 s of each
-        # command's exit (measured on 2 cores). Frozen objects are left out; nothing of ours is cyclic garbage.
-        gc.freeze()
-
-
-def _run() -> None:
     try:
         from typer._click import exceptions as click_errors
     except ImportError:  # typer releases that use click itself
