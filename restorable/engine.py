@@ -291,7 +291,7 @@ def reverse_margin(model, device: str, scale: Fraction = Fraction(1)) -> int:
     reaches in the restored image, probed once per network, plus 8 pixels; ``TILE_MARGIN`` at most.
 
     Convolutions have a finite reach, so a tile with this much context restores the pixels of the whole
-    image to within one level, nearly all of them exactly (the bundled l0 networks reach 24-32 px: tiles
+    image to within one level, nearly all of them exactly (the bundled l0 networks reach 20-22 px: tiles
     overlap 4x less than with ``TILE_MARGIN``).
     Not a torch network (ONNX Runtime): ``TILE_MARGIN``.
     """
