@@ -137,6 +137,11 @@ run_stages "${CONDITIONED_STAGES[@]}"
 source scripts/stages_l0_edges.sh
 run_stages "${L0_EDGE_STAGES[@]}"
 
+# JPEG-only weights (issue 32: >= 30 dB after JPEG-90 on every photo): scripts/stages_jpeg90.sh.
+# shellcheck source=stages_jpeg90.sh
+source scripts/stages_jpeg90.sh
+run_stages "${JPEG90_STAGES[@]}"
+
 # Pack family (issue 20): pack-2, pack-3, pack-4 (scripts/stages_pack.sh).
 # shellcheck source=stages_pack.sh
 source scripts/stages_pack.sh
