@@ -1,8 +1,9 @@
 # Weights for JPEG files that restore every photo at >= 30 dB after JPEG-90 (issue 32, item 4), one per line:
 # NAME OP ARGS... for `restorable train` (train_all.sh adds --aux reference --val-every 500).
 # Each fine-tunes an operator's bundled default on JPEG alone (--jpeg-share 1, as l0's and rtv's JPEG weights),
-# with restoration weighted one more than its stage had, at a lower learning rate; the bundled version it starts
-# from stays the one for lossless files (wls: the new one is better on PNG too and serves both). Sourced by scripts/train_all.sh and scripts/gpu_window.sh; needs BUNDLED.
+# with restoration weighted 5, at a lower learning rate (JPEG_ONLY); the bundled version it starts from stays
+# the one for lossless files (wls: the new one is better on PNG too and serves both).
+# Sourced by scripts/train_all.sh and scripts/gpu_window.sh; needs BUNDLED.
 # Run on this machine's CPU (sessions 18-19): rgf-jpeg-r 27 min -> rgf v5, exposure-jpeg-r 16 min -> exposure v5,
 # wls-jpeg-r 17 min -> wls v3, llf-jpeg-r 17 min -> llf v3.
 # `restorable eval --ckpt ... --jpeg 90` at 512 px, JPEG-90 restored, mean / worst photo (val/; six held-out photos):
@@ -10,9 +11,10 @@
 #   wls      v1 34.01 / 29.92; 33.31 / 31.62  ->  v3 34.42 / 30.27; 33.72 / 31.97  (approx 37.72 -> 39.21: default for every file)
 #   llf      v1 34.53 / 30.04; 33.98 / 31.90  ->  v3 34.68 / 30.34; 34.17 / 32.05  (approx 36.48 -> 38.85; PNG files keep v1)
 #   exposure v3 32.23 / 29.04; 32.66 / 31.12  ->  v5 33.29 / 29.40; 33.59 / 31.76  (approx 37.82 -> 38.00 dB)
+JPEG_ONLY="--jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 5 --w-ssim 0.04 --w-grid 0.02 --lr 1.5e-4 --steps 2000"
 JPEG90_STAGES=(
-  "rgf-jpeg-r rgf --init $BUNDLED/rgf-v4.safetensors --conditioned --draws 12 --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 5 --w-ssim 0.04 --w-grid 0.02 --lr 1.5e-4 --steps 2000"
-  "wls-jpeg-r wls --init $BUNDLED/wls-v1.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 5 --w-ssim 0.04 --w-grid 0.02 --lr 1.5e-4 --steps 2000"
-  "llf-jpeg-r llf --init $BUNDLED/llf-v1.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 5 --w-ssim 0.04 --w-grid 0.02 --lr 1.5e-4 --steps 2000"
-  "exposure-jpeg-r exposure --init $BUNDLED/exposure-v3.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 5 --w-ssim 0.04 --w-grid 0.02 --lr 1.5e-4 --steps 2000"
+  "rgf-jpeg-r rgf --init $BUNDLED/rgf-v4.safetensors --conditioned --draws 12 $JPEG_ONLY"
+  "wls-jpeg-r wls --init $BUNDLED/wls-v1.safetensors $JPEG_ONLY"
+  "llf-jpeg-r llf --init $BUNDLED/llf-v1.safetensors $JPEG_ONLY"
+  "exposure-jpeg-r exposure --init $BUNDLED/exposure-v3.safetensors $JPEG_ONLY"
 )
