@@ -21,6 +21,14 @@ FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tif
 _UNSUPPORTED_MODES = {"I": "32-bit integer", "F": "32-bit float"}
 # Set in ``Image.info`` by :func:`open_image` for files whose samples were 16-bit.
 BITS_KEY = "restorable.bits"
+# JPEGs that `apply` writes at this quality or above keep full colour resolution (4:4:4); below it, 4:2:0.
+FULL_CHROMA_QUALITY = 90
+
+
+def jpeg_subsampling(quality: int) -> int:
+    """Pillow's ``subsampling`` for a JPEG that `apply` writes at ``quality``: 0 (4:4:4) from
+    :data:`FULL_CHROMA_QUALITY` up (keeps colour detail, and the hidden code in it), else 2 (4:2:0)."""
+    return 0 if quality >= FULL_CHROMA_QUALITY else 2
 
 
 

@@ -12,7 +12,7 @@ from PIL import Image, ImageOps
 
 from restorable.atomic import atomic_write
 from restorable.errors import RestorableError
-from restorable.image_file import BITS_KEY, DEFAULT_MAX_PIXELS, open_image, output_format
+from restorable.image_file import BITS_KEY, DEFAULT_MAX_PIXELS, jpeg_subsampling, open_image, output_format
 from restorable.luma import with_channels
 from restorable.provenance import Provenance, read_provenance, save_options
 
@@ -135,7 +135,7 @@ def encode_photo(photo: Photo, fmt: str, quality: int = 95, png: str = "small") 
     if fmt in ("JPEG", "WEBP"):
         options["quality"] = quality
     if fmt == "JPEG":
-        options["subsampling"] = 0 if quality >= 90 else 2  # 4:4:4 at high quality keeps colour detail
+        options["subsampling"] = jpeg_subsampling(quality)
     if photo.icc_profile:
         options["icc_profile"] = photo.icc_profile
     if photo.exif:

@@ -165,3 +165,20 @@ def test_palette_transparency_becomes_alpha(tmp_path):
     src = tmp_path / "p.png"
     img.save(src, transparency=0)
     assert read_photo(src).alpha is not None
+
+
+@pytest.mark.parametrize("quality", [85, 90, 95])
+def test_jpeg_as_apply_writes_it_is_what_eval_measures(photo, quality):
+    """`eval --jpeg-as-apply` round-trips through the very JPEG that `apply` writes (4:4:4 from quality 90)."""
+    import io
+
+    from restorable.image_file import jpeg_subsampling
+    from restorable.model.quantize import jpeg_roundtrip_uint8
+    from restorable.photo import encode_photo
+
+    data, _ = encode_photo(Photo(photo), "JPEG", quality)
+    with Image.open(io.BytesIO(data)) as img:
+        written = np.asarray(img.convert("RGB"))
+    assert np.array_equal(written, jpeg_roundtrip_uint8(photo, quality, jpeg_subsampling(quality)))
+    other = jpeg_roundtrip_uint8(photo, quality, 2 - jpeg_subsampling(quality))  # the other subsampling
+    assert not np.array_equal(written, other)

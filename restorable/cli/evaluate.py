@@ -12,6 +12,9 @@ def evaluate(
     ckpt: Path = typer.Option(..., "--ckpt", help="Checkpoint (.safetensors)."),
     data: Path = typer.Option(..., "--data", help="Folder of photos."),
     jpeg: list[int] = typer.Option([], "--jpeg", help="Also restore after JPEG at these qualities (repeatable)."),
+    jpeg_as_apply: bool = typer.Option(
+        False, "--jpeg-as-apply", help="Subsample the JPEGs' colour as `apply` writes them (4:4:4 from quality 90; default 4:2:0)."
+    ),
     size: int = typer.Option(None, "--size", help="Long side to resize photos to (default: the training size)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     device: str = typer.Option("cpu", "--device", help="auto | cpu | cuda: where the network runs."),
@@ -25,6 +28,7 @@ def evaluate(
     from rich.table import Table
 
     from restorable.device import resolve_device
+    from restorable.image_file import jpeg_subsampling
     from restorable.model.checkpoint import load_model
     from restorable.paths import cache_dir
     from restorable.train.data import load_val_pairs
@@ -34,8 +38,11 @@ def evaluate(
     model, meta = load_model(ckpt)
     long_side = size or meta.get("train", {}).get("long_side", 512)
     pairs = load_val_pairs(data, long_side, meta["op"], meta.get("params", {}), cache or cache_dir() / "targets")
-    result = run_evaluation(model.to(run_device), pairs, sorted(set(jpeg), reverse=True), device=run_device)
-    result.update({"ckpt": str(ckpt), "op": meta["op"], "long_side": long_side, "steps": meta.get("steps")})
+    result = run_evaluation(
+        model.to(run_device), pairs, sorted(set(jpeg), reverse=True), device=run_device, jpeg_as_apply=jpeg_as_apply
+    )
+    chroma = {q: "4:4:4" if jpeg_as_apply and jpeg_subsampling(q) == 0 else "4:2:0" for q in sorted(set(jpeg))}
+    result.update({"ckpt": str(ckpt), "op": meta["op"], "long_side": long_side, "steps": meta.get("steps"), "jpeg_chroma": chroma})
     qualities = sorted(set(jpeg), reverse=True)
     if compare_modes:
         qualities = qualities or [90, 80, 70]

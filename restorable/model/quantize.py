@@ -28,14 +28,15 @@ def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
     return _StraightThrough.apply(x, q)
 
 
-def jpeg_roundtrip_uint8(image: np.ndarray, quality: int) -> np.ndarray:
-    """Encode an (H, W, 3) uint8 image as JPEG (4:2:0, like most encoders) and decode it.
+def jpeg_roundtrip_uint8(image: np.ndarray, quality: int, subsampling: int = 2) -> np.ndarray:
+    """Encode an (H, W, 3) uint8 image as JPEG and decode it; ``subsampling``: Pillow's chroma subsampling,
+    2 (4:2:0, like most encoders: the default) or 0 (4:4:4, as `apply` writes from quality 90).
 
     Grey images, (H, W) or (H, W, 1), go through a one-channel JPEG and come back in their shape.
     """
     buffer = io.BytesIO()
     Image.fromarray(image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image).save(
-        buffer, format="JPEG", quality=int(quality)
+        buffer, format="JPEG", quality=int(quality), subsampling=subsampling
     )
     buffer.seek(0)
     with Image.open(buffer) as img:

@@ -6,6 +6,7 @@ from statistics import mean
 
 
 from restorable.engine import forward_image, reverse_image
+from restorable.image_file import jpeg_subsampling
 from restorable.luma import with_channels
 from restorable.model.qinet import QuasiInvertibleNet
 from restorable.operators import run_operator
@@ -16,9 +17,12 @@ from restorable.metrics import grid_rms, psnr, ssim, ssim7
 
 
 def evaluate_pair(
-    model: QuasiInvertibleNet, pair: Pair, jpeg_qualities: list[int], with_ssim: bool = True, device: str = "cpu"
+    model: QuasiInvertibleNet, pair: Pair, jpeg_qualities: list[int], with_ssim: bool = True, device: str = "cpu",
+    jpeg_as_apply: bool = False,
 ) -> dict:
     """Figures for one photo. Keys: approx_*, restore_png_*, restore_jpeg{q}_*, identity_*.
+    JPEGs are 4:2:0 (like most encoders), or with ``jpeg_as_apply`` subsampled as `apply` writes them
+    (4:4:4 from quality 90).
     A conditioned ``model`` runs with the pair's condition (``pair.cond``), or else with its checkpoint's
     default one (``model.default_condition``, set by ``load_model``)."""
     if model.config.cond_channels:
@@ -50,7 +54,8 @@ def evaluate_pair(
         row["restore_png_ssim"] = ssim(restored, pair.source)
         row["identity_ssim"] = ssim(identity, target)
     for quality in jpeg_qualities:
-        restored_jpeg = reverse_image(model, jpeg_roundtrip_uint8(processed, quality), device=device)[:h, :w]
+        chroma = jpeg_subsampling(quality) if jpeg_as_apply else 2
+        restored_jpeg = reverse_image(model, jpeg_roundtrip_uint8(processed, quality, chroma), device=device)[:h, :w]
         row[f"restore_jpeg{quality}_psnr"] = psnr(restored_jpeg, pair.source)
         if with_ssim:
             row[f"restore_jpeg{quality}_ssim"] = ssim(restored_jpeg, pair.source)
@@ -58,10 +63,11 @@ def evaluate_pair(
 
 
 def evaluate(
-    model: QuasiInvertibleNet, pairs: list[Pair], jpeg_qualities: list[int], with_ssim: bool = True, device: str = "cpu"
+    model: QuasiInvertibleNet, pairs: list[Pair], jpeg_qualities: list[int], with_ssim: bool = True, device: str = "cpu",
+    jpeg_as_apply: bool = False,
 ) -> dict:
-    """{"images": {name: figures}, "mean": figures averaged over images}."""
-    rows = {pair.name: evaluate_pair(model, pair, jpeg_qualities, with_ssim, device) for pair in pairs}
+    """{"images": {name: figures}, "mean": figures averaged over images} (``jpeg_as_apply``: see :func:`evaluate_pair`)."""
+    rows = {pair.name: evaluate_pair(model, pair, jpeg_qualities, with_ssim, device, jpeg_as_apply) for pair in pairs}
     keys = next(iter(rows.values())).keys()
     return {"images": rows, "mean": {k: mean(r[k] for r in rows.values()) for k in keys}}
 
