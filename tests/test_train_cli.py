@@ -9,6 +9,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from restorable.cli import app
+from restorable.errors import RestorableError
 
 
 @pytest.fixture()
@@ -142,3 +143,14 @@ def test_eval_can_measure_the_jpeg_apply_writes(folders):
     assert reports[False]["jpeg_chroma"] == {"90": "4:2:0"} and reports[True]["jpeg_chroma"] == {"90": "4:4:4"}
     assert abs(reports[True]["mean"]["restore_jpeg90_psnr"] - reports[False]["mean"]["restore_jpeg90_psnr"]) > 0.05
     assert reports[True]["mean"]["approx_psnr"] == reports[False]["mean"]["approx_psnr"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--jpeg-chroma", "422"], "--jpeg-chroma must be 420 or apply"),
+    (["--jpeg-chroma", "apply", "--jpeg-mode", "differentiable"], "needs --jpeg-mode real"),
+])
+def test_jpeg_chroma_is_checked_before_any_work(folders, tmp_path, args, message):
+    data, _ = folders
+    result = train(["--op", "exposure", "--data", str(data), "--out", str(tmp_path / "m.safetensors"), "--steps", "2", "--jpeg", *args])
+    assert isinstance(result.exception, RestorableError) and message in str(result.exception)  # main() prints it on one line
+    assert not (tmp_path / "m.safetensors").exists()

@@ -170,14 +170,35 @@ def test_jpeg_share_decides_how_many_images_restore_from_jpeg(photo_dir, tmp_pat
     seen = []
     real = losses_module.jpeg_straight_through
 
-    def recording(x, qualities):
+    def recording(x, qualities, as_apply=False):
         seen.append((x.shape[0], len(qualities)))
-        return real(x, qualities)
+        return real(x, qualities, as_apply)
 
     monkeypatch.setattr(losses_module, "jpeg_straight_through", recording)
     trainer, _ = make_trainer(photo_dir, tmp_path, tmp_path / "m.safetensors", jpeg=True, jpeg_share=share)
     terms = trainer.train_step()
     assert seen == [(expected, expected)] and torch.isfinite(terms["restore"])
+
+
+@pytest.mark.parametrize(("chroma", "expected"), [("420", [2, 2, 2]), ("apply", [2, 0, 0])])
+def test_jpeg_chroma_apply_trains_on_the_jpegs_apply_writes(photo_dir, tmp_path, monkeypatch, chroma, expected):
+    """``--jpeg-chroma apply``: crops drawn at quality 90 and up are coded 4:4:4, as `apply` writes them."""
+    import restorable.model.quantize as quantize
+
+    seen = []
+    real = quantize.jpeg_roundtrip_uint8
+
+    def recording(image, quality, subsampling=2):
+        seen.append((quality, subsampling))
+        return real(image, quality, subsampling)
+
+    monkeypatch.setattr(quantize, "jpeg_roundtrip_uint8", recording)
+    trainer, pairs = make_trainer(photo_dir, tmp_path, tmp_path / "m.safetensors", jpeg=True, jpeg_share=1.0, jpeg_chroma=chroma)
+    def batch_of_3(image: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.array(image[:32, :32])).permute(2, 0, 1)[None].float().repeat(3, 1, 1, 1) / 255
+
+    terms = trainer.losses(batch_of_3(pairs[0].source), batch_of_3(pairs[0].target), (85, 90, 95))
+    assert [s for _, s in seen] == expected and torch.isfinite(terms["restore"])
 
 
 def test_jpeg_count_keeps_one_png_image_below_a_share_of_one():

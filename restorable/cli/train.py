@@ -47,6 +47,10 @@ def train(
     ),
     jpeg_mode: str = typer.Option("real", "--jpeg-mode", help="real (PIL, straight-through) | differentiable (kornia)."),
     jpeg_quality: str = typer.Option("70-95", "--jpeg-quality", help="JPEG qualities drawn in training, LOW-HIGH."),
+    jpeg_chroma: str = typer.Option(
+        "420", "--jpeg-chroma",
+        help="With real JPEG: 420 (colour subsampled 4:2:0, like most encoders) | apply (4:4:4 from quality 90, as `apply` writes).",
+    ),
     seed: int = typer.Option(0, "--seed"),
     size: int = typer.Option(512, "--size", min=64, help="Photos are resized to this long side."),
     crop: int = typer.Option(128, "--crop", min=16),
@@ -140,6 +144,10 @@ def train(
         raise RestorableError(f"{out}: the checkpoint name must end in .safetensors")
     if jpeg_mode not in ("real", "differentiable"):
         raise RestorableError(f"--jpeg-mode must be real or differentiable, not {jpeg_mode!r}")
+    if jpeg_chroma not in ("420", "apply"):
+        raise RestorableError(f"--jpeg-chroma must be 420 or apply, not {jpeg_chroma!r}")
+    if jpeg_chroma != "420" and jpeg_mode != "real":
+        raise RestorableError("--jpeg-chroma apply needs --jpeg-mode real (the differentiable codec subsamples 4:2:0)")
     jpeg_range = parse_quality_range(jpeg_quality)
     if pairs is not None and aux == "reference":
         raise RestorableError("--aux reference needs a reference operator, not --pairs")
@@ -172,7 +180,7 @@ def train(
         val_pairs = [replace(p, cond=condition_vector(axes_of(get_operator(op)), params), params=params) for p in val_pairs]
     config = TrainConfig(
         op=name, params=params, seed=seed, crop=crop, batch=batch, lr=lr, jpeg=jpeg, jpeg_range=jpeg_range, jpeg_mode=jpeg_mode,
-        jpeg_share=jpeg_share,
+        jpeg_share=jpeg_share, jpeg_chroma=jpeg_chroma,
         aux_warmup=aux_warmup,
         weight_approx=weight_approx, weight_restore=weight_restore, weight_delta=weight_delta, weight_adv=weight_adv,
         weight_ssim=weight_ssim, ssim_power=ssim_power, weight_grid=weight_grid, weight_freq=weight_freq,

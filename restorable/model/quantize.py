@@ -79,17 +79,21 @@ def jpeg_roundtrip_gpu(images: torch.Tensor, qualities: list[int]) -> torch.Tens
     return decoded
 
 
-def jpeg_straight_through(x: torch.Tensor, qualities: list[int]) -> torch.Tensor:
-    """Real JPEG of each image of x (B, C, H, W), C = 3 or 1, at ``qualities[b]``, straight-through gradient.
+def jpeg_straight_through(x: torch.Tensor, qualities: list[int], as_apply: bool = False) -> torch.Tensor:
+    """Real JPEG of each image of x (B, C, H, W), C = 3 or 1, at ``qualities[b]``, straight-through gradient;
+    colour subsampled 4:2:0, or with ``as_apply`` as `apply` writes it (4:4:4 from quality 90).
 
     PIL (libjpeg), one image after another on the CPU: the cap of a large GPU step. RESTORABLE_GPU_JPEG=1
-    codes colour batches on the GPU with nvJPEG instead (milder at the same quality: :func:`gpu_jpeg_available`)."""
+    codes 4:2:0 colour batches on the GPU with nvJPEG instead (milder at the same quality: :func:`gpu_jpeg_available`)."""
+    from restorable.image_file import jpeg_subsampling
+
     images = (x.detach().clamp(0, 1) * 255.0).round().to(torch.uint8)
-    if gpu_jpeg_available(x):
+    chroma = [jpeg_subsampling(q) if as_apply else 2 for q in qualities]
+    if gpu_jpeg_available(x) and all(c == 2 for c in chroma):
         replacement = jpeg_roundtrip_gpu(images, qualities).to(x.dtype) / 255.0
         return _StraightThrough.apply(x, replacement)
     on_cpu = images.permute(0, 2, 3, 1).cpu().numpy()
-    decoded = np.stack([jpeg_roundtrip_uint8(img, q) for img, q in zip(on_cpu, qualities)])
+    decoded = np.stack([jpeg_roundtrip_uint8(img, q, c) for img, q, c in zip(on_cpu, qualities, chroma)])
     replacement = torch.from_numpy(decoded).permute(0, 3, 1, 2).to(x.dtype) / 255.0
     return _StraightThrough.apply(x, replacement.to(x.device))
 

@@ -50,6 +50,7 @@ class TrainConfig:
     jpeg_range: tuple[int, int] = (70, 95)
     jpeg_mode: str = "real"  # real: PIL JPEG, straight-through gradient; differentiable: kornia's codec
     jpeg_share: float = 0.5  # with jpeg: the part of each batch restored from JPEG (the rest from PNG)
+    jpeg_chroma: str = "420"  # with real jpeg: 420 (all 4:2:0, like most encoders) | apply (4:4:4 from quality 90, as apply writes)
     weight_approx: float = 1.0
     weight_restore: float = 1.0
     weight_delta: float = 0.1

@@ -50,8 +50,11 @@ def round_trip(
     stored = quantize_8bit(y)
     if cfg.jpeg:  # the first images restore from PNG, the last jpeg_count from real JPEG
         n_png = source.shape[0] - jpeg_count(source.shape[0], cfg.jpeg_share)
-        compress = jpeg_straight_through if cfg.jpeg_mode == "real" else jpeg_differentiable
-        jpeg = compress(y[n_png:], list(qualities or trainer.sampler.draw_qualities(source.shape[0] - n_png)))
+        qualities = list(qualities or trainer.sampler.draw_qualities(source.shape[0] - n_png))
+        if cfg.jpeg_mode == "real":
+            jpeg = jpeg_straight_through(y[n_png:], qualities, cfg.jpeg_chroma == "apply")
+        else:
+            jpeg = jpeg_differentiable(y[n_png:], qualities)
         stored = torch.cat([stored[:n_png], jpeg], dim=0)
     return y, delta, trainer.reverse_pass(stored, **conditioned)
 
