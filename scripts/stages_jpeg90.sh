@@ -17,4 +17,9 @@ JPEG90_STAGES=(
   "wls-jpeg-r wls --init $BUNDLED/wls-v1.safetensors $JPEG_ONLY"
   "llf-jpeg-r llf --init $BUNDLED/llf-v1.safetensors $JPEG_ONLY"
   "exposure-jpeg-r exposure --init $BUNDLED/exposure-v3.safetensors $JPEG_ONLY"
+  # session 20: rtv keeps v5's SSIM and grid weights (its worst photo's SSIM is near the 0.90 bar), restoration 4
+  "rtv-jpeg-r rtv --init $BUNDLED/rtv-v5.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 4 --w-ssim 0.075 --w-grid 0.0375 --lr 1e-4 --steps 2000"
+  # session 20: crops drawn at quality 90-95 coded 4:4:4, as `apply` writes its JPEGs (--jpeg-chroma apply)
+  "exposure-jpeg-a exposure --init $BUNDLED/exposure-v5.safetensors $JPEG_ONLY --jpeg-chroma apply"
+  "bwp-jpeg-a bwp --init $BUNDLED/bwp-v3.safetensors $JPEG_ONLY --jpeg-chroma apply"
 )
