@@ -26,4 +26,5 @@ JPEG90_STAGES=(
   # held-out 34.06 / 32.40 -> 34.70 / 33.05; from 4:2:0 val/ 33.29 / 29.40 -> 33.33 / 29.26
   "exposure-jpeg-a exposure --init $BUNDLED/exposure-v5.safetensors $JPEG_ONLY --jpeg-chroma apply"
   "bwp-jpeg-a bwp --init $BUNDLED/bwp-v3.safetensors $JPEG_ONLY --jpeg-chroma apply"
+  "l0-jpeg-a l0 --init $BUNDLED/l0-v4.safetensors $JPEG_ONLY --jpeg-chroma apply"
 )

@@ -279,3 +279,18 @@ def test_a_colour_network_of_a_grey_operator_trains_on_the_grey_in_three_channel
     trainer = Trainer(cfg, SMALL, pairs, tmp_path / "bwp.safetensors", init=init)
     terms = trainer.train_step()
     assert trainer.model.config.carrier_channels == 3 and all(torch.isfinite(v) for v in terms.values())
+
+
+def test_a_colour_network_of_a_grey_operator_saves_as_one_and_resumes(photo_dir, tmp_path):
+    # stage bwp-jpeg-a's checkpoint (from bwp v3) once recorded the gray family: it did not load
+    from restorable.weights import resolve_weights
+
+    pairs = load_pairs(photo_dir, None, "bwp", {}, tmp_path / "cache")
+    out = tmp_path / "bwp.safetensors"
+    cfg = TrainConfig(op="bwp", crop=32, batch=2, jpeg=True)
+    Trainer(cfg, SMALL, pairs, out, init=resolve_weights("bwp", version="3")).run(steps=2, minutes=None)
+    model, meta = load_model(out)
+    assert model.config.carrier_channels == 3 and meta["family"] == "effect"
+    Trainer(cfg, SMALL, pairs, out, resume=True).run(steps=3, minutes=None)
+    model, meta = load_model(out)
+    assert model.config.carrier_channels == 3 and meta["steps"] == 3

@@ -22,7 +22,7 @@ from restorable.train.batches import batch_stream, default_workers
 from restorable.train.data import CropSampler, Pair
 from restorable.train.distributed import Ranks, all_agree, check_batch
 from restorable.train.evaluate import evaluate
-from restorable.transforms import Family, get_family
+from restorable.transforms import Family, checkpoint_family, get_family
 from restorable.weights.download import file_sha256
 
 
@@ -149,6 +149,9 @@ class Trainer:
         self.train_pairs = train_pairs
         self.family = family_of(config.op)
         self.family_losses = self.family.loss_function()  # imported once, called every step
+        # the family of the network itself, which its checkpoint records: the operator's, or for a network
+        # continued from one (bwp's colour versions 1-3 of the gray family), that one's
+        self.network_family = self.family.name
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0
@@ -165,6 +168,7 @@ class Trainer:
             if not out.exists() or not state_path(out).exists():
                 raise RestorableError(f"{out}: nothing to resume (checkpoint or its .state file is missing)")
             self.model, meta = load_run(out, config.op)
+            self.network_family = checkpoint_family(meta, self.model.config.carrier_channels)
             # the run's own settings win over the command line, so a resumed run is the same run
             stored = dict(meta["train"])
             stored["jpeg_range"] = tuple(stored["jpeg_range"])
@@ -249,6 +253,7 @@ class Trainer:
         if not init.exists():
             raise RestorableError(f"{init}: no such checkpoint to start from")
         model, meta = load_model(init)
+        self.network_family = checkpoint_family(meta, model.config.carrier_channels)
         other = meta.get("op")
         # colour effects differ too much for one to start another; the gray family's all hide colour alike
         shared = (
@@ -367,7 +372,7 @@ class Trainer:
     def metadata(self, val: dict | None) -> dict:
         return {
             "op": self.config.op,
-            "family": self.family.name,
+            "family": self.network_family,
             "params": self.config.params,
             "steps": self.step,
             "train_seconds": round(self.train_seconds, 1),
