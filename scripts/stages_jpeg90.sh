@@ -25,6 +25,8 @@ JPEG90_STAGES=(
   # exposure-jpeg-a, 16 min -> exposure v6: from apply's JPEG-90 (4:4:4) val/ 33.20 / 29.89 -> 34.14 / 30.84,
   # held-out 34.06 / 32.40 -> 34.70 / 33.05; from 4:2:0 val/ 33.29 / 29.40 -> 33.33 / 29.26
   "exposure-jpeg-a exposure --init $BUNDLED/exposure-v5.safetensors $JPEG_ONLY --jpeg-chroma apply"
+  # bwp-jpeg-a, 24 min: closer to the grey effect (val/ approx 31.56 / 26.41 -> 33.15 / 27.69 dB, SSIM 0.918 / 0.883
+  # -> 0.960 / 0.939) but restores less (apply's JPEG-90 val/ 32.57 / 29.75 -> 32.10 / 29.36, PNG 35.37 -> 35.05): not bundled
   "bwp-jpeg-a bwp --init $BUNDLED/bwp-v3.safetensors $JPEG_ONLY --jpeg-chroma apply"
   "l0-jpeg-a l0 --init $BUNDLED/l0-v4.safetensors $JPEG_ONLY --jpeg-chroma apply"
 )
