@@ -28,5 +28,8 @@ JPEG90_STAGES=(
   # bwp-jpeg-a, 24 min: closer to the grey effect (val/ approx 31.56 / 26.41 -> 33.15 / 27.69 dB, SSIM 0.918 / 0.883
   # -> 0.960 / 0.939) but restores less (apply's JPEG-90 val/ 32.57 / 29.75 -> 32.10 / 29.36, PNG 35.37 -> 35.05): not bundled
   "bwp-jpeg-a bwp --init $BUNDLED/bwp-v3.safetensors $JPEG_ONLY --jpeg-chroma apply"
+  # l0-jpeg-a, 19 min: apply's JPEG-90 val/ 32.03 / 29.23 -> 33.25 / 30.32, held-out 31.55 / 30.60 -> 32.75 / 31.58, but SSIM
+  # to the effect 0.964 / 0.951 -> 0.950 / 0.935 and the smoothed-away texture shows again at 1x (greentock): not bundled
   "l0-jpeg-a l0 --init $BUNDLED/l0-v4.safetensors $JPEG_ONLY --jpeg-chroma apply"
+  "l0-jpeg-b l0 --init $BUNDLED/l0-v4.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 4 --w-ssim 0.1 --w-grid 0.02 --lr 1.5e-4 --steps 2000 --jpeg-chroma apply"
 )
