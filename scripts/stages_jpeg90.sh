@@ -31,5 +31,7 @@ JPEG90_STAGES=(
   # l0-jpeg-a, 19 min: apply's JPEG-90 val/ 32.03 / 29.23 -> 33.25 / 30.32, held-out 31.55 / 30.60 -> 32.75 / 31.58, but SSIM
   # to the effect 0.964 / 0.951 -> 0.950 / 0.935 and the smoothed-away texture shows again at 1x (greentock): not bundled
   "l0-jpeg-a l0 --init $BUNDLED/l0-v4.safetensors $JPEG_ONLY --jpeg-chroma apply"
+  # l0-jpeg-b, 16 min: SSIM weighted 0.1 keeps the look (approx val/ 39.24 -> 40.18 dB) but restores less than v4
+  # (apply's JPEG-90 val/ 32.03 / 29.23 -> 31.48 / 28.92): not bundled
   "l0-jpeg-b l0 --init $BUNDLED/l0-v4.safetensors --jpeg --jpeg-quality 85-95 --jpeg-share 1 --w-restore 4 --w-ssim 0.1 --w-grid 0.02 --lr 1.5e-4 --steps 2000 --jpeg-chroma apply"
 )
