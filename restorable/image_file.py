@@ -25,10 +25,11 @@ BITS_KEY = "restorable.bits"
 FULL_CHROMA_QUALITY = 90
 
 
-def jpeg_subsampling(quality: int) -> int:
+def jpeg_subsampling(quality: int, as_apply: bool = True) -> int:
     """Pillow's ``subsampling`` for a JPEG that `apply` writes at ``quality``: 0 (4:4:4) from
-    :data:`FULL_CHROMA_QUALITY` up (keeps colour detail, and the hidden code in it), else 2 (4:2:0)."""
-    return 0 if quality >= FULL_CHROMA_QUALITY else 2
+    :data:`FULL_CHROMA_QUALITY` up (keeps colour detail, and the hidden code in it), else 2 (4:2:0).
+    ``as_apply=False``: 2 at every quality, as most other encoders write."""
+    return 0 if as_apply and quality >= FULL_CHROMA_QUALITY else 2
 
 
 

@@ -194,6 +194,7 @@ def test_jpeg_chroma_apply_trains_on_the_jpegs_apply_writes(photo_dir, tmp_path,
 
     monkeypatch.setattr(quantize, "jpeg_roundtrip_uint8", recording)
     trainer, pairs = make_trainer(photo_dir, tmp_path, tmp_path / "m.safetensors", jpeg=True, jpeg_share=1.0, jpeg_chroma=chroma)
+
     def batch_of_3(image: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.array(image[:32, :32])).permute(2, 0, 1)[None].float().repeat(3, 1, 1, 1) / 255
 

@@ -38,12 +38,10 @@ def evaluate(
     model, meta = load_model(ckpt)
     long_side = size or meta.get("train", {}).get("long_side", 512)
     pairs = load_val_pairs(data, long_side, meta["op"], meta.get("params", {}), cache or cache_dir() / "targets")
-    result = run_evaluation(
-        model.to(run_device), pairs, sorted(set(jpeg), reverse=True), device=run_device, jpeg_as_apply=jpeg_as_apply
-    )
-    chroma = {q: "4:4:4" if jpeg_as_apply and jpeg_subsampling(q) == 0 else "4:2:0" for q in sorted(set(jpeg))}
-    result.update({"ckpt": str(ckpt), "op": meta["op"], "long_side": long_side, "steps": meta.get("steps"), "jpeg_chroma": chroma})
     qualities = sorted(set(jpeg), reverse=True)
+    result = run_evaluation(model.to(run_device), pairs, qualities, device=run_device, jpeg_as_apply=jpeg_as_apply)
+    chroma = {q: "4:2:0" if jpeg_subsampling(q, jpeg_as_apply) else "4:4:4" for q in sorted(qualities)}
+    result.update({"ckpt": str(ckpt), "op": meta["op"], "long_side": long_side, "steps": meta.get("steps"), "jpeg_chroma": chroma})
     if compare_modes:
         qualities = qualities or [90, 80, 70]
         from restorable.train.compare import compare

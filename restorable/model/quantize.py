@@ -88,7 +88,7 @@ def jpeg_straight_through(x: torch.Tensor, qualities: list[int], as_apply: bool 
     from restorable.image_file import jpeg_subsampling
 
     images = (x.detach().clamp(0, 1) * 255.0).round().to(torch.uint8)
-    chroma = [jpeg_subsampling(q) if as_apply else 2 for q in qualities]
+    chroma = [jpeg_subsampling(q, as_apply) for q in qualities]
     if gpu_jpeg_available(x) and all(c == 2 for c in chroma):
         replacement = jpeg_roundtrip_gpu(images, qualities).to(x.dtype) / 255.0
         return _StraightThrough.apply(x, replacement)

@@ -54,8 +54,8 @@ def evaluate_pair(
         row["restore_png_ssim"] = ssim(restored, pair.source)
         row["identity_ssim"] = ssim(identity, target)
     for quality in jpeg_qualities:
-        chroma = jpeg_subsampling(quality) if jpeg_as_apply else 2
-        restored_jpeg = reverse_image(model, jpeg_roundtrip_uint8(processed, quality, chroma), device=device)[:h, :w]
+        received = jpeg_roundtrip_uint8(processed, quality, jpeg_subsampling(quality, jpeg_as_apply))
+        restored_jpeg = reverse_image(model, received, device=device)[:h, :w]
         row[f"restore_jpeg{quality}_psnr"] = psnr(restored_jpeg, pair.source)
         if with_ssim:
             row[f"restore_jpeg{quality}_ssim"] = ssim(restored_jpeg, pair.source)
