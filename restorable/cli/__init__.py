@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from restorable.cli import apply, evaluate, export_onnx, ops, pack, reference, restore, serve, train, weights
+from restorable.cli import apply, evaluate, export_onnx, ops, pack, reference, restore, serve, train, train_together, weights
 from restorable.cores import mark_start
 from restorable.errors import RestorableError, one_line
 
@@ -30,6 +30,7 @@ app.command("unpack")(pack.unpack)
 app.command("ops")(ops.ops)
 app.command("reference")(reference.reference)
 app.command("train")(train.train)
+app.command("train-together")(train_together.train_together)
 app.command("eval")(evaluate.evaluate)
 app.command("export-onnx")(export_onnx.export_onnx)
 app.command("serve")(serve.serve)

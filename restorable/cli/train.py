@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -21,7 +23,23 @@ def parse_quality_range(text: str) -> tuple[int, int]:
     return bounds
 
 
-def train(
+@dataclass
+class PreparedRun:
+    """A run ready to train: its trainer (a restorable.train.trainer.Trainer), where it stops, how it is validated."""
+
+    trainer: object
+    name: str
+    steps: int | None  # the schedule's end (--steps)
+    last: int | None  # the step it stops at (--stop-at, else --steps)
+    minutes: float | None
+    val_pairs: list | None
+    val_every: int
+    save_minutes: float
+    jpeg_eval: list[int] | None
+    ranks: object
+
+
+def prepare(
     op: str = typer.Option(None, "--op", help="Reference operator to learn (see `restorable ops`)."),
     data: Path = typer.Option(..., "--data", help="Folder of training photos."),
     out: Path = typer.Option(..., "--out", help="Checkpoint to write (.safetensors; metadata goes to OUT.json)."),
@@ -116,12 +134,11 @@ def train(
         None, "--stage", help="What made this run (a script and stage name), kept in the checkpoint's metadata."
     ),
     cache: Path = typer.Option(None, "--cache", help="Target cache folder (default: user cache/targets)."),
-) -> None:
-    """Train OUT to imitate --op (or the --pairs outputs) and to restore its input."""
+) -> PreparedRun:
+    """The run these options describe: data and targets loaded, the network built (or resumed), nothing trained."""
     from dataclasses import replace
 
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from restorable.device import resolve_device
     from restorable.model.qinet import ModelConfig
@@ -205,35 +222,56 @@ def train(
         f"{', compiled' if trainer.compiled else ''})",
         markup=False,
     )
+    last = min(stop_at, steps) if stop_at and steps else stop_at or steps
+    return PreparedRun(
+        trainer, name, steps, last, minutes, val_pairs, val_every, save_minutes, [90] if jpeg else None, ranks
+    )
+
+
+def step_info(terms: dict, rate: float, val_figures: dict | None) -> str:
+    """A progress line's figures: the loss terms, steps per second, the last validation."""
+    info = " ".join(f"{k} {float(v):.2e}" for k, v in terms.items()) + f" | {rate:.2f} step/s"
+    if val_figures:
+        info += f" | val {val_figures['approx_psnr']:.2f}/{val_figures['restore_png_psnr']:.2f} dB"
+    return info
+
+
+@functools.wraps(prepare)
+def train(**options) -> None:
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    run = prepare(**options)
+    trainer, ranks, val_every, steps = run.trainer, run.ranks, run.val_every, run.steps
+    console = Console(stderr=True, soft_wrap=True, quiet=not ranks.leader)
     columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("train", total=stop_at or steps, completed=trainer.step, info="")
+        task = progress.add_task("train", total=run.last, completed=trainer.step, info="")
         first = trainer.step
-        import time
-
         started = time.monotonic()
 
         def on_step(step: int, terms: dict, val_figures: dict | None) -> None:
             if step % 10 and step % val_every and step != steps:  # reading the terms waits for the device
                 progress.update(task, completed=step)
                 return
-            rate = (step - first) / max(1e-9, time.monotonic() - started)
-            info = " ".join(f"{k} {float(v):.2e}" for k, v in terms.items()) + f" | {rate:.2f} step/s"
-            if val_figures:
-                info += f" | val {val_figures['approx_psnr']:.2f}/{val_figures['restore_png_psnr']:.2f} dB"
+            info = step_info(terms, (step - first) / max(1e-9, time.monotonic() - started), val_figures)
             progress.update(task, completed=step, info=info)
             if step % val_every == 0 and not console.is_terminal:  # a plain log line for files and CI
                 console.print(f"step {step} {info}", markup=False)
 
-        last = min(stop_at, steps) if stop_at and steps else stop_at or steps
-        figures = trainer.run(last, minutes, val_pairs, val_every, save_minutes, [90] if jpeg else None, on_step)
+        figures = trainer.run(run.last, run.minutes, run.val_pairs, val_every, run.save_minutes, run.jpeg_eval, on_step)
     if ranks.world > 1:
         import torch.distributed as dist
 
         dist.barrier()  # the checkpoint is written before any rank leaves
         dist.destroy_process_group()
-    console.print(f"saved {out} at step {trainer.step}" + (f" ({ranks.world} ranks)" if ranks.world > 1 else ""), markup=False)
+    console.print(f"saved {trainer.out} at step {trainer.step}" + (f" ({ranks.world} ranks)" if ranks.world > 1 else ""), markup=False)
     if figures:
         from restorable.train.evaluate import summary_line
 
         console.print(f"val: {summary_line(figures)}", markup=False)
+
+
+train.__doc__ = """Train OUT to imitate --op (or the --pairs outputs) and to restore its input."""

@@ -160,6 +160,7 @@ class Trainer:
         self.init: dict | None = None  # the checkpoint a warm-started run began from
         self.crops_seen = 0  # training crops of every step, the runs it continues or started from included
         self.trained_on: list[str] = []  # the devices of those runs and of this one
+        self.trained_with: list[str] = []  # the runs it trained beside in one process (restorable train-together)
         if resume and init is not None:
             raise RestorableError("give --resume or --init, not both")
         if (grow_blocks or grow_fusion) and init is None:
@@ -277,6 +278,7 @@ class Trainer:
         steps, batch = meta.get("steps") or 0, (meta.get("train") or {}).get("batch", 0)
         self.crops_seen = int(meta.get("crops_seen", steps * batch))
         self.trained_on = list(meta.get("trained_on", []))
+        self.trained_with = list(meta.get("trained_with", []))
 
     def _condition_axes(self) -> list[dict] | None:
         """The condition axes of a conditioned run (stored in its checkpoints); an unconditioned network of
@@ -336,7 +338,17 @@ class Trainer:
         Nothing here waits for the device after the step, so a GPU runs it while the
         next batch is being prepared; reading a term (``float(t)``) waits for it.
         """
-        cfg = self.config
+        if self.compiled and self.device != "cpu":
+            torch.compiler.cudagraph_mark_step_begin()  # last step's graph outputs are no longer needed
+        source, target, cond, qualities = self.next_batch()
+        with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16, enabled=self.config.bf16):
+            terms = self.losses(source, target, qualities, cond)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.weighted_loss(terms).backward()
+        return self.finish_step(terms)
+
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, tuple[int, ...]]:
+        """The next batch (source, target, cond or None, JPEG qualities), with this step's learning rate set."""
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate()
         if self._batches is None:
@@ -346,25 +358,27 @@ class Trainer:
                 self._batches = device_batch_stream(self.sampler, self.device)
             else:
                 self._batches = batch_stream(self.sampler, self.device, self.workers)
-        if self.compiled and self.device != "cpu":
-            torch.compiler.cudagraph_mark_step_begin()  # last step's graph outputs are no longer needed
         source, target, cond, plan = next(self._batches)
         self.rng_state = plan.rng_after
-        with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            terms = self.losses(source, target, plan.qualities, cond if cond.shape[1] else None)
+        return source, target, cond if cond.shape[1] else None, plan.qualities
+
+    def weighted_loss(self, terms: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The loss the step minimises: the terms with this run's weights."""
+        cfg = self.config
         weights = {
             "approx": cfg.weight_approx, "restore": cfg.weight_restore, "delta": cfg.weight_delta, "adv": cfg.weight_adv,
             "ssim": cfg.weight_ssim, "grid": cfg.weight_grid, "freq": cfg.weight_freq,
         }
-        loss = sum(weights[k] * v for k, v in terms.items())
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        return sum(weights[k] * v for k, v in terms.items())
+
+    def finish_step(self, terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Clip the gradients the loss left, update the weights (and the adversary), count the step."""
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         self.optimizer.step()
         if "adv" in terms:
             terms["disc"] = torch.tensor(self.adversary.discriminator_step(*self.adversary_batch))
         self.step += 1
-        self.crops_seen += cfg.batch  # the global batch: every rank's crops
+        self.crops_seen += self.config.batch  # the global batch: every rank's crops
         return {k: v.detach().float() for k, v in terms.items()}
 
     # -- saving -----------------------------------------------------------------------------
@@ -385,6 +399,7 @@ class Trainer:
             "crops_seen": self.crops_seen,
             "trained_on": self.trained_on,
             **({"stage": self.stage} if self.stage else {}),
+            **({"trained_with": self.trained_with} if self.trained_with else {}),
             **({"condition": self.condition} if self.condition else {}),
             "tool_version": __version__,
         }
@@ -399,6 +414,18 @@ class Trainer:
         save_training_state(state_path(self.out), optimizers, taken, self.step, modules)
 
     # -- the loop ---------------------------------------------------------------------------
+
+    def validate(self, val_pairs: list[Pair] | None, jpeg_eval: list[int] | None = None) -> dict | None:
+        """Mean figures on ``val_pairs`` (None without them, or off the leading rank), kept in the history."""
+        if not val_pairs or not self.ranks.leader:
+            return None
+        self.model.eval()
+        figures = evaluate(self.model, val_pairs, jpeg_eval or [], with_ssim=False, device=self.device)["mean"]
+        self.model.train()
+        self.history.append(
+            {"step": self.step, "crops_seen": self.crops_seen, "train_seconds": round(self.train_seconds, 1), "val": figures}
+        )
+        return figures
 
     def run(
         self,
@@ -416,22 +443,11 @@ class Trainer:
         last_save = time.monotonic()
         val = self.history[-1]["val"] if self.history else None
 
-        def validate() -> dict | None:
-            if not val_pairs or not self.ranks.leader:
-                return None
-            self.model.eval()
-            figures = evaluate(self.model, val_pairs, jpeg_eval or [], with_ssim=False, device=self.device)["mean"]
-            self.model.train()
-            self.history.append(
-                {"step": self.step, "crops_seen": self.crops_seen, "train_seconds": round(self.train_seconds, 1), "val": figures}
-            )
-            return figures
-
         while (steps is None or self.step < steps) and not all_agree(time.monotonic() >= deadline, self.ranks, self.device):
             start = time.monotonic()
             terms = self.train_step()
             if val_pairs and self.step % val_every == 0:
-                val = validate()
+                val = self.validate(val_pairs, jpeg_eval)
             self.train_seconds += time.monotonic() - start  # wall time of steps and validation
             if on_step and self.ranks.leader:
                 on_step(self.step, terms, val)
@@ -439,6 +455,6 @@ class Trainer:
                 self.save(val)
                 last_save = time.monotonic()
         if val_pairs and (not self.history or self.history[-1]["step"] != self.step):
-            val = validate()
+            val = self.validate(val_pairs, jpeg_eval)
         self.save(val)
         return val

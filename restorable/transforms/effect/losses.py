@@ -40,23 +40,30 @@ def round_trip(
     cond: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(carrier y, delta, input restored from y stored as 8 bits: PNG, or real JPEG for the batch's last images)."""
-    from restorable.train.trainer import jpeg_count
-
-    cfg, model = trainer.config, trainer.model
+    model = trainer.model
     reference = target if model.config.aux == "reference" else None
     conditioned = {} if cond is None else {"c": cond}
     y, delta = trainer.forward_pass(source, reference, **conditioned)
     y, delta = y.float(), delta.float()  # bf16 cannot hold all 8-bit levels near 1
+    return y, delta, trainer.reverse_pass(stored_carrier(trainer, y, qualities), **conditioned)
+
+
+def stored_carrier(trainer, y: torch.Tensor, qualities: tuple[int, ...] | None = None) -> torch.Tensor:
+    """The carrier y (B, C, h, w) as the file holds it: 8-bit levels (straight-through), and with ``--jpeg``
+    real JPEG (or the differentiable codec) for the batch's last images, at ``qualities`` (drawn if None)."""
+    from restorable.train.trainer import jpeg_count
+
+    cfg = trainer.config
     stored = quantize_8bit(y)
-    if cfg.jpeg:  # the first images restore from PNG, the last jpeg_count from real JPEG
-        n_png = source.shape[0] - jpeg_count(source.shape[0], cfg.jpeg_share)
-        qualities = list(qualities or trainer.sampler.draw_qualities(source.shape[0] - n_png))
-        if cfg.jpeg_mode == "real":
-            jpeg = jpeg_straight_through(y[n_png:], qualities, cfg.jpeg_chroma == "apply")
-        else:
-            jpeg = jpeg_differentiable(y[n_png:], qualities)
-        stored = torch.cat([stored[:n_png], jpeg], dim=0)
-    return y, delta, trainer.reverse_pass(stored, **conditioned)
+    if not cfg.jpeg:
+        return stored
+    n_png = y.shape[0] - jpeg_count(y.shape[0], cfg.jpeg_share)  # the first images restore from PNG
+    qualities = list(qualities or trainer.sampler.draw_qualities(y.shape[0] - n_png))
+    if cfg.jpeg_mode == "real":
+        jpeg = jpeg_straight_through(y[n_png:], qualities, cfg.jpeg_chroma == "apply")
+    else:
+        jpeg = jpeg_differentiable(y[n_png:], qualities)
+    return torch.cat([stored[:n_png], jpeg], dim=0)
 
 
 def carrier_terms(
