@@ -1,7 +1,7 @@
 """Training throughput in crop-pixels per second and achieved TFLOP/s, by configuration, batch size and JPEG path.
 
     python benchmarks/train_throughput.py --device cuda --configs bundled irn --batches 64 256 1024 \\
-        --jpeg none real --seconds 8 [--passes compiled eager] [--out FILE.md]
+        --jpeg none real --seconds 8 [--passes compiled eager] [--together 1 8 32] [--out FILE.md]
 
 Issue 31's measure. Each row builds a :class:`Trainer` (bf16 autocast, channels-last, crops cut on the
 device from photos held there, learning rate scaled by sqrt(batch / 8) with a warm-up), takes a few
@@ -11,6 +11,8 @@ backward; the codec's work is not counted), per crop; TFLOP/s = counted FLOPs x 
 network (201,540 parameters, 4 coupling blocks of width 32, reference auxiliary branch), ``irn`` = an
 IRN-size one (8 blocks of width 96: 2.56 M parameters). JPEG: ``none`` (PNG rounding only), ``real``
 (real JPEG for half the batch: PIL on the CPU), ``nvjpeg`` (the same on the GPU: RESTORABLE_GPU_JPEG=1).
+``--together N``: N networks of the configuration, each at the row's batch, trained in one process as one
+batched computation (restorable.train.together: ``restorable train-together``); crops/s counts all N.
 The photos are the two bundled test photos, turned (throughput does not depend on what they show).
 """
 
@@ -26,6 +28,7 @@ import torch
 from train_speed import pairs  # the same photos, turned four ways, their own stand-in targets
 
 from restorable.model.qinet import ModelConfig
+from restorable.train.together import Together
 from restorable.train.trainer import Trainer, TrainConfig
 
 CONFIGS = {
@@ -34,12 +37,12 @@ CONFIGS = {
 }
 
 
-def make_trainer(name: str, batch: int, jpeg: str, device: str, compiled: bool, folder: Path) -> Trainer:
+def make_trainer(name: str, batch: int, jpeg: str, device: str, compiled: bool, folder: Path, seed: int = 0) -> Trainer:
     config = TrainConfig(
         op="l0", jpeg=jpeg != "none", weight_restore=2.0, bf16=device != "cpu", batch=batch, crop=128,
-        lr=5e-4 * (batch / 8) ** 0.5, warmup=50,
+        lr=5e-4 * (batch / 8) ** 0.5, warmup=50, seed=seed,
     )
-    return Trainer(config, CONFIGS[name], pairs(), folder / "m.safetensors", device=device, compile=compiled,
+    return Trainer(config, CONFIGS[name], pairs(), folder / f"m{seed}.safetensors", device=device, compile=compiled,
                    data_on_device=True)
 
 
@@ -54,27 +57,34 @@ def flops_per_crop(name: str, jpeg: str, device: str, folder: Path, batch: int =
     return counter.get_total_flops() / batch
 
 
-def measure(name: str, batch: int, jpeg: str, device: str, compiled: bool, seconds: float, folder: Path) -> dict:
+def measure(
+    name: str, batch: int, jpeg: str, device: str, compiled: bool, seconds: float, folder: Path, together: int = 1
+) -> dict:
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    trainer = make_trainer(name, batch, jpeg, device, compiled, folder)
+    trainers = [make_trainer(name, batch, jpeg, device, compiled, folder, seed) for seed in range(together)]
+    if together == 1:
+        step = trainers[0].train_step
+    else:
+        group = Together(trainers)
+        step = lambda: group.step()[0]  # noqa: E731
     started = time.perf_counter()
     for _ in range(5):  # compiling, CUDA graphs recorded, workers started
-        trainer.train_step()
+        step()
     sync()
     warm = time.perf_counter() - started
     start, steps = time.perf_counter(), 0
     while time.perf_counter() - start < seconds:
-        terms = trainer.train_step()
+        terms = step()
         steps += 1
         if steps % 20 == 0:
             sync()
     float(terms["restore"])  # waits for the last step
     elapsed = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else float("nan")
-    return {"steps_s": steps / elapsed, "crops_s": steps * batch / elapsed, "warm_s": warm, "peak_gib": peak,
-            "params": sum(p.numel() for p in trainer.model.parameters())}
+    return {"steps_s": steps / elapsed, "crops_s": steps * batch * together / elapsed, "warm_s": warm, "peak_gib": peak,
+            "params": sum(p.numel() for p in trainers[0].model.parameters())}
 
 
 def main() -> None:
@@ -85,11 +95,12 @@ def main() -> None:
     parser.add_argument("--jpeg", nargs="+", default=["none", "real"], choices=["none", "real", "nvjpeg"])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--passes", nargs="+", default=["compiled"], choices=["compiled", "eager"])
+    parser.add_argument("--together", nargs="+", type=int, default=[1], help="networks trained in one process")
     parser.add_argument("--out", type=Path, help="append the table to this file")
     args = parser.parse_args()
     torch.backends.cudnn.benchmark = True
-    rows = ["| config | parameters | batch of 128x128 | JPEG | passes | steps/s | crops/s | M crop-pixels/s | "
-            "GFLOP/crop | TFLOP/s | peak GiB | warm-up s |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| config | parameters | networks | batch of 128x128 each | JPEG | passes | steps/s | crops/s | M crop-pixels/s | "
+            "GFLOP/crop | TFLOP/s | peak GiB | warm-up s |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     print("\n".join(rows), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -98,20 +109,22 @@ def main() -> None:
             for jpeg in args.jpeg:
                 os.environ["RESTORABLE_GPU_JPEG"] = "1" if jpeg == "nvjpeg" else "0"
                 for batch in args.batches:
-                    for compiled in [p == "compiled" for p in args.passes]:
-                        try:
-                            m = measure(name, batch, jpeg, args.device, compiled, args.seconds, folder)
-                        except torch.OutOfMemoryError:
-                            print(f"| {name} | | {batch} | {jpeg} | {'compiled' if compiled else 'eager'} | out of memory |")
-                            torch.cuda.empty_cache()
-                            continue
-                        row = (
-                            f"| {name} | {m['params']:,} | {batch} | {jpeg} | {'compiled' if compiled else 'eager'} | "
-                            f"{m['steps_s']:.2f} | {m['crops_s']:,.0f} | {m['crops_s'] * 128 * 128 / 1e6:,.1f} | "
-                            f"{per_crop / 1e9:.2f} | {per_crop * m['crops_s'] / 1e12:.1f} | {m['peak_gib']:.1f} | {m['warm_s']:.0f} |"
-                        )
-                        rows.append(row)
-                        print(row, flush=True)
+                    for together in args.together:
+                        for compiled in [p == "compiled" for p in args.passes]:
+                            passes = "compiled" if compiled else "eager"
+                            try:
+                                m = measure(name, batch, jpeg, args.device, compiled, args.seconds, folder, together)
+                            except torch.OutOfMemoryError:
+                                print(f"| {name} | | {together} | {batch} | {jpeg} | {passes} | out of memory |")
+                                torch.cuda.empty_cache()
+                                continue
+                            row = (
+                                f"| {name} | {m['params']:,} | {together} | {batch} | {jpeg} | {passes} | "
+                                f"{m['steps_s']:.2f} | {m['crops_s']:,.0f} | {m['crops_s'] * 128 * 128 / 1e6:,.1f} | "
+                                f"{per_crop / 1e9:.2f} | {per_crop * m['crops_s'] / 1e12:.1f} | {m['peak_gib']:.1f} | {m['warm_s']:.0f} |"
+                            )
+                            rows.append(row)
+                            print(row, flush=True)
     if args.out:
         with args.out.open("a") as handle:
             handle.write("\n".join(rows) + "\n")

@@ -19,6 +19,9 @@
 #   DEVICE      cuda; DEVICE=cpu is a dry run here (MINUTES 0.05 unless given, no compile)
 #   COMPILE     1 on a GPU (torch.compile with CUDA graphs), 0 on the CPU
 #   JPEG_EVAL   90: also restore after JPEG at this quality in the evaluation
+#   TOGETHER    0: one process per stage, side by side; 1: all stages in one process (restorable train-together:
+#               their passes batched into one computation; the stages need one network shape, batch and crop),
+#               its log in together.log and each stage's lines in NAME.log
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 RESTORABLE_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE
@@ -72,7 +75,9 @@ command -v nvidia-smi >/dev/null && [ "$DEVICE" != cpu ] && { nvidia-smi dmon -s
 say "training ${*} for $MINUTES min on $DEVICE"
 cores=$(nproc) per=$(( $(nproc) / $# )); [ "$per" -ge 1 ] || per=1
 compile=(--compile); [ "$COMPILE" = 1 ] || compile=(--no-compile)
-pids=() i=0
+pids=() i=0 together=()
+cli='import sys; from restorable.cli import main; sys.argv[0] = "restorable"; main()'
+limit="timeout --signal=INT --kill-after=30 $(python3 -c "print(int($MINUTES * 60 + 120))")"
 : >"$OUT/stages.txt"
 for name in "$@"; do
   read -r _ op args <<<"${LINE[$name]}"
@@ -88,15 +93,23 @@ for name in "$@"; do
     args=("${kept[@]}")
   fi
   echo "$name $op ${start[*]:-new}" >>"$OUT/stages.txt"
+  run=(--op "$op" --data "$DATA" --val "$VAL" --cache "$CACHE" --out "$ckpt" --aux reference --val-every 500
+    "${args[@]}" "${start[@]}" --device "$DEVICE" "${compile[@]}" --minutes "$MINUTES" --save-minutes 1
+    --stage "scripts/gpu_window.sh $name")
+  if [ "${TOGETHER:-0}" = 1 ]; then  # one process for all: the run's options as one --run value
+    together+=(--run "$(printf '%q ' "${run[@]}")")
+    continue
+  fi
   first=$(( (i * per) % cores )) last=$(( (i * per) % cores + per - 1 ))
-  timeout --signal=INT --kill-after=30 "$(python3 -c "print(int($MINUTES * 60 + 120))")" \
-    taskset -c "$first-$last" python3 -c 'import sys; from restorable.cli import main; sys.argv[0] = "restorable"; main()' \
-    train --op "$op" --data "$DATA" --val "$VAL" --cache "$CACHE" --out "$ckpt" --aux reference --val-every 500 \
-    "${args[@]}" "${start[@]}" --device "$DEVICE" "${compile[@]}" --minutes "$MINUTES" --save-minutes 1 \
-    --stage "scripts/gpu_window.sh $name" >"$OUT/$name.log" 2>&1 &
+  $limit taskset -c "$first-$last" python3 -c "$cli" train "${run[@]}" >"$OUT/$name.log" 2>&1 &
   pids+=($!) i=$((i + 1))
 done
 status=0
+if [ "${TOGETHER:-0}" = 1 ]; then
+  $limit python3 -c "$cli" train-together "${together[@]}" >"$OUT/together.log" 2>&1 || status=1
+  for name in "$@"; do grep -a "^$name: " "$OUT/together.log" >"$OUT/$name.log"; done
+  tail -3 "$OUT/together.log"
+fi
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 for name in "$@"; do printf '%s: %s\n' "$name" "$(tr '\r' '\n' <"$OUT/$name.log" | grep -v '^\s*$' | tail -1)"; done
 
@@ -112,6 +125,7 @@ say "packing"
 kill %1 2>/dev/null
 files=(machine.txt stages.txt summary.md)
 [ -f "$OUT/dmon.txt" ] && files+=(dmon.txt)
+[ -f "$OUT/together.log" ] && files+=(together.log)
 for name in "$@"; do
   for f in "$name.safetensors" "$name.safetensors.json" "$name.safetensors.state" "$name.log" "$name.eval.json" "$name.eval.log"; do
     [ -f "$OUT/$f" ] && files+=("$f")

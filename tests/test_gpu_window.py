@@ -30,6 +30,7 @@ def window(tmp_path, odd_photo_path):
         "TINY_STAGES=(\n"
         f'  "tiny-a exposure {TINY}"\n'
         f'  "tiny-c exposure --init $RUNS/tiny-a.safetensors {TINY}"\n'
+        f'  "tiny-w wls --seed 1 {TINY}"\n'
         ")\n"
     )
 
@@ -91,3 +92,21 @@ def test_an_unknown_stage_is_refused_before_any_work(window):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"error: no stage no-such-stage in {tmp / 'stages.sh'}"]
     assert not (tmp / "w/tiny-a.log").exists()
+
+
+def test_together_trains_the_stages_in_one_process_and_resumes_them(window):
+    run, tmp = window
+    first = run("w1", "tiny-a", "tiny-w", TOGETHER="1")
+    assert first.returncode == 0, first.stdout + first.stderr
+    group_log = (tmp / "w1/together.log").read_text()
+    for name, op in [("tiny-a", "exposure"), ("tiny-w", "wls")]:
+        meta = json.loads((tmp / f"w1/{name}.safetensors.json").read_text())
+        assert meta["op"] == op and meta["steps"] > 0 and meta["stage"] == f"scripts/gpu_window.sh {name}"
+        assert meta["trained_with"] == [f"{other}.safetensors" for other in ("tiny-a", "tiny-w") if other != name]
+        assert f"{name}: {op}, starting at step 0" in (tmp / f"w1/{name}.log").read_text()
+        assert f"{name}: saved" in group_log
+    assert "| tiny-w | wls | new | 0 -> " in (tmp / "w1/summary.md").read_text()
+    second = run("w2", "tiny-a", "tiny-w", TOGETHER="1", PREV=str(tmp / "w1/window.tar.gz"))
+    assert second.returncode == 0, second.stdout + second.stderr
+    steps = json.loads((tmp / "w1/tiny-w.safetensors.json").read_text())["steps"]
+    assert f"tiny-w: wls, starting at step {steps}" in (tmp / "w2/tiny-w.log").read_text()

@@ -120,3 +120,24 @@ def test_the_command_names_the_run_with_a_bad_option_in_one_line(folders, tmp_pa
     ])
     assert isinstance(other.exception, RestorableError) and "same network shape" in str(other.exception)
     assert not (tmp_path / "a.safetensors").exists()  # nothing trained, nothing written
+
+
+def test_passes_that_fail_to_compile_run_eagerly_and_say_so(photo_dir, tmp_path, monkeypatch, caplog):
+    def broken_compile(fn, **kwargs):
+        def compiled(*args):
+            raise RuntimeError("inductor could not lower\nthis graph")
+        return compiled
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    compiled = [trainer(photo_dir, tmp_path, i, f"c{i}") for i in range(2)]
+    for t in compiled:
+        t.compiled = True
+    with caplog.at_level("WARNING", logger="restorable.train.together"):
+        train_together([Run(t, steps=2) for t in compiled])
+    assert "the compiled passes failed (inductor could not lower this graph); the step runs eagerly" in caplog.text
+    assert caplog.text.count("compiled passes failed") == 1
+    eager = [Run(trainer(photo_dir, tmp_path, i, f"e{i}"), steps=2) for i in range(2)]
+    train_together(eager)
+    for i in range(2):
+        a, b = weights(tmp_path / f"c{i}.safetensors"), weights(tmp_path / f"e{i}.safetensors")
+        assert all(torch.equal(a[k], b[k]) for k in a)

@@ -13,6 +13,7 @@ checkpoint. So each run trains the weights it trains alone, within float roundin
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,11 +23,12 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 from restorable.cores import cores
-from restorable.errors import RestorableError
+from restorable.errors import RestorableError, one_line
 from restorable.train.data import Pair
 from restorable.train.trainer import Trainer
 from restorable.transforms.effect.losses import carrier_terms, stored_carrier
 
+log = logging.getLogger(__name__)
 ROUND_TRIP_LOSSES = "restorable.transforms.effect.losses:quasi_invertible_losses"
 
 
@@ -83,11 +85,29 @@ class Together:
         config = trainers[0].model.config
         reference = 0 if config.aux == "reference" else None  # the axis of each input that holds the runs
         cond = 0 if config.cond_channels else None
-        self.forward = vmap(lambda p, x, r, c: call(p, x, r, c, False), in_dims=(0, 0, reference, cond))
-        self.reverse = vmap(lambda p, y, c: call(p, y, None, c, True), in_dims=(0, 0, cond))
+        self.eager_forward = vmap(lambda p, x, r, c: call(p, x, r, c, False), in_dims=(0, 0, reference, cond))
+        self.eager_reverse = vmap(lambda p, y, c: call(p, y, None, c, True), in_dims=(0, 0, cond))
+        self.forward, self.reverse = self.eager_forward, self.eager_reverse
         if trainers[0].compiled:
             mode = "reduce-overhead" if trainers[0].device != "cpu" else None
             self.forward, self.reverse = torch.compile(self.forward, mode=mode), torch.compile(self.reverse, mode=mode)
+
+    def _passes(self, weights, sources, references, conds, trainers_batches):
+        """(y, delta, restored) of every run; a compiled pass that fails to compile falls back to eager, said once."""
+        try:
+            return self._round_trip(self.forward, self.reverse, weights, sources, references, conds, trainers_batches)
+        except Exception as error:  # torch.compile of vmap on a new torch/GPU: a window must not be lost to it
+            if self.forward is self.eager_forward:
+                raise
+            log.warning("train-together: the compiled passes failed (%s); the step runs eagerly", one_line(str(error)))
+            self.forward, self.reverse = self.eager_forward, self.eager_reverse
+            return self._round_trip(self.forward, self.reverse, weights, sources, references, conds, trainers_batches)
+
+    def _round_trip(self, forward, reverse, weights, sources, references, conds, batches):
+        y, delta = forward(weights, sources, references, conds)
+        y, delta = y.float(), delta.float()  # bf16 cannot hold all 8-bit levels near 1
+        stored = torch.stack([stored_carrier(t, y[i], batches[i][3]) for i, t in enumerate(self.trainers)])
+        return y, delta, reverse(weights, stored, conds)
 
     def stacked_weights(self) -> dict[str, torch.Tensor]:
         """Every run's parameters and buffers stacked on a new first axis; the gradients reach each run's own."""
@@ -105,10 +125,7 @@ class Together:
         conds = torch.stack([b[2] for b in batches]) if batches[0][2] is not None else None
         weights = self.stacked_weights()
         with torch.autocast(torch.device(first.device).type, dtype=torch.bfloat16, enabled=first.config.bf16):
-            y, delta = self.forward(weights, sources, references, conds)
-            y, delta = y.float(), delta.float()  # bf16 cannot hold all 8-bit levels near 1
-            stored = torch.stack([stored_carrier(t, y[i], batches[i][3]) for i, t in enumerate(self.trainers)])
-            restored = self.reverse(weights, stored, conds)
+            y, delta, restored = self._passes(weights, sources, references, conds, batches)
             terms = [
                 carrier_terms(t, batches[i][0], batches[i][1], y[i], delta[i], restored[i]) for i, t in enumerate(self.trainers)
             ]
