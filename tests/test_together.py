@@ -141,3 +141,26 @@ def test_passes_that_fail_to_compile_run_eagerly_and_say_so(photo_dir, tmp_path,
     for i in range(2):
         a, b = weights(tmp_path / f"c{i}.safetensors"), weights(tmp_path / f"e{i}.safetensors")
         assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize(
+    "ops, model",
+    [
+        ((("gray", {}), ("bwp", {})), ModelConfig(inv_blocks=1, inv_width=8, fusion_width=8, aux_width=8, aux="reference")),
+        ((("rescale-2x", {}), ("rescale-2x", {})), ModelConfig(inv_blocks=1, inv_width=8, downscale=2, aux="none")),
+    ],
+    ids=["gray-family", "rescale"],
+)
+def test_grey_and_rescaling_networks_train_together_as_alone(photo_dir, tmp_path, ops, model):
+    def make(i: int, name: str) -> Trainer:
+        op, params = ops[i]
+        pairs = load_pairs(photo_dir, None, op, params, tmp_path / "cache")
+        config = TrainConfig(op=op, params=params, crop=32, batch=2, bf16=False, seed=i, jpeg=i == 1, lr=2e-3)
+        return Trainer(config, model, pairs, tmp_path / f"{name}{i}.safetensors")
+
+    for i in range(2):
+        make(i, "alone").run(steps=3, minutes=None)
+    train_together([Run(make(i, "joint"), steps=3) for i in range(2)])
+    for i in range(2):
+        a, b = weights(tmp_path / f"alone{i}.safetensors"), weights(tmp_path / f"joint{i}.safetensors")
+        assert all(torch.allclose(a[k], b[k], atol=2e-5) for k in a)

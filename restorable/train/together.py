@@ -92,16 +92,16 @@ class Together:
             mode = "reduce-overhead" if trainers[0].device != "cpu" else None
             self.forward, self.reverse = torch.compile(self.forward, mode=mode), torch.compile(self.reverse, mode=mode)
 
-    def _passes(self, weights, sources, references, conds, trainers_batches):
+    def _passes(self, weights, sources, references, conds, batches):
         """(y, delta, restored) of every run; a compiled pass that fails to compile falls back to eager, said once."""
         try:
-            return self._round_trip(self.forward, self.reverse, weights, sources, references, conds, trainers_batches)
+            return self._round_trip(self.forward, self.reverse, weights, sources, references, conds, batches)
         except Exception as error:  # torch.compile of vmap on a new torch/GPU: a window must not be lost to it
             if self.forward is self.eager_forward:
                 raise
             log.warning("train-together: the compiled passes failed (%s); the step runs eagerly", one_line(str(error)))
             self.forward, self.reverse = self.eager_forward, self.eager_reverse
-            return self._round_trip(self.forward, self.reverse, weights, sources, references, conds, trainers_batches)
+            return self._round_trip(self.forward, self.reverse, weights, sources, references, conds, batches)
 
     def _round_trip(self, forward, reverse, weights, sources, references, conds, batches):
         y, delta = forward(weights, sources, references, conds)
