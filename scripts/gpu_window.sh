@@ -20,7 +20,7 @@
 #   COMPILE     1 on a GPU (torch.compile with CUDA graphs), 0 on the CPU
 #   JPEG_EVAL   90: also restore after JPEG at this quality in the evaluation
 #   TOGETHER    0: one process per stage, side by side; 1: all stages in one process (restorable train-together:
-#               their passes batched into one computation; the stages need one network shape, batch and crop),
+#               stages of one network shape, batch and crop step as one batched computation, other shapes take turns),
 #               its log in together.log and each stage's lines in NAME.log
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -71,10 +71,10 @@ def test_a_run_that_ends_first_leaves_and_the_others_go_on(photo_dir, tmp_path):
     assert all(torch.allclose(a[k], b[k], atol=2e-5) for k in a)
 
 
-def test_runs_of_other_shapes_are_refused_in_one_line(photo_dir, tmp_path):
+def test_one_batched_step_refuses_runs_of_other_shapes_in_one_line(photo_dir, tmp_path):
     a = trainer(photo_dir, tmp_path, 0, "a")
     wider = trainer(photo_dir, tmp_path, 1, "b", ModelConfig(inv_blocks=1, inv_width=16, fusion_width=8, aux_width=8))
-    with pytest.raises(RestorableError, match="same network shape"):
+    with pytest.raises(RestorableError, match="need the same network shape"):
         Together([a, wider])
     other_batch = trainer(photo_dir, tmp_path, 1, "c", batch=4)
     with pytest.raises(RestorableError, match="--batch, --crop"):
@@ -113,13 +113,28 @@ def test_the_command_names_the_run_with_a_bad_option_in_one_line(folders, tmp_pa
     bad = CliRunner().invoke(app, ["train-together", "--run", f"--op exposure --data {folders} --out {tmp_path / 'a.safetensors'} --steps 2 --no-such 1"])
     assert bad.exit_code != 0
     assert "--no-such" in str(bad.exception) and "run '--op exposure" in str(bad.exception)
-    other = CliRunner().invoke(app, [
-        "train-together",
-        "--run", f"--op exposure --data {folders} --size 66 --crop 32 --out {tmp_path / 'a.safetensors'} --steps 1 --device cpu",
-        "--run", f"--op exposure --data {folders} --size 66 --crop 32 --width 8 --out {tmp_path / 'b.safetensors'} --steps 1 --device cpu",
-    ])
-    assert isinstance(other.exception, RestorableError) and "same network shape" in str(other.exception)
+    nothing = CliRunner().invoke(app, ["train-together", "--run", f"--op exposure --data {folders} --out {tmp_path / 'a.safetensors'} --steps 2 --w-adv 0.1"])
+    assert isinstance(nothing.exception, RestorableError) and "cannot train together" in str(nothing.exception)
     assert not (tmp_path / "a.safetensors").exists()  # nothing trained, nothing written
+
+
+def test_runs_of_two_shapes_form_two_groups_that_take_turns(folders, tmp_path):
+    from typer.testing import CliRunner
+
+    from restorable.cli import app
+
+    common = f"--data {folders} --size 66 --crop 32 --batch 2 --inv-blocks 1 --fp32 --device cpu"
+    runs = {"n8": f"--op exposure --width 8 --steps 3 {common}", "n4": f"--op wls --width 4 --steps 2 {common}",
+            "m8": f"--op wls --width 8 --seed 5 --steps 3 {common}"}
+    for name, run in runs.items():
+        assert CliRunner().invoke(app, ["train", *run.split(), "--out", str(tmp_path / f"alone-{name}.safetensors")]).exit_code == 0
+    words = [w for name, run in runs.items() for w in ("--run", f"{run} --out {tmp_path / f'{name}.safetensors'}")]
+    result = CliRunner().invoke(app, ["train-together", *words])
+    assert result.exit_code == 0, result.output
+    for name in runs:
+        a, b = weights(tmp_path / f"alone-{name}.safetensors"), weights(tmp_path / f"{name}.safetensors")
+        assert all(torch.allclose(a[k], b[k], atol=2e-5) for k in a), name
+    assert load_model(tmp_path / "n4.safetensors")[1]["steps"] == 2
 
 
 def test_passes_that_fail_to_compile_run_eagerly_and_say_so(photo_dir, tmp_path, monkeypatch, caplog):

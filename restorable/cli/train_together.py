@@ -35,19 +35,19 @@ def train_together(
     runs: list[str] = typer.Option(
         ..., "--run", metavar="OPTIONS",
         help="The options of one `restorable train` run, quoted as one value (e.g. --run \"--op l0 --data D --out a.safetensors"
-        " --steps 2000\"); repeat for each run. The runs need one network shape, --batch, --crop and device.",
+        " --steps 2000\"); repeat for each run. Runs of one network shape, --batch, --crop and device step as one.",
     ),
 ) -> None:
     """Train several networks in one process: each run as `restorable train` trains it, their passes batched into one.
 
-    For a GPU that one small network leaves idle: N runs of batch B keep their own data, settings, schedule and checkpoint, and fill the chip as one run of batch N x B would. A run that ends is saved and the others go on.
+    For a GPU that one small network leaves idle: N runs of batch B keep their own data, settings, schedule and checkpoint, and fill the chip as one run of batch N x B would. Runs of other shapes form groups that take turns; a run that ends is saved and the others go on.
     """
     import time
 
     from rich.console import Console
 
     from restorable.cli.train import step_info
-    from restorable.train.together import Run, check_together
+    from restorable.train.together import Run, check_runs
     from restorable.train.together import train_together as run_all
 
     console = Console(stderr=True, soft_wrap=True)
@@ -57,7 +57,7 @@ def train_together(
     group = [
         Run(p.trainer, p.last, p.minutes, p.val_pairs, p.val_every, p.save_minutes, p.jpeg_eval) for p in prepared
     ]
-    check_together([r.trainer for r in group])
+    check_runs([r.trainer for r in group])
     label = {id(r): r.trainer.out.stem for r in group}
     for run in group:
         console.print(f"{label[id(run)]}: {run.trainer.config.op}, starting at step {run.trainer.step}", markup=False)

@@ -44,11 +44,10 @@ class _Passes(nn.Module):
         return self.net.reverse(x, **conditioned) if rev else self.net(x, reference, **conditioned)
 
 
-def check_together(trainers: list[Trainer]) -> None:
-    """A one-line error unless ``trainers`` can step as one batched computation."""
+def check_runs(trainers: list[Trainer]) -> None:
+    """A one-line error unless each of ``trainers`` can train in a group (and none writes another's checkpoint)."""
     if not trainers:
         raise RestorableError("train-together: give at least one run")
-    first = trainers[0]
     for trainer in trainers:
         name = trainer.out.name
         if trainer.family.losses != ROUND_TRIP_LOSSES:
@@ -57,18 +56,29 @@ def check_together(trainers: list[Trainer]) -> None:
             raise RestorableError(f"{name}: adversarial training and --aux-warmup cannot train together")
         if trainer.ranks.world > 1:
             raise RestorableError("train-together runs in one process: not under torchrun")
-        if trainer.device != first.device:
-            raise RestorableError(f"{name}: trains on {trainer.device}, {first.out.name} on {first.device}: one device for all")
-        if type(trainer.model) is not type(first.model) or trainer.model.config != first.model.config:
-            raise RestorableError(
-                f"{name}: another architecture than {first.out.name} ({trainer.model.config} vs {first.model.config}):"
-                " runs trained together need the same network shape"
-            )
-        if (trainer.config.batch, trainer.config.crop, trainer.config.bf16) != (first.config.batch, first.config.crop, first.config.bf16):
-            raise RestorableError(f"{name}: --batch, --crop and --bf16/--fp32 must be those of {first.out.name}")
     outs = [t.out.resolve() for t in trainers]
     if len(set(outs)) != len(outs):
         raise RestorableError("train-together: two runs write the same --out")
+
+
+def shape_of(trainer: Trainer) -> tuple:
+    """What runs stepped as one computation share: the network's class and architecture, batch, crop, precision, device."""
+    cfg = trainer.config
+    return type(trainer.model), trainer.model.config, cfg.batch, cfg.crop, cfg.bf16, trainer.device
+
+
+def check_together(trainers: list[Trainer]) -> None:
+    """A one-line error unless ``trainers`` can step as one batched computation."""
+    check_runs(trainers)
+    first = trainers[0]
+    for trainer in trainers:
+        if shape_of(trainer)[:2] != shape_of(first)[:2]:
+            raise RestorableError(
+                f"{trainer.out.name}: another architecture than {first.out.name} ({trainer.model.config} vs"
+                f" {first.model.config}): runs stepped as one need the same network shape"
+            )
+        if shape_of(trainer) != shape_of(first):
+            raise RestorableError(f"{trainer.out.name}: --batch, --crop, --bf16/--fp32 and the device must be those of {first.out.name}")
 
 
 class Together:
@@ -157,37 +167,48 @@ class Run:
 def train_together(
     runs: list[Run], on_step: Callable[[Run, dict, dict | None], None] | None = None
 ) -> list[dict | None]:
-    """Train ``runs`` side by side in this process until each reaches its steps or minutes; a run that ends is
-    validated and saved and the others go on. Returns each run's last validation figures."""
-    check_together([r.trainer for r in runs])
+    """Train ``runs`` in this process until each reaches its steps or minutes. Runs of one shape (:func:`shape_of`)
+    step as one batched computation; groups of other shapes take turns. A run that ends is validated and saved
+    and the others go on. Returns each run's last validation figures."""
+    check_runs([r.trainer for r in runs])
     torch.set_num_threads(cores())
     for run in runs:
         run.val = run.trainer.history[-1]["val"] if run.trainer.history else None
         others = [r.trainer.out.name for r in runs if r is not run]  # the metadata says how the run was trained
         run.trainer.trained_with += [name for name in others if name not in run.trainer.trained_with]
     started = last_save = time.monotonic()
-    active = [r for r in runs if not r.done(0.0)]
-    while active:
-        group = Together([r.trainer for r in active])
-        while not (ended := [r for r in active if r.done(time.monotonic() - started)]):
-            begin = time.monotonic()
-            terms = group.step()
-            for run in active:
-                if run.val_pairs and run.trainer.step % run.val_every == 0:
-                    run.val = run.trainer.validate(run.val_pairs, run.jpeg_eval)
-            for run, term in zip(active, terms):
-                run.trainer.train_seconds += time.monotonic() - begin  # the group's wall time: they share the device
-                if on_step:
-                    on_step(run, term, run.val)
-            if time.monotonic() - last_save > min(r.save_minutes for r in active) * 60:
-                for run in active:
-                    run.trainer.save(run.val)
-                last_save = time.monotonic()
-        for run in ended:  # validated at its last step, saved; the others go on without it
-            history = run.trainer.history
-            if run.val_pairs and (not history or history[-1]["step"] != run.trainer.step):
-                run.val = run.trainer.validate(run.val_pairs, run.jpeg_eval)
-        active = [r for r in active if r not in ended]
+    groups: dict[tuple, list[Run]] = {}
     for run in runs:
-        run.trainer.save(run.val)
+        if run.done(0.0):  # nothing left to train: its checkpoint as it is
+            run.trainer.save(run.val)
+        else:
+            groups.setdefault(shape_of(run.trainer), []).append(run)
+    steppers = {key: Together([r.trainer for r in members]) for key, members in groups.items()}
+    while groups:
+        begin = time.monotonic()
+        stepped = [(run, term) for key, members in groups.items() for run, term in zip(members, steppers[key].step())]
+        for run, _ in stepped:
+            if run.val_pairs and run.trainer.step % run.val_every == 0:
+                run.val = run.trainer.validate(run.val_pairs, run.jpeg_eval)
+        for run, term in stepped:
+            run.trainer.train_seconds += time.monotonic() - begin  # the round's wall time: the runs share the device
+            if on_step:
+                on_step(run, term, run.val)
+        if time.monotonic() - last_save > min(r.save_minutes for r, _ in stepped) * 60:
+            for run, _ in stepped:
+                run.trainer.save(run.val)
+            last_save = time.monotonic()
+        for key in list(groups):
+            ended = [r for r in groups[key] if r.done(time.monotonic() - started)]
+            for run in ended:  # validated at its last step and saved; the others go on without it
+                history = run.trainer.history
+                if run.val_pairs and (not history or history[-1]["step"] != run.trainer.step):
+                    run.val = run.trainer.validate(run.val_pairs, run.jpeg_eval)
+                run.trainer.save(run.val)
+            if ended:
+                groups[key] = [r for r in groups[key] if r not in ended]
+                if groups[key]:
+                    steppers[key] = Together([r.trainer for r in groups[key]])
+                else:
+                    del groups[key], steppers[key]
     return [r.val for r in runs]
