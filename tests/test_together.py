@@ -76,6 +76,8 @@ def test_one_batched_step_refuses_runs_of_other_shapes_in_one_line(photo_dir, tm
     wider = trainer(photo_dir, tmp_path, 1, "b", ModelConfig(inv_blocks=1, inv_width=16, fusion_width=8, aux_width=8))
     with pytest.raises(RestorableError, match="need the same network shape"):
         Together([a, wider])
+    other_start = trainer(photo_dir, tmp_path, 1, "s", ModelConfig(inv_blocks=1, inv_width=8, fusion_width=8, aux_width=8, code_scale=0.25))
+    Together([a, other_start])  # the code's initial scale is no part of the shape: a learned weight of each run
     other_batch = trainer(photo_dir, tmp_path, 1, "c", batch=4)
     with pytest.raises(RestorableError, match="--batch, --crop"):
         Together([a, other_batch])

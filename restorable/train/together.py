@@ -16,7 +16,7 @@ import copy
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -62,9 +62,12 @@ def check_runs(trainers: list[Trainer]) -> None:
 
 
 def shape_of(trainer: Trainer) -> tuple:
-    """What runs stepped as one computation share: the network's class and architecture, batch, crop, precision, device."""
+    """What runs stepped as one computation share: the network's class and architecture, batch, crop, precision, device.
+
+    The architecture leaves out ``code_scale``: it only sets where a new network's learned output scale starts.
+    """
     cfg = trainer.config
-    return type(trainer.model), trainer.model.config, cfg.batch, cfg.crop, cfg.bf16, trainer.device
+    return type(trainer.model), replace(trainer.model.config, code_scale=1.0), cfg.batch, cfg.crop, cfg.bf16, trainer.device
 
 
 def check_together(trainers: list[Trainer]) -> None:
