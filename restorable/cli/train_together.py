@@ -47,20 +47,18 @@ def train_together(
     from rich.console import Console
 
     from restorable.cli.train import step_info
+    from restorable.train.evaluate import summary_line
     from restorable.train.together import Run, check_runs
     from restorable.train.together import train_together as run_all
 
     console = Console(stderr=True, soft_wrap=True)
     prepared = [parse_run(text) for text in runs]
-    if any(p.ranks.world > 1 for p in prepared):
-        raise RestorableError("train-together runs in one process: not under torchrun")
     group = [
         Run(p.trainer, p.last, p.minutes, p.val_pairs, p.val_every, p.save_minutes, p.jpeg_eval) for p in prepared
     ]
-    check_runs([r.trainer for r in group])
-    label = {id(r): r.trainer.out.stem for r in group}
+    check_runs([r.trainer for r in group])  # before any line says the runs start
     for run in group:
-        console.print(f"{label[id(run)]}: {run.trainer.config.op}, starting at step {run.trainer.step}", markup=False)
+        console.print(f"{run.trainer.out.stem}: {run.trainer.config.op}, starting at step {run.trainer.step}", markup=False)
     first = {id(r): r.trainer.step for r in group}
     started = time.monotonic()
 
@@ -69,11 +67,8 @@ def train_together(
         if step % run.val_every and step != run.steps:  # reading the terms waits for the device
             return
         rate = (step - first[id(run)]) / max(1e-9, time.monotonic() - started)
-        console.print(f"{label[id(run)]}: step {step} {step_info(terms, rate, val)}", markup=False)
+        console.print(f"{run.trainer.out.stem}: step {step} {step_info(terms, rate, val)}", markup=False)
 
-    figures = run_all(group, on_step)
-    from restorable.train.evaluate import summary_line
-
-    for run, val in zip(group, figures):
-        line = f"{label[id(run)]}: saved {run.trainer.out} at step {run.trainer.step}"
+    for run, val in zip(group, run_all(group, on_step)):
+        line = f"{run.trainer.out.stem}: saved {run.trainer.out} at step {run.trainer.step}"
         console.print(line + (f"; val: {summary_line(val)}" if val else ""), markup=False)

@@ -124,8 +124,8 @@ class Together:
 
     def stacked_weights(self) -> dict[str, torch.Tensor]:
         """Every run's parameters and buffers stacked on a new first axis; the gradients reach each run's own."""
-        tensors = [{**dict(m.named_parameters()), **dict(m.named_buffers())} for m in (_Passes(t.model) for t in self.trainers)]
-        return {name: torch.stack([t[name] for t in tensors]) for name in tensors[0]}
+        tensors = [{**dict(t.model.named_parameters()), **dict(t.model.named_buffers())} for t in self.trainers]
+        return {f"net.{name}": torch.stack([t[name] for t in tensors]) for name in tensors[0]}  # named as in _Passes
 
     def step(self) -> list[dict[str, torch.Tensor]]:
         """One optimisation step of every run; each run's loss terms (0-d tensors), in order."""
@@ -204,10 +204,7 @@ def train_together(
         for key in list(groups):
             ended = [r for r in groups[key] if r.done(time.monotonic() - started)]
             for run in ended:  # validated at its last step and saved; the others go on without it
-                history = run.trainer.history
-                if run.val_pairs and (not history or history[-1]["step"] != run.trainer.step):
-                    run.val = run.trainer.validate(run.val_pairs, run.jpeg_eval)
-                run.trainer.save(run.val)
+                run.val = run.trainer.finish(run.val, run.val_pairs, run.jpeg_eval)
             if ended:
                 groups[key] = [r for r in groups[key] if r not in ended]
                 if groups[key]:

@@ -454,6 +454,10 @@ class Trainer:
             if time.monotonic() - last_save > save_minutes * 60:
                 self.save(val)
                 last_save = time.monotonic()
+        return self.finish(val, val_pairs, jpeg_eval)
+
+    def finish(self, val: dict | None, val_pairs: list[Pair] | None, jpeg_eval: list[int] | None = None) -> dict | None:
+        """End the run: validated at its last step (unless it just was), saved; its last validation figures."""
         if val_pairs and (not self.history or self.history[-1]["step"] != self.step):
             val = self.validate(val_pairs, jpeg_eval)
         self.save(val)
