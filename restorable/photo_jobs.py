@@ -8,7 +8,7 @@ from pathlib import Path
 
 from restorable.errors import RestorableError
 from restorable.limits import DEFAULT_MAX_PIXELS
-from restorable.pipeline import LOSSLESS, Steps
+from restorable.pipeline import LOSSLESS, Checked, Steps
 from restorable.settings import RunSettings
 
 
@@ -31,7 +31,7 @@ class ApplyJob:
     robust: bool | None = None
     min_restore_db: float = 0.0
     quality: int = 95
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_pixels: int | None = DEFAULT_MAX_PIXELS
     settings: RunSettings = field(default_factory=RunSettings)
 
     @property
@@ -51,7 +51,7 @@ class ApplyJob:
         def process(photo, src: Path, dst: Path):
             return session.apply(photo, self.op, self.params, self.mode, self.payload, lossless_weights(dst, self.robust))
 
-        def check(photo, result, stored, dst: Path) -> str:
+        def check(photo, result, stored, dst: Path) -> Checked:
             from restorable.verify import restoration_db
 
             out_format = output_format(dst)
@@ -62,7 +62,7 @@ class ApplyJob:
                     f"it would restore at only {db:.1f} dB as {out_format} (below --min-restore-db {self.min_restore_db:g}):"
                     f" not written{better}"
                 )
-            return f"restores at {db:.1f} dB"
+            return Checked(f"restores at {db:.1f} dB", db)
 
         reader = lambda src: read_photo(src, self.max_pixels)  # noqa: E731
         return Steps(reader, process, check if self.min_restore_db > 0 else None, self.quality)
@@ -76,7 +76,7 @@ class RestoreJob:
     force: bool = False
     robust: bool | None = None
     quality: int = 95
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_pixels: int | None = DEFAULT_MAX_PIXELS
     settings: RunSettings = field(default_factory=RunSettings)
     label = "restore"
     png_only = None

@@ -37,6 +37,15 @@ from restorable.progress import Cancelled
 LOSSLESS = ("PNG", "TIFF")  # formats whose pixels come back exactly as written
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What a check measured of one output: ``text`` for people ("restores at 43.1 dB") and ``db``, the lowest
+    restoration in it, which a batch compares (the photo that restores least is named at its end)."""
+
+    text: str
+    db: float
+
+
 @dataclass
 class Outcome:
     """What became of one input: ``state`` is done, skipped (the output exists), busy (another run is making
@@ -46,7 +55,7 @@ class Outcome:
     dst: Path
     state: str
     error: BaseException | None = None
-    figure: str = ""  # what the check measured, e.g. "restores at 43.1 dB"
+    checked: Checked | None = None  # what the check measured (None: not checked)
     notes: list[str] = field(default_factory=list)
     ran_on: str | None = None
     method: str | None = None
@@ -59,7 +68,7 @@ class Steps:
     Args:
         read: ``src -> input`` (a :class:`Photo`, or what ``process`` takes), in a worker thread.
         process: ``(input, src, dst) -> Photo``, in the calling thread.
-        check: ``(input, result, stored, dst) -> figure``, in the calling thread, where ``stored`` are the
+        check: ``(input, result, stored, dst) -> Checked``, in the calling thread, where ``stored`` are the
             pixels (H, W, 3) or (H, W) uint8 as the output file will give them back (a JPEG's decoded
             from the very bytes that are written); it raises to refuse the result (nothing is written).
         quality: JPEG/WebP quality of the outputs.
@@ -72,7 +81,7 @@ class Steps:
 
     read: Callable[[Path], object]
     process: Callable[[object, Path, Path], Photo]
-    check: Callable[[object, Photo, np.ndarray, Path], str] | None = None
+    check: Callable[[object, Photo, np.ndarray, Path], Checked] | None = None
     quality: int = 95
     png: str = "small"
     prepare: Callable[[], None] | None = None
@@ -226,7 +235,7 @@ def _check(steps: Steps, source: object, result: Photo, dst: Path, outcome: Outc
     if fmt not in LOSSLESS:  # a lossy file: check the pixels of the very bytes that will be written
         encoded = encode_photo(result, fmt, steps.quality, steps.png)
         stored = decode_pixels(encoded[0], grey=result.rgb.ndim == 2)
-    outcome.figure = steps.check(source, result, stored, dst)
+    outcome.checked = steps.check(source, result, stored, dst)
     return encoded
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from restorable.errors import RestorableError, failure_reason, one_line
-from restorable.pipeline import Outcome
+from restorable.pipeline import Checked, Outcome
 
 BATCH = 4  # photos an actor takes at a time: small, so that the pool stays balanced and a lost batch is cheap
 RETRIES = 2  # restarts of a lost actor, and retries of its batch
@@ -123,7 +123,8 @@ class _Worker:
         batch = batch.copy()
         batch["state"] = [o.state for o in outcomes]
         batch["error"] = [failure_reason(o.error) if o.error is not None else "" for o in outcomes]
-        batch["figure"] = [o.figure for o in outcomes]
+        batch["checked"] = [o.checked.text if o.checked else "" for o in outcomes]
+        batch["checked_db"] = [o.checked.db if o.checked else 0.0 for o in outcomes]
         batch["notes"] = ["\n".join(o.notes) for o in outcomes]
         batch["ran_on"] = [f"{o.ran_on} (Ray, {os.uname().nodename})" if o.ran_on else "" for o in outcomes]
         batch["method"] = [o.method or "" for o in outcomes]
@@ -134,4 +135,5 @@ def _outcome(row: dict, src: Path, dst: Path) -> Outcome:
     """The Outcome of a row the actors returned, for the input ``src`` and output ``dst`` as the user named them."""
     error = _Failure(row["error"]) if row["error"] else None
     notes = row["notes"].split("\n") if row["notes"] else []
-    return Outcome(src, dst, row["state"], error, row["figure"], notes, row["ran_on"] or None, row["method"] or None)
+    checked = Checked(row["checked"], float(row["checked_db"])) if row["checked"] else None
+    return Outcome(src, dst, row["state"], error, checked, notes, row["ran_on"] or None, row["method"] or None)

@@ -21,6 +21,11 @@ from restorable.photo import Photo, decode_pixels, encode_photo
 WHOLE_PIXELS = 2_000_000
 PROBE_WINDOW = 768
 PROBE_MARGIN = 64
+# Windows start at multiples of this many carrier pixels: a multiple of every network's stride (its Haar
+# squeezes group 2x2 or 4x4 pixels; tests/test_bundled.py checks the bundled ones), so that a window's
+# blocks are the whole image's. A window starting on an odd pixel restored a 6028x3391 photo at 19 dB
+# where the whole image gives 37 dB.
+PROBE_ALIGN = 64
 
 
 def stored_pixels(rgb: np.ndarray, fmt: str, quality: int) -> np.ndarray:
@@ -32,7 +37,8 @@ def stored_pixels(rgb: np.ndarray, fmt: str, quality: int) -> np.ndarray:
 
 
 def probe_windows(height: int, width: int, factor: int = 1) -> list[tuple[tuple[slice, slice], tuple[slice, slice]]]:
-    """(window with margin, interior within it) pairs: the whole image, or one window per quadrant.
+    """(window with margin, interior within it) pairs: the whole image, or one window per quadrant, its
+    corner at a multiple of ``PROBE_ALIGN``.
 
     ``factor``: how many times larger the restored image's sides are (a rescaled result): the
     windows are sized so that what they restore stays as large as for a same-size result.
@@ -45,7 +51,7 @@ def probe_windows(height: int, width: int, factor: int = 1) -> list[tuple[tuple[
         for cx in (width // 4, 3 * width // 4):
             top, left = max(0, cy - side // 2), max(0, cx - side // 2)
             bottom, right = min(height, top + side), min(width, left + side)
-            y0, x0 = max(0, top - PROBE_MARGIN), max(0, left - PROBE_MARGIN)
+            y0, x0 = (max(0, start - PROBE_MARGIN) // PROBE_ALIGN * PROBE_ALIGN for start in (top, left))
             y1, x1 = min(height, bottom + PROBE_MARGIN), min(width, right + PROBE_MARGIN)
             inner = (slice(top - y0, bottom - y0), slice(left - x0, right - x0))
             windows.append(((slice(y0, y1), slice(x0, x1)), inner))

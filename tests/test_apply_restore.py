@@ -121,6 +121,25 @@ def test_batch_goes_on_past_corrupt_files(weights, tmp_path, odd_photo_path):
     assert not [p for p in out.rglob("*") if p.name.startswith(".")]
 
 
+def test_a_batch_names_the_photo_that_restores_least(weights, tmp_path, odd_photo_path):
+    """The summary names the output whose restoration is lowest, as `restore` then gives it."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    with Image.open(odd_photo_path) as img:
+        for i, box in enumerate([(0, 0, 96, 80), (200, 100, 296, 180), (380, 250, 476, 330)]):
+            img.crop(box).save(src / f"p{i}.png")
+    result = invoke("apply", "--op", "exposure", "--weights", weights, src, "-o", out, "--min-restore-db", "1")
+    assert result.exit_code == 0, result.output
+    assert invoke("restore", out, "-o", tmp_path / "back", "--weights", weights).exit_code == 0
+    restored = {p.stem: psnr(np.asarray(Image.open(tmp_path / "back" / p.name)), np.asarray(Image.open(p)))
+                for p in sorted(src.iterdir())}
+    assert max(restored.values()) - min(restored.values()) > 0.2  # the photos differ enough to tell
+    worst = min(restored, key=restored.get)
+    line = next(line for line in result.output.splitlines() if line.startswith("lowest of 3 checked: "))
+    assert line.startswith(f"lowest of 3 checked: {src / worst}.png restores at {restored[worst]:.1f} dB")
+    assert f"(median {sorted(restored.values())[1]:.1f} dB)" in line
+
+
 @pytest.mark.parametrize("op", ["exposure", "rgf"])
 def test_reference_in_tiles_matches_whole_for_local_operators(op, odd_photo_path):
     from restorable.engine import reference_tiled

@@ -37,6 +37,24 @@ def test_every_operator_has_intact_bundled_weights():
             assert check_file(bundled_path(entry), entry), (op, entry.version)
 
 
+def test_every_bundled_network_fits_the_self_checks_window_grid():
+    """apply checks a large photo in windows cornered at multiples of PROBE_ALIGN carrier pixels: each network's
+    stride (in carrier pixels) must divide it, or a window splits its Haar blocks unlike the whole image."""
+    from fractions import Fraction
+
+    from restorable.model.checkpoint import load_model
+    from restorable.verify import PROBE_ALIGN
+
+    from restorable.weights.store import BUNDLED
+
+    files = sorted(BUNDLED.glob("*.safetensors"))
+    assert len(files) > 40
+    for path in files:
+        model, _ = load_model(path)
+        carrier_stride = max(1, int(model.stride * Fraction(model.spec.carrier.scale).limit_denominator(64)))
+        assert PROBE_ALIGN % carrier_stride == 0 and PROBE_ALIGN % model.stride == 0, (path.name, model.stride)
+
+
 @pytest.mark.parametrize("op", ["l0", "rtv", "exposure"])
 @pytest.mark.parametrize("lossless", [False, True])
 def test_the_hidden_code_does_not_show(op, lossless):

@@ -12,7 +12,7 @@ from PIL import Image
 
 from restorable.errors import RestorableError
 from restorable.photo import Photo, decode_pixels, read_photo
-from restorable.pipeline import Steps, run_pipeline
+from restorable.pipeline import Checked, Steps, run_pipeline
 from restorable.progress import Cancelled
 
 
@@ -123,16 +123,16 @@ def test_a_bad_file_a_failing_step_and_a_refused_check_fail_alone_and_write_noth
             raise RestorableError("no luck with this one")
         return _invert(photo, src, dst)
 
-    def check(photo, result, stored, dst) -> str:
+    def check(photo, result, stored, dst) -> Checked:
         if dst.stem == "p3":
             raise RestorableError("it would restore at only 3.0 dB")
-        return "fine"
+        return Checked("fine", 40.0)
 
     out = tmp_path / "out"
     outcomes = run_pipeline(_pairs(paths, out), Steps(read_photo, process, check))
     assert [o.state for o in outcomes] == ["done", "failed", "failed", "failed", "done"]
     assert "no luck" in str(outcomes[2].error) and "3.0 dB" in str(outcomes[3].error)
-    assert outcomes[0].figure == "fine"
+    assert outcomes[0].checked == Checked("fine", 40.0) and outcomes[1].checked is None
     assert sorted(p.name for p in out.iterdir()) == ["p0.png", "p4.png"]  # no claim or temporary file left
 
 
@@ -150,10 +150,10 @@ def test_a_png_is_encoded_in_a_worker_while_its_check_runs(tmp_path, monkeypatch
     monkeypatch.setattr(pipeline, "encode_photo", watched)
     seen = []
 
-    def check(photo, result, stored, dst) -> str:
+    def check(photo, result, stored, dst) -> Checked:
         seen.append(encoding.wait(5))  # the encoding started before the check ended
         encoding.clear()
-        return ""
+        return Checked("", 0.0)
 
     outcomes = run_pipeline(_pairs(paths, tmp_path / "out"), Steps(read_photo, _invert, check), workers=1)
     assert {o.state for o in outcomes} == {"done"} and seen == [True, True]
@@ -165,9 +165,9 @@ def test_a_jpeg_is_checked_on_the_pixels_of_the_very_bytes_written(tmp_path):
     (path,) = _photos(tmp_path / "in", 1)
     checked = {}
 
-    def check(photo, result, stored, dst) -> str:
+    def check(photo, result, stored, dst) -> Checked:
         checked["stored"] = stored.copy()
-        return ""
+        return Checked("", 0.0)
 
     (outcome,) = run_pipeline([(path, tmp_path / "o.jpg")], Steps(read_photo, _invert, check, quality=80))
     assert outcome.state == "done"

@@ -140,6 +140,9 @@ def test_a_folder_batch_goes_on_past_a_bad_file(server, batch_folder):
     assert job["state"] == "done"
     states = {item["name"]: item["state"] for item in job["items"]}
     assert states == {"p0.jpg": "done", "p1.jpg": "done", "p2.jpg": "done", "p3.jpg": "done", "p9-bad.jpg": "failed"}
+    for item in job["items"][:4]:  # checked as the CLI's apply checks: the figure is the file's restoration
+        stem = item["name"][:-4]
+        assert item["message"].startswith(f"{stem}.png (restores at ") and item["message"].endswith(" dB)"), item
     bad = next(item for item in job["items"] if item["state"] == "failed")
     assert "not a readable image" in bad["message"] and str(batch_folder) not in bad["message"]
     written = sorted(p.name for p in (out / f"{batch_folder.name}-retouch").iterdir())
@@ -160,6 +163,9 @@ def test_a_cancelled_batch_stops_at_once_and_writes_no_half_file(batch_folder, t
     class CancelAfterTwo:  # the user presses Cancel while the second photo is being processed
         calls = 0
 
+        def __getattr__(self, name):
+            return getattr(real, name)
+
         def apply(self, *args, **kwargs):
             self.calls += 1
             if self.calls == 2:
@@ -171,6 +177,22 @@ def test_a_cancelled_batch_stops_at_once_and_writes_no_half_file(batch_folder, t
     # the photo being processed stops at its next tile, and nothing of it is written
     assert [item["state"] for item in job.items] == ["done", "cancelled", "queued", "queued", "queued"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p0.png"]
+
+
+def test_a_folder_batch_refuses_a_photo_that_would_restore_below_the_floor(batch_folder, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from restorable.operators.registry import OPERATORS
+    from restorable.serve.jobs import Job
+    from restorable.serve.work import run_batch
+    from restorable.session import Session
+
+    monkeypatch.setitem(OPERATORS, "retouch", replace(OPERATORS["retouch"], min_restore_db=99.0))
+    job = Job("1" * 16, "batch")
+    run_batch(job, Session(), batch_folder, tmp_path, "retouch", {}, "png", 95, None)
+    assert [item["state"] for item in job.items] == ["failed"] * 5
+    assert all("would restore at only" in item["message"] and "99" in item["message"] for item in job.items[:4])
+    assert list(tmp_path.iterdir()) == [] and job.result["failed"] == 5
 
 
 def test_a_queued_job_can_be_cancelled(server, odd_photo_path):

@@ -81,8 +81,24 @@ def run_batch(
         f"{count['done']} done, {count['skipped']} skipped (exist; --overwrite to redo){busy}, {count['failed']} failed",
         markup=False,
     )
+    lowest = lowest_checked(outcomes)
+    if lowest:
+        console.print(lowest, markup=False)
     for outcome in outcomes:
         if outcome.state == "failed":
             reason, src = failure_reason(outcome.error), str(outcome.src)
             console.print(f"failed: {reason if reason.startswith(src) else f'{src}: {reason}'}", markup=False)
     return outcomes
+
+
+def lowest_checked(outcomes: list[Outcome]) -> str:
+    """The line naming the output of this run that restores least, with the median of those checked
+    ("" when none was): the photo to look at before deleting originals."""
+    from statistics import median
+
+    checked = [o for o in outcomes if o.state == "done" and o.checked is not None]
+    if not checked:
+        return ""
+    lowest = min(checked, key=lambda o: o.checked.db)
+    middle = median(o.checked.db for o in checked)
+    return f"lowest of {len(checked)} checked: {lowest.src} {lowest.checked.text} (median {middle:.1f} dB)"

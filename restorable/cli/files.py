@@ -42,7 +42,7 @@ def run_files(
         for note in notes_of([outcome]):
             console.print(f"warning: {note}", markup=False)
         via = f", {outcome.method}" if outcome.method else ""
-        via += f", {outcome.figure}" if outcome.figure else ""
+        via += f", {outcome.checked.text}" if outcome.checked else ""
         console.print(f"{src} -> {dst} ({job.label}, ran on {outcome.ran_on}{via})", markup=False)
         return
     if job.png_only and fmt.lstrip(".").lower() not in ("png", "tif", "tiff"):

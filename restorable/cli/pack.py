@@ -59,7 +59,7 @@ def pack(
     from restorable.packing import PACKERS
     from restorable.photo import read_photo
     from restorable.photo_jobs import lossless_weights
-    from restorable.pipeline import Steps, run_one
+    from restorable.pipeline import Checked, Steps, run_one
     from restorable.verify import unpacking_db
 
     _count(paths)
@@ -69,7 +69,7 @@ def pack(
     op = PACKERS[len(paths)]
     floor = get_operator(op).restore_floor if min_restore_db is None else min_restore_db
 
-    def check(photos: list, packed, stored, dst: Path) -> str:
+    def check(photos: list, packed, stored, dst: Path) -> Checked:
         """How well the images unpack from the pixels the file will hold; raises below the floor."""
         out_format = output_format(dst)
         dbs = unpacking_db([p.photo for p in photos], packed, out_format, quality, session.unpack, stored)
@@ -80,7 +80,7 @@ def pack(
                 f"{photos[worst].name} would unpack at only {dbs[worst]:.1f} dB as {out_format}"
                 f" (below --min-restore-db {floor:g}): not written{better}"
             )
-        return f"unpacks at {', '.join(f'{db:.1f}' for db in dbs)} dB"
+        return Checked(f"unpacks at {', '.join(f'{db:.1f}' for db in dbs)} dB", dbs[worst])
 
     def steps(group_of) -> Steps:
         """Pipeline steps packing the files ``group_of(src)`` into the output of ``src``."""
@@ -109,7 +109,7 @@ def pack(
     outcome = run_one(sources[0], output, steps(lambda _: sources))
     for note in outcome.notes:
         console.print(f"warning: {note}", markup=False)
-    checked = outcome.figure
+    checked = outcome.checked.text if outcome.checked else ""
     console.print(f"{', '.join(str(s) for s in sources)} -> {output} ({op}{', ' + checked if checked else ''})", markup=False)
 
 

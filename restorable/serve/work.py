@@ -113,9 +113,14 @@ def folder_photos(folder: Path) -> list[Path]:
 
 def run_batch(job: Job, session: Session, source: Path, out: Path, op: str, params: dict, fmt: str, quality: int,
               max_pixels: int | None) -> None:
-    """Apply ``op`` to every photo of ``source`` into ``out`` (:func:`restorable.pipeline.run_pipeline`, as the
-    CLI's folders); goes on past bad files, stops when cancelled. An output that exists is kept (reported as skipped)."""
-    from restorable.pipeline import Steps, run_pipeline
+    """Apply ``op`` to every photo of ``source`` into ``out`` with the steps of the CLI's ``apply`` (its self-check
+    included: a photo that would restore below the operator's floor is reported failed, not written); goes on past
+    bad files, stops when cancelled. An output that exists is kept (reported as skipped)."""
+    from dataclasses import replace
+
+    from restorable.operators import get_operator
+    from restorable.photo_jobs import ApplyJob
+    from restorable.pipeline import run_pipeline
 
     photos = folder_photos(source)
     job.items = [{"name": p.name, "state": "queued", "message": ""} for p in photos]
@@ -130,14 +135,14 @@ def run_batch(job: Job, session: Session, source: Path, out: Path, op: str, para
         items[path]["state"] = "running"
         span = (index / len(photos), (index + 1) / len(photos))
         with reporting(job.tiles(span)):
-            return session.apply(photo, op, params, lossless=fmt == "png")
+            return applying.process(photo, path, target)
 
     def finished(outcome) -> None:
         nonlocal done
         item, target = items[outcome.src], outcome.dst
         item["state"] = outcome.state
         if outcome.state == "done":
-            item["message"] = target.name
+            item["message"] = f"{target.name} ({outcome.checked.text})" if outcome.checked else target.name
         elif outcome.state == "skipped":
             item["message"] = f"{target.name} exists: kept"
         elif outcome.state == "busy":
@@ -147,7 +152,9 @@ def run_batch(job: Job, session: Session, source: Path, out: Path, op: str, para
         done += outcome.state != "cancelled"
         job.progress = done / len(photos)
 
-    steps = Steps(lambda path: read_photo(path, max_pixels), process, quality=quality)
+    applying = ApplyJob(op, params, min_restore_db=get_operator(op).restore_floor, quality=quality,
+                        max_pixels=max_pixels).steps(session)
+    steps = replace(applying, process=process)
     pairs = [(path, out / f"{path.stem}{EXTENSIONS[fmt]}") for path in photos]
     outcomes = run_pipeline(pairs, steps, overwrite=False, on_outcome=finished)
     job.result = {"out": str(out), **{state: sum(o.state == state for o in outcomes) for state in ("done", "failed")},
