@@ -128,6 +128,8 @@ def run_batch(job: Job, session: Session, source: Path, out: Path, op: str, para
     position = {path: index for index, path in enumerate(photos)}
     out.mkdir(parents=True, exist_ok=True)
     done = 0  # outcomes reported (they trail the photo being processed by the writes under way)
+    applying = ApplyJob(op, params, min_restore_db=get_operator(op).restore_floor, quality=quality,
+                        max_pixels=max_pixels).steps(session)  # the CLI's apply; its process gets the page's progress
 
     def process(photo: Photo, path: Path, target: Path) -> Photo:
         index = position[path]
@@ -152,8 +154,6 @@ def run_batch(job: Job, session: Session, source: Path, out: Path, op: str, para
         done += outcome.state != "cancelled"
         job.progress = done / len(photos)
 
-    applying = ApplyJob(op, params, min_restore_db=get_operator(op).restore_floor, quality=quality,
-                        max_pixels=max_pixels).steps(session)
     steps = replace(applying, process=process)
     pairs = [(path, out / f"{path.stem}{EXTENSIONS[fmt]}") for path in photos]
     outcomes = run_pipeline(pairs, steps, overwrite=False, on_outcome=finished)
