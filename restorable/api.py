@@ -2,60 +2,30 @@
 
 >>> import restorable
 >>> processed = restorable.apply(Image.open("in.jpg"), op="l0")   # PIL in, PIL out
->>> processed.save("out.png", pnginfo=restorable.pnginfo(processed))
+>>> restorable.save(processed, "out.jpg", quality=90)                # with its record (any format)
 >>> original = restorable.restore(Image.open("out.png"))          # reads the provenance
 >>> arr = restorable.apply(np_uint8_rgb, op="wls")                 # numpy (H, W, 3) uint8 in and out
 >>> packed = restorable.pack([left, right], names=["left.jpg", "right.jpg"])  # looks like left, holds both
 >>> [(name, image), ...] = restorable.unpack(packed)
 
-Files processed through the CLI or :func:`apply_file` carry their provenance;
-for a bare array, ``restore`` needs ``op=``.
+Files written by the CLI or :func:`save` carry their record; for a bare array, ``restore`` needs ``op=``.
+:class:`~restorable.session.Session` does the same with its networks loaded once, for many photos.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from restorable.errors import RestorableError
-from restorable.photo import Photo, photo_from_pil, photo_to_pil
+from restorable.photo import Photo, as_photo, read_photo, write_photo
 from restorable.provenance import Provenance
-from restorable.session import Session, check_mode, untrained_params
+from restorable.session import Image, Session, check_mode, untrained_params
 from restorable.settings import RunSettings
 
 __all__ = [
-    "RunSettings", "Session", "apply", "apply_photo", "check_mode", "pack", "pnginfo", "restore", "restore_photo", "unpack",
-    "untrained_params",
+    "Photo", "RunSettings", "Session", "apply", "apply_photo", "check_mode", "ops", "pack", "pnginfo", "read_photo",
+    "restore", "restore_photo", "save", "unpack", "untrained_params",
 ]
-
-
-def _as_photo(image) -> Photo:
-    from PIL import Image
-
-    if isinstance(image, Image.Image):
-        return photo_from_pil(image)
-    if isinstance(image, np.ndarray):
-        if image.dtype != np.uint8:
-            raise RestorableError(f"expected a uint8 array, got {image.dtype}")
-        if image.ndim == 2:  # grey: kept (a restorable grey image), or converted where an effect needs colour
-            return Photo(rgb=np.ascontiguousarray(image))
-        if image.ndim != 3 or image.shape[2] not in (3, 4):
-            raise RestorableError(f"expected an (H, W), (H, W, 3) or (H, W, 4) array, got {image.shape}")
-        alpha = image[..., 3].copy() if image.shape[2] == 4 else None
-        return Photo(rgb=np.ascontiguousarray(image[..., :3]), alpha=alpha)
-    raise RestorableError(f"expected a PIL image or a numpy array, got {type(image).__name__}")
-
-
-def _like_input(photo: Photo, image):
-    if isinstance(image, np.ndarray):
-        return photo.rgb if photo.alpha is None else np.dstack([photo.rgb, photo.alpha])
-    img = photo_to_pil(photo)
-    if photo.provenance is not None:
-        img.info["restorable"] = photo.provenance.to_json()
-    if photo.icc_profile:
-        img.info["icc_profile"] = photo.icc_profile
-    return img
 
 
 def apply_photo(
@@ -89,50 +59,81 @@ def restore_photo(
 
 
 def apply(
-    image, op: str, params: dict | None = None, weights: Path | None = None, device: str = "auto",
+    image: Image, op: str, params: dict | None = None, weights: Path | None = None, device: str = "auto",
     mode: str = "learned", payload: bool = False, lossless: bool = False,
-):
-    """Apply restorable ``op`` to a PIL image or uint8 numpy array; returns the same kind.
+) -> Image:
+    """Apply restorable ``op`` to a PIL image or uint8 numpy array ((H, W), (H, W, 3) or (H, W, 4)); returns the
+    same kind (a PIL result carries the record: keep it with :func:`save` or :func:`pnginfo`).
 
     A result of ``mode="exact"``, ``payload=True`` or ``lossless=True`` (the operator's
     quieter weights for lossless files, where it has them) must be kept losslessly
-    (PNG, or the array itself).
+    (PNG, or the array itself). Notes (e.g. weights trained for other parameters) go to the
+    ``restorable`` logger as warnings.
     """
-    return _like_input(
-        apply_photo(_as_photo(image), op, params, weights, device, mode=mode, payload=payload, lossless=lossless), image
-    )
+    return Session(RunSettings(device, weights=weights)).apply(image, op, params, mode, payload, lossless)
 
 
-def restore(image, op: str | None = None, weights: Path | None = None, device: str = "auto", lossless: bool = False):
-    """Restore the original of a processed PIL image or array (``op`` needed when it carries no provenance;
-    ``lossless=True`` when it was applied with ``lossless=True``)."""
-    return _like_input(restore_photo(_as_photo(image), op, weights, device, lossless=lossless), image)
+def restore(
+    image: Image, op: str | None = None, weights: Path | None = None, device: str = "auto", lossless: bool = False,
+    force: bool = False,
+) -> Image:
+    """Restore the original of a processed PIL image or array (``op`` needed when it carries no record;
+    ``lossless=True`` when it was applied with ``lossless=True``; ``force=True`` restores an image changed
+    since it was processed, poorly, instead of raising :class:`~restorable.errors.ChangedImageError`)."""
+    return Session(RunSettings(device, weights=weights)).restore(image, op, force, lossless)
 
 
 def pack(
-    images: list, names: list[str] | None = None, weights: Path | None = None, device: str = "auto", lossless: bool = False
-):
+    images: list[Image], names: list[str] | None = None, weights: Path | None = None, device: str = "auto",
+    lossless: bool = False,
+) -> Image:
     """Pack 2 to 4 PIL images or uint8 arrays of one size into one that looks like the first; returns the
-    first's kind (a PIL result carries the record: save it with :func:`pnginfo`). ``names``: the file names
-    :func:`unpack` gives back (default ``image-1.png``, ...); ``lossless=True``: the result will be kept
-    losslessly (PNG, or the array itself), which the network's lossless weights need."""
+    first's kind (a PIL result carries the record: keep it with :func:`save`). ``names``: the file names
+    :func:`unpack` gives back (default ``image-1.png``, ...; without folders; a repeated one gets ``-2``);
+    ``lossless=True``: the result will be kept losslessly (PNG, or the array itself), which the network's
+    lossless weights need."""
     if not isinstance(images, (list, tuple)) or not images:
         raise RestorableError("pack takes a list of 2 to 4 images")
     names = list(names) if names is not None else [f"image-{i}.png" for i in range(1, len(images) + 1)]
-    session = Session(RunSettings(device, weights=weights))
-    return _like_input(session.pack([_as_photo(i) for i in images], names, lossless), images[0])
+    return Session(RunSettings(device, weights=weights)).pack(list(images), names, lossless)
 
 
-def unpack(image, op: str | None = None, weights: Path | None = None, device: str = "auto") -> list[tuple[str, object]]:
+def unpack(
+    image: Image, op: str | None = None, weights: Path | None = None, device: str = "auto", force: bool = False
+) -> list[tuple[str, Image]]:
     """The (name, image) pairs a packed PIL image or array holds, in the order they were packed, each of the
-    packed image's kind. An array carries no record: ``op`` (``pack-2`` ... ``pack-4``) names the network."""
-    session = Session(RunSettings(device, weights=weights))
-    return [(name, _like_input(photo, image)) for name, photo in session.unpack(_as_photo(image), op=op)]
+    packed image's kind. An array carries no record: ``op`` (``pack-2`` ... ``pack-4``) names the network.
+    ``force=True`` unpacks an image changed since it was packed, poorly."""
+    return Session(RunSettings(device, weights=weights)).unpack(image, force, op)
 
 
-def pnginfo(image):
-    """A ``PngInfo`` carrying the provenance of an image returned by :func:`apply`, for ``image.save``."""
+def save(image: Image, path: str | Path, quality: int = 95) -> list[str]:
+    """Write a result of :func:`apply` or :func:`pack` to ``path`` (PNG, JPEG, WebP or TIFF, by its extension)
+    with its record, colour profile and EXIF, atomically; returns notes (e.g. transparency dropped for JPEG).
+    ``quality``: for JPEG and WebP. A plain ``image.save("out.jpg")`` would drop the record."""
+    from restorable.image_file import output_format
+
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise RestorableError(f"quality must be a whole number from 1 to 100, not {quality!r}")
+    output_format(path)  # a clear error for an unknown extension, before any work
+    return write_photo(path, as_photo(image), quality)
+
+
+def ops() -> list[str]:
+    """The names of the operators ``apply`` takes (``restorable ops`` describes them)."""
+    from restorable.operators import OPERATORS
+
+    return [name for name, spec in OPERATORS.items() if spec.inputs == 1]
+
+
+def pnginfo(image: Image) -> object:
+    """A ``PngInfo`` carrying the record of a PIL image returned by :func:`apply`, for ``image.save(..., pnginfo=)``
+    (:func:`save` does this for every format)."""
+    from PIL import Image as PILImage
+
     from restorable.provenance import save_options
 
+    if not isinstance(image, PILImage.Image):
+        raise RestorableError(f"pnginfo takes a PIL image returned by apply, not {type(image).__name__}")
     record = image.info.get("restorable")
     return save_options("PNG", Provenance.from_json(record) if record else None).get("pnginfo")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from restorable.errors import RestorableError
+from restorable.errors import Hint, RestorableError
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -16,5 +16,5 @@ def resolve_device(name: str) -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise RestorableError("--device cuda: no CUDA device is available to torch")
+        raise RestorableError("no CUDA device is available to torch", Hint("--device cpu", "device='cpu'", "runs on the CPU"))
     return name

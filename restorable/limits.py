@@ -19,4 +19,4 @@ MIN_TILE = 64
 def check_tile(tile: int | None) -> None:
     """A one-line error for a tile size that would be mostly margin (or negative)."""
     if tile is not None and tile != 0 and tile < MIN_TILE:
-        raise RestorableError(f"--tile must be 0 (no tiles) or at least {MIN_TILE}, not {tile}")
+        raise RestorableError(f"the tile side must be 0 (no tiles) or at least {MIN_TILE} pixels, not {tile}")

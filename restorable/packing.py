@@ -7,6 +7,7 @@ photo's record lists its images (names and geometry), so that ``unpack`` writes 
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,7 +17,7 @@ from restorable.errors import ChangedImageError, Hint, RecordError, RestorableEr
 from restorable.luma import grey_uint8
 from restorable.operators import OPERATORS
 from restorable.photo import Photo, in_colour
-from restorable.provenance import MEMBER_METADATA_BYTES, Member, Original, Provenance
+from restorable.provenance import MEMBER_METADATA_BYTES, Member, Original, Provenance, plain_name
 
 if TYPE_CHECKING:
     from restorable.settings import RunSettings
@@ -34,6 +35,10 @@ def pack_photos(settings: RunSettings, photos: list[Photo], names: list[str], lo
 
     if len(photos) != len(names):
         raise RestorableError(f"{len(photos)} images but {len(names)} names")
+    bad = [name for name in names if not plain_name(name)]
+    if bad:
+        raise RestorableError(f"names must be file names without folders: {bad[0]!r} is not")
+    names, renamed = distinct_names(list(names))
     if len(photos) not in COUNTS:
         raise RestorableError(f"pack takes {COUNTS[0]} to {COUNTS[-1]} images, got {len(photos)}")
     sizes = [(p.rgb.shape[1], p.rgb.shape[0]) for p in photos]
@@ -48,6 +53,7 @@ def pack_photos(settings: RunSettings, photos: list[Photo], names: list[str], lo
     stacked = np.concatenate([in_colour(p).rgb for p in photos], axis=2)
     packed = forward_image(net, stacked, None, device=run_device, tile=settings.tile)
     metadata, notes = _member_metadata(photos, names)
+    notes += renamed
     members = tuple(
         Member(name, size, 1 if p.rgb.ndim == 2 else 3, p.orientation, *kept)
         for name, size, p, kept in zip(names, sizes, photos, metadata)
@@ -75,6 +81,24 @@ def _bare_record(photo: Photo, op: str) -> Provenance:
     size = (photo.rgb.shape[1], photo.rgb.shape[0])
     members = tuple(Member(f"image-{i}.png", size) for i in range(1, count + 1))
     return Provenance(op, {}, "", "", __version__, family="pack", inputs=count, members=members)
+
+
+def distinct_names(names: list[str]) -> tuple[list[str], list[str]]:
+    """``names`` with repeats (ignoring case, as some file systems do) made distinct: ``a.jpg``, ``a-2.jpg``, ...;
+    and a note for each one renamed (two files of one name would overwrite each other when unpacked)."""
+    taken: set[str] = set()
+    result, notes = [], []
+    for name in names:
+        stem, suffix = Path(name).stem, Path(name).suffix
+        unique, n = name, 1
+        while unique.casefold() in taken:
+            n += 1
+            unique = f"{stem}-{n}{suffix}"
+        if unique != name:
+            notes.append(f"a second image named {name} is unpacked as {unique}")
+        taken.add(unique.casefold())
+        result.append(unique)
+    return result, notes
 
 
 def _member_metadata(photos: list[Photo], names: list[str]) -> tuple[list[tuple[str | None, str | None]], list[str]]:
@@ -121,6 +145,8 @@ def unpack_photo(settings: RunSettings, photo: Photo, force: bool = False, op: s
     stacked = reverse_image(net, in_colour(photo).rgb, device=run_device, tile=settings.tile)
     notes = [f"unpacked anyway: {changed}"] if changed else []
     images = []
+    names, renamed = distinct_names([member.name for member in record.members])  # older packed files may repeat a name
+    notes += renamed
     for index, member in enumerate(record.members):
         width, height = member.size
         rgb = np.ascontiguousarray(stacked[:height, :width, 3 * index : 3 * index + 3])
@@ -130,7 +156,7 @@ def unpack_photo(settings: RunSettings, photo: Photo, force: bool = False, op: s
             icc, exif = photo.icc_profile, photo.exif
         else:
             icc, exif = (base64.b64decode(v) if v else None for v in (member.icc, member.exif))
-        images.append((member.name, Photo(
+        images.append((names[index], Photo(
             rgb, None, icc, exif, None, list(notes),
             ran_on(net, run_device), "learned unpacking",
         )))

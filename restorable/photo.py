@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from restorable.luma import with_channels
 from restorable.provenance import Provenance, read_provenance, save_options
 
 _ORIENTATION_TAG = 0x0112
+log = logging.getLogger("restorable")
 
 
 @dataclass
@@ -44,6 +46,14 @@ def _is_16_bit(img: Image.Image) -> bool:
 def photo_from_pil(img: Image.Image) -> Photo:
     """Convert any Pillow image to a :class:`Photo` (EXIF orientation applied)."""
     notes: list[str] = []
+    if img.mode == "F" or (img.mode == "I" and img.info.get(BITS_KEY) != 16):
+        kind = "32-bit float" if img.mode == "F" else "32-bit integer"
+        raise RestorableError(f"{kind} images (Pillow mode {img.mode}) are not supported: convert to 'RGB', 'L' or 'I;16' first")
+    try:
+        img.load()
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        why = "the file is cut short" if "truncated" in str(exc) else exc.__class__.__name__
+        raise RestorableError(f"not a readable image ({why})") from None
     sixteen = _is_16_bit(img)
     info = dict(img.info)
     exif = img.getexif()
@@ -80,6 +90,48 @@ def photo_from_pil(img: Image.Image) -> Photo:
         record_error=record_error,
         orientation=orientation,
     )
+
+
+def as_photo(image: Photo | Image.Image | np.ndarray) -> Photo:
+    """A :class:`Photo` of a PIL image or a uint8 array: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA.
+    A :class:`Photo` is returned as it is."""
+    if isinstance(image, Photo):
+        return image
+    if isinstance(image, Image.Image):
+        return photo_from_pil(image)
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8:
+            raise RestorableError(f"expected a uint8 array, got {image.dtype}")
+        if image.ndim == 2:  # grey: kept (a restorable grey image), or converted where an effect needs colour
+            pixels, alpha = image, None
+        elif image.ndim == 3 and image.shape[2] in (3, 4):
+            pixels, alpha = image[..., :3], (image[..., 3].copy() if image.shape[2] == 4 else None)
+        else:
+            raise RestorableError(f"expected an (H, W), (H, W, 3) or (H, W, 4) array, got shape {image.shape}")
+        if min(image.shape[:2]) < 1:
+            raise RestorableError(f"the image is empty ({image.shape[1]}x{image.shape[0]})")
+        return Photo(rgb=np.ascontiguousarray(pixels), alpha=alpha)
+    raise RestorableError(f"expected a PIL image or a numpy array, got {type(image).__name__}")
+
+
+def like_input(photo: Photo, image: Photo | Image.Image | np.ndarray) -> Photo | Image.Image | np.ndarray:
+    """``photo`` as the kind ``image`` was: a :class:`Photo`, an array, or a PIL image that carries the record
+    (``info["restorable"]``) and colour profile. For arrays and PIL images, ``photo``'s notes go to the
+    ``restorable`` logger as warnings (a :class:`Photo` keeps them in ``notes``)."""
+    if isinstance(image, Photo):
+        return photo
+    for note in photo.notes:
+        log.warning("%s", note)
+    if isinstance(image, np.ndarray):
+        return photo.rgb if photo.alpha is None else np.dstack([photo.rgb, photo.alpha])
+    img = photo_to_pil(photo)
+    if photo.provenance is not None:
+        img.info["restorable"] = photo.provenance.to_json()
+    if photo.icc_profile:
+        img.info["icc_profile"] = photo.icc_profile
+    if photo.exif:
+        img.info["exif"] = photo.exif
+    return img
 
 
 def in_colour(photo: Photo) -> Photo:

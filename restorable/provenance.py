@@ -75,7 +75,7 @@ def _check_record(data: object) -> dict:
         if not isinstance(members, list) or len(members) != inputs:
             raise ValueError("members is not one entry per input")
         for member in members:
-            if not isinstance(member, dict) or not _plain_name(member.get("name")):
+            if not isinstance(member, dict) or not plain_name(member.get("name")):
                 raise ValueError("a member's name is not a plain file name")
             _check_geometry(member, "member")
             for key in ("exif", "icc"):
@@ -91,7 +91,7 @@ def _is_base64(value: object) -> bool:
         return False
 
 
-def _plain_name(name: object) -> bool:
+def plain_name(name: object) -> bool:
     """A file name without folders, of a sane length (a packed file's member names are written as they are)."""
     return (
         isinstance(name, str) and 0 < len(name) <= 255 and "/" not in name and "\\" not in name

@@ -1,16 +1,20 @@
 """A session: networks loaded once, then apply and restore many photos with the same :class:`RunSettings`.
 
-The CLI and a (future) server sit on this; :mod:`restorable.api` wraps it for single calls.
+The CLI, the web page and the Ray job sit on this; :mod:`restorable.api` wraps it for single calls.
+Each method takes a :class:`Photo` (``read_photo(path)``), a PIL image or a uint8 array, and returns the
+same kind (a PIL result carries the record; notes of arrays and PIL images go to the ``restorable`` logger).
 
 >>> session = Session(RunSettings(device="cpu"))
 >>> processed = session.apply(read_photo("in.jpg"), "l0")
 >>> original = session.restore(processed)
+>>> arr = session.apply(np.asarray(Image.open("in.jpg")), "wls")
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
@@ -19,16 +23,26 @@ from restorable.device import resolve_device
 from restorable.errors import ChangedImageError, Hint, RecordError, RestorableError
 from restorable.luma import grey_uint8, with_channels
 from restorable.networks import describe, model_for, model_on, network_for, ran_on  # noqa: F401  (model_on: tests)
-from restorable.photo import Photo, in_colour
+from restorable.photo import Photo, as_photo, in_colour, like_input
 from restorable.provenance import Original, Provenance
 from restorable.settings import RunSettings
 from restorable.transforms import checkpoint_family
 from restorable.weights import LoadedModel, load_weights
 
+if TYPE_CHECKING:
+    import PIL.Image
+
+# What the methods take and give back: a Photo, a PIL image or a uint8 array (the same kind back).
+Image = Union[Photo, "PIL.Image.Image", np.ndarray]
+
 class Session:
     """Apply and restore with one :class:`RunSettings`; networks are loaded once and kept per device."""
 
     def __init__(self, settings: RunSettings | None = None) -> None:
+        if settings is not None and not isinstance(settings, RunSettings):
+            raise RestorableError(
+                f"Session takes a RunSettings, not {type(settings).__name__} (e.g. Session(RunSettings(device='cpu')))"
+            )
         self.settings = settings or RunSettings()
 
     def network(self, loaded: LoadedModel):
@@ -37,9 +51,9 @@ class Session:
         return network_for(loaded, self.settings)
 
     def apply(
-        self, photo: Photo, op: str, params: dict | None = None, mode: str = "learned", payload: bool = False,
+        self, photo: Image, op: str, params: dict | None = None, mode: str = "learned", payload: bool = False,
         lossless: bool = False,
-    ) -> Photo:
+    ) -> Image:
         """Process ``photo`` with restorable ``op``; the result carries its provenance.
 
         ``mode="learned"``: the network's output (``payload=True`` adds a refinement
@@ -51,6 +65,8 @@ class Session:
         """
         from restorable.operators import get_operator, resolve_params
 
+        if not isinstance(photo, Photo):
+            return like_input(self.apply(as_photo(photo), op, params, mode, payload, lossless), photo)
         check_mode(mode, payload, op)
         spec = get_operator(op)
         if spec.inputs > 1:
@@ -121,7 +137,7 @@ class Session:
             result.lossless_only = f"the {op} weights ({loaded.model_id}) were trained without JPEG"
         return result
 
-    def restore(self, photo: Photo, op: str | None = None, force: bool = False, lossless: bool = False) -> Photo:
+    def restore(self, photo: Image, op: str | None = None, force: bool = False, lossless: bool = False) -> Image:
         """Recover the original from a processed photo (its provenance names the model and mode).
 
         Without a record (``op`` given), ``lossless=True`` restores with the weights
@@ -135,6 +151,13 @@ class Session:
         learned reverse pass otherwise. ``Photo.method`` of the result says which.
         A photo that was grey before processing comes back grey.
         """
+        if not isinstance(photo, Photo):
+            return like_input(self.restore(as_photo(photo), op, force, lossless), photo)
+        if op is not None:
+            from restorable.operators import get_operator
+
+            if get_operator(op).inputs > 1:
+                raise RestorableError(f"{op} packs several images into one: restorable unpack (Session.unpack) gives them back")
         if photo.record_error and op is None:
             raise RecordError(photo.record_error, Hint("--op NAME", "op=NAME", "restores it without the record"))
         record = photo.provenance
@@ -201,19 +224,25 @@ class Session:
         return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, [], ran_on(net, run_device), method)
 
 
-    def pack(self, photos: list[Photo], names: list[str], lossless: bool = False) -> Photo:
+    def pack(self, photos: list[Image], names: list[str], lossless: bool = False) -> Image:
         """One photo that looks like ``photos[0]`` and holds all of them (2 to 4, one size); ``names`` are their
         file names, which :meth:`unpack` gives back; ``lossless=True`` when it will be stored losslessly (PNG,
         TIFF): the network's lossless weights where it has them. See :mod:`restorable.packing`."""
         from restorable.packing import pack_photos
 
-        return pack_photos(self.settings, photos, names, lossless)
+        if not isinstance(photos, (list, tuple)) or not photos:
+            raise RestorableError("pack takes a list of 2 to 4 images")
+        if not all(isinstance(p, Photo) for p in photos):
+            return like_input(self.pack([as_photo(p) for p in photos], names, lossless), photos[0])
+        return pack_photos(self.settings, list(photos), names, lossless)
 
-    def unpack(self, photo: Photo, force: bool = False, op: str | None = None) -> list[tuple[str, Photo]]:
+    def unpack(self, photo: Image, force: bool = False, op: str | None = None) -> list[tuple[str, Image]]:
         """The (file name, photo) pairs a packed photo holds, in the order they were packed; ``op`` (pack-N) for
         one without a record (its images come back as image-1.png, ...)."""
         from restorable.packing import unpack_photo
 
+        if not isinstance(photo, Photo):
+            return [(name, like_input(part, photo)) for name, part in self.unpack(as_photo(photo), force, op)]
         return unpack_photo(self.settings, photo, force, op)
 
 
@@ -238,10 +267,10 @@ def check_mode(mode: str, payload: bool, op: str | None = None) -> None:
     if mode not in MODES:
         raise RestorableError(f"unknown mode {mode!r} (use learned or exact)")
     if mode == "exact" and payload:
-        raise RestorableError("--payload is for the learned mode (exact mode always carries its payload)")
+        raise RestorableError("a refinement payload is for the learned mode (exact mode always carries its payload)")
     family = get_operator(op).family if op is not None else "effect"
     if family != "effect" and (mode == "exact" or payload):
-        raise RestorableError(f"{op} makes a {family} image: --mode exact and --payload are for colour effects")
+        raise RestorableError(f"{op} makes a {family} image: exact mode and refinement payloads are for colour effects")
 
 
 def untrained_params(loaded: LoadedModel, values: dict) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from restorable.device import DEVICES
 from restorable.errors import Hint, RestorableError
 from restorable.limits import check_tile
 
@@ -28,6 +29,14 @@ class RunSettings:
     weights: Path | None = None
 
     def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise RestorableError(f"unknown device {self.device!r} (use auto, cpu or cuda)")
+        if isinstance(self.tile, bool) or not (self.tile is None or isinstance(self.tile, int)):
+            raise RestorableError(f"tile must be a whole number of pixels or None, not {self.tile!r}")
+        if isinstance(self.weights, str):
+            object.__setattr__(self, "weights", Path(self.weights))
+        if self.weights is not None and not isinstance(self.weights, Path):
+            raise RestorableError(f"weights must be a path to a checkpoint or None, not {type(self.weights).__name__}")
         if self.backend not in BACKENDS:
             raise RestorableError(
                 f"unknown backend {self.backend!r}", Hint("--backend torch|onnx", "backend='torch'|'onnx'", "picks one")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 import sys
 
 import numpy as np
@@ -173,6 +174,9 @@ def test_run_settings_check_their_values_once():
 
     with pytest.raises(RestorableError, match="unknown backend"):
         RunSettings(backend="tensorflow")
-    with pytest.raises(RestorableError, match="--tile"):
+    with pytest.raises(RestorableError, match="tile side"):
         RunSettings(tile=3)
+    with pytest.raises(RestorableError, match="unknown device"):
+        RunSettings(device="gpu0")
+    assert RunSettings(weights="w.safetensors").weights == Path("w.safetensors")
     assert RunSettings(tile=0).tile == 0

@@ -85,7 +85,7 @@ def test_train_device_cuda_without_a_gpu_is_one_line(tmp_path):
     result = run_cli("train", "--op", "l0", "--data", str(tmp_path), "--out", str(tmp_path / "m.safetensors"),
                      "--steps", "1", "--device", "cuda")
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: --device cuda: no CUDA device is available to torch"
+    assert result.stderr.strip() == "error: no CUDA device is available to torch (--device cpu runs on the CPU)"
 
 
 # -- on a GPU (skipped elsewhere; run by benchmarks/gpu_check.sh) --------------------------------

@@ -240,6 +240,29 @@ def test_the_api_packs_and_unpacks_pil_images_and_arrays(pack_weights, shots):
         restorable.pack(arrays + arrays[:1], names=["a", "b"], weights=pack_weights)
 
 
+def test_packed_names_are_plain_and_distinct(pack_weights, shots, tmp_path):
+    import restorable
+
+    with Image.open(shots / "left.jpg") as a, Image.open(shots / "right.jpg") as b:
+        images = [a.convert("RGB"), b.convert("RGB")]
+    for names in (["../../x.png", "b.png"], ["sub/x.png", "b.png"], ["", "b.png"], [None, "b.png"]):
+        with pytest.raises(restorable.RestorableError, match="without folders"):
+            restorable.pack(images, names=names, weights=pack_weights)
+    packed = restorable.pack(images, names=["shot.jpg", "SHOT.jpg"], weights=pack_weights)  # e.g. left/shot.jpg, right/shot.jpg
+    restorable.save(packed, tmp_path / "p.png")
+    with Image.open(tmp_path / "p.png") as img:
+        assert [name for name, _ in restorable.unpack(img, weights=pack_weights)] == ["shot.jpg", "SHOT-2.jpg"]
+    left, right = shots / "L", shots / "R"  # the CLI's pack of folders pairs files of one name
+    for folder, src in ((left, "left.jpg"), (right, "right.jpg")):
+        folder.mkdir()
+        (folder / "one.jpg").write_bytes((shots / src).read_bytes())
+    assert run_cli("pack", str(left / "one.jpg"), str(right / "one.jpg"), "-o", str(tmp_path / "one.png"),
+                   "--weights", str(pack_weights), *UNCHECKED).returncode == 0
+    result = run_cli("unpack", str(tmp_path / "one.png"), "-o", str(tmp_path / "out"), "--weights", str(pack_weights))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["one-2.jpg", "one.jpg"]
+
+
 def test_unpack_op_reads_a_file_whose_record_was_stripped(pack_weights, shots):
     packed = shots / "packed.png"
     assert run_cli("pack", str(shots / "left.jpg"), str(shots / "right.jpg"), "-o", str(packed), "--weights", str(pack_weights), *UNCHECKED).returncode == 0

@@ -230,7 +230,59 @@ def test_settings_are_checked_before_a_job_starts(server, photo):
     ]:
         response = requests.post(f"{url}/api/jobs", json={"kind": "effect", "upload": item["id"], **body}, timeout=10)
         assert response.status_code == 400 and words in response.json()["error"].lower()
-    assert requests.post(f"{url}/api/jobs", data="{", timeout=10).json()["error"] == "the request is not JSON"
+    json_type = {"Content-Type": "application/json"}
+    assert requests.post(f"{url}/api/jobs", data="{", headers=json_type, timeout=10).json()["error"] == "the request is not JSON"
+    for body in [{"upload": ["x"]}, {"upload": item["id"], "op": "l0", "params": [1]},
+                 {"upload": item["id"], "op": "l0", "format": ["png"]}, {"upload": item["id"], "op": "l0", "quality": True}]:
+        response = requests.post(f"{url}/api/jobs", json={"kind": "effect", **body}, timeout=10)
+        assert response.status_code in (400, 404) and response.json()["error"], body  # a line, not a server error
+
+
+def test_other_web_sites_cannot_start_jobs_or_upload(batch_folder, tmp_path, photo):
+    """A page on another site can send "simple" POSTs without the user's consent: the server refuses them."""
+    app = create_app(ServeConfig([batch_folder], tmp_path / "out"))
+    with running(app) as url:
+        _refuses_other_sites(url, app, photo)
+
+
+def _refuses_other_sites(url, app, photo):
+    item = _upload(url, _png(photo), "cups.png").json()
+    body = '{"kind": "effect", "upload": "%s", "op": "l0"}' % item["id"]
+    evil = {"Origin": "http://evil.example"}
+    for headers in [{**evil, "Content-Type": "text/plain"}, {**evil, "Content-Type": "application/json"},
+                    {"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"}]:
+        response = requests.post(f"{url}/api/jobs", data=body, headers=headers, timeout=10)
+        assert response.status_code == 403 and "other web sites" in response.json()["error"]
+    plain = requests.post(f"{url}/api/jobs", data=body, headers={"Content-Type": "text/plain"}, timeout=10)
+    assert plain.status_code == 415  # a form or text body needs no CORS consent: only JSON starts a job
+    assert requests.post(f"{url}/api/uploads", data=_png(photo), headers=evil | {"X-Filename": "a.png"}, timeout=10).status_code == 403
+    assert requests.post(f"{url}/api/uploads", data=_png(photo), timeout=10).status_code == 400  # no X-Filename
+    assert len(app.state.runner.jobs) == 0
+    own = requests.post(f"{url}/api/jobs", data=body, headers={"Origin": url, "Content-Type": "application/json"}, timeout=10)
+    assert own.status_code == 200  # the page itself (same origin) works
+
+
+def test_old_uploads_and_results_are_deleted(batch_folder, tmp_path, photo, monkeypatch):
+    from restorable.serve import app as app_module, jobs
+
+    monkeypatch.setattr(app_module, "KEEP_UPLOADS", 2)
+    monkeypatch.setattr(jobs, "KEEP_FINISHED", 1)
+    app = create_app(ServeConfig([batch_folder], tmp_path / "out"))
+    with running(app) as url:
+        _deletes_old_files(url, app, photo)
+
+
+def _deletes_old_files(url, app, photo):
+    data = _png(photo[:32, :32])
+    items = [_upload(url, data, f"p{i}.png").json() for i in range(4)]
+    assert len(list(app.state.store.root.iterdir())) == 2
+    response = requests.post(f"{url}/api/jobs", json={"kind": "effect", "upload": items[0]["id"], "op": "l0"}, timeout=10)
+    assert response.status_code == 404 and "upload the photo again" in response.json()["error"]
+    done = [_job(url, kind="effect", upload=items[3]["id"], op="retouch", format="png") for _ in range(3)]
+    assert requests.get(f"{url}/api/jobs/{done[0]['id']}", timeout=10).status_code == 404
+    assert requests.get(f"{url}/api/jobs/{done[-1]['id']}/files/processed", timeout=10).status_code == 200
+    # two uploads, the last finished job's folder, and the one job before it that the runner still remembers
+    assert len(list(app.state.store.root.iterdir())) <= 4
 
 
 def test_files_are_reached_only_by_job_and_name(server, photo):
@@ -241,7 +293,7 @@ def test_files_are_reached_only_by_job_and_name(server, photo):
     job = _job(url, kind="effect", upload=item["id"], op="retouch", format="png")
     for what in ("upload", "..%2F..%2Fetc%2Fpasswd", "original.png"):
         assert requests.get(f"{url}/api/jobs/{job['id']}/files/{what}", timeout=10).status_code == 404
-    assert requests.get(f"{url}/api/jobs/0123456789abcdef", timeout=10).status_code == 400
+    assert requests.get(f"{url}/api/jobs/0123456789abcdef", timeout=10).status_code == 404
     assert requests.get(f"{url}/static/../app.py", timeout=10).status_code == 404
 
 

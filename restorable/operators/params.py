@@ -23,6 +23,8 @@ def parse_params(pairs: Iterable[str]) -> dict[str, str]:
 
 def resolve_params(spec: OperatorSpec, given: Mapping[str, object] | None = None) -> dict[str, int | float]:
     """Defaults of ``spec`` updated by ``given``, each converted and range-checked."""
+    if given is not None and not isinstance(given, Mapping):
+        raise RestorableError(f"parameters of {spec.name!r} must be a dict of name: value, not {type(given).__name__}")
     params = dict(spec.defaults)
     for key, raw in (given or {}).items():
         if key not in spec.params:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -31,13 +33,15 @@ from restorable.catalog import families_as_dict, operators_as_dict
 from restorable.errors import RestorableError, one_line
 from restorable.limits import DEFAULT_MAX_PIXELS
 from restorable.serve import work
-from restorable.serve.jobs import JobRunner
+from restorable.serve.jobs import JobRunner, UnknownJob
 from restorable.serve.store import Store, safe_name
 from restorable.session import Session
 from restorable.settings import RunSettings
 
 STATIC = Path(__file__).parent / "static"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+KEEP_UPLOADS = 64  # uploads kept for the page's jobs; older ones are deleted first
+log = logging.getLogger("restorable")
 
 
 @dataclass
@@ -62,24 +66,47 @@ def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": one_line(message)}, status_code=status)
 
 
+def _same_site(request: Request) -> None:
+    """Refuse a POST that another web site's page sent (its browser says so in Origin or Sec-Fetch-Site): any page
+    the user visits could otherwise start jobs here."""
+    origin = request.headers.get("origin")
+    other = origin is not None and urlsplit(origin).netloc != request.headers.get("host", "")  # http or https alike
+    if other or request.headers.get("sec-fetch-site") == "cross-site":
+        raise _Failed("requests from other web sites are refused", 403)
+
+
 def create_app(config: ServeConfig | None = None) -> Starlette:
     """The app for ``config``: its own private upload folder and job thread, both closed on shutdown."""
     config = config or ServeConfig()
     store, runner, session = Store(), JobRunner(), Session(config.settings)
     atexit.register(store.close)
-    uploads: dict[str, work.Upload] = {}
-    folders: dict[str, Path] = {}  # job id -> its folder
+    uploads: OrderedDict[str, work.Upload] = OrderedDict()  # oldest first
+    folders: dict[str, tuple[str, Path]] = {}  # job id -> its (store token, folder)
 
     def guarded(handler):
         async def endpoint(request: Request) -> Response:
             try:
+                if request.method == "POST":
+                    _same_site(request)
                 return await handler(request)
             except _Failed as exc:
                 return _error(str(exc), exc.status)
-            except RestorableError as exc:
-                return _error(str(exc))
+            except UnknownJob as exc:
+                return _error(exc.message, 404)
+            except RestorableError as exc:  # the page has no options: the message without its API hint
+                return _error(exc.message)
+            except Exception as exc:  # a bug: the page gets one line, the server log the traceback
+                log.exception("%s %s failed", request.method, request.url.path)
+                return _error(f"internal error ({exc.__class__.__name__})", 500)
 
         return endpoint
+
+    def _keep_recent() -> None:
+        """Delete the oldest uploads past :data:`KEEP_UPLOADS`, and the folders of jobs the runner forgot."""
+        while len(uploads) > KEEP_UPLOADS:
+            store.drop(uploads.popitem(last=False)[0])
+        for job_id in [j for j in folders if j not in runner.jobs]:
+            store.drop(folders.pop(job_id)[0])
 
     async def page(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
@@ -95,6 +122,8 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
 
     async def upload(request: Request) -> Response:
         limit = int(config.max_upload_mb * 1e6)
+        if "x-filename" not in request.headers:  # the page always names the file (and a header needs CORS consent)
+            raise _Failed("an upload names its file in the X-Filename header")
         name = safe_name(unquote(request.headers.get("x-filename", "")))
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
@@ -115,10 +144,12 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
             store.drop(token)
             raise
         uploads[token] = item
+        _keep_recent()
         return JSONResponse({"id": token, "name": name, "width": item.width, "height": item.height, "bytes": size})
 
     def _upload(body: dict) -> work.Upload:
-        item = uploads.get(body.get("upload"))
+        token = body.get("upload")
+        item = uploads.get(token) if isinstance(token, str) else None
         if item is None:
             raise _Failed("unknown upload (the server may have restarted): upload the photo again", 404)
         return item
@@ -127,16 +158,21 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
         from restorable.operators import get_operator, resolve_params
 
         spec = get_operator(str(body.get("op", "")))
-        params = resolve_params(spec, {str(k): v for k, v in (body.get("params") or {}).items()})
+        given = body.get("params") or {}
+        if not isinstance(given, dict):
+            raise _Failed("params must be a JSON object of name: value")
+        params = resolve_params(spec, {str(k): v for k, v in given.items()})
         fmt = body.get("format", "png")
-        if fmt not in work.EXTENSIONS:
+        if not isinstance(fmt, str) or fmt not in work.EXTENSIONS:
             raise _Failed(f"format must be one of {', '.join(work.EXTENSIONS)}, not {fmt!r}")
         quality = body.get("quality", 95)
-        if not isinstance(quality, int) or not 1 <= quality <= 100:
+        if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
             raise _Failed(f"JPEG quality must be a whole number from 1 to 100, not {quality!r}")
         return spec.name, params, fmt, quality
 
     async def new_job(request: Request) -> Response:
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            raise _Failed("a job is sent as JSON (Content-Type: application/json)", 415)
         try:
             body = await request.json()
         except ValueError:
@@ -165,7 +201,8 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
                                                                     config.max_pixels))
         else:
             raise _Failed("kind must be effect, restore or batch")
-        folders[job.id] = folder
+        folders[job.id] = (token, folder)
+        _keep_recent()
         return JSONResponse(job.public())
 
     async def get_job(request: Request) -> Response:
@@ -181,7 +218,7 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
         name = job.files.get(request.path_params["what"])
         if name is None or job.id not in folders:
             raise _Failed("no such file", 404)
-        path = folders[job.id] / name  # files are stored under the names they download as
+        path = folders[job.id][1] / name  # files are stored under the names they download as
         if request.query_params.get("download"):
             return FileResponse(path, filename=name)
         return FileResponse(path, headers={"Cache-Control": "no-store"})

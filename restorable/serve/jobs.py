@@ -22,7 +22,11 @@ log = logging.getLogger("restorable")
 
 # The share of a job's progress bar that each kind of reported work takes (the rest: reading, writing, measuring).
 STAGES = {"reference": (0.05, 0.35), "effect": (0.35, 0.6), "restore": (0.6, 0.9)}
-KEEP_FINISHED = 200  # finished jobs remembered for the page (oldest forgotten first)
+KEEP_FINISHED = 64  # finished jobs remembered for the page (oldest forgotten first, their files deleted)
+
+
+class UnknownJob(RestorableError):
+    """A job id the runner does not know (never made, or forgotten)."""
 
 
 @dataclass
@@ -93,7 +97,7 @@ class JobRunner:
         """The job ``job_id``; a one-line error if there is none."""
         job = self.jobs.get(job_id) if isinstance(job_id, str) else None
         if job is None:
-            raise RestorableError("unknown job (the server may have restarted)")
+            raise UnknownJob("unknown job (the server may have restarted, or it is one of the oldest, forgotten)")
         return job
 
     def close(self) -> None:
@@ -116,8 +120,8 @@ class JobRunner:
                 job.state, job.stage, job.progress = "done", "done", 1.0
             except Cancelled:
                 job.state, job.stage = "cancelled", "cancelled"
-            except RestorableError as exc:
-                job.state, job.error = "failed", one_line(str(exc))
+            except RestorableError as exc:  # the page has no options: the message without its API hint
+                job.state, job.error = "failed", one_line(exc.message)
             except MemoryError:
                 job.state, job.error = "failed", "out of memory: try a smaller photo"
             except Exception as exc:  # a bug: the page gets one line, the server log the traceback

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from restorable.errors import RestorableError, one_line
+from restorable.errors import ChangedImageError, RestorableError, one_line
 from restorable.image_file import FORMATS
 from restorable.photo import Photo, read_photo, write_photo
 from restorable.progress import Cancelled, reporting
@@ -71,7 +71,12 @@ def try_effect(job: Job, session: Session, upload: Upload, folder: Path, op: str
     name = f"{Path(upload.name).stem}-{op}{EXTENSIONS[fmt]}"
     notes = result.notes + write_photo(folder / name, result, quality)
     job.step("restoring from the written file", 0.62)
-    restored = session.restore(read_photo(folder / name, None))
+    try:
+        restored = session.restore(read_photo(folder / name, None))
+    except ChangedImageError:
+        raise RestorableError(
+            f"at JPEG quality {quality} the file changes too much to be restored: use a higher quality, or PNG"
+        ) from None
     job.step("measuring the restoration", 0.9)
     figures = _figures(photo.rgb, restored.rgb)
     restored_name = f"{Path(upload.name).stem}-restored.png"

@@ -1,0 +1,100 @@
+"""The Python API as a developer meets it: kinds in and out, force, save, warnings, clear errors."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import restorable
+from restorable.metrics import psnr
+
+
+@pytest.fixture()
+def image(photo_path) -> Image.Image:
+    with Image.open(photo_path) as img:
+        return img.convert("RGB")
+
+
+def test_the_top_level_names_what_it_offers():
+    names = dir(restorable)
+    for name in ("apply", "restore", "pack", "unpack", "save", "ops", "Session", "RunSettings", "RestorableError",
+                 "ChangedImageError"):
+        assert name in names
+    from restorable import errors
+
+    assert restorable.RestorableError is errors.RestorableError and restorable.WeightsError is errors.WeightsError
+    assert "l0" in restorable.ops() and "pack-2" not in restorable.ops()
+
+
+def test_save_keeps_the_record_in_a_jpeg_too(weights, image, tmp_path):
+    processed = restorable.apply(image, op="exposure", weights=weights)
+    assert restorable.save(processed, tmp_path / "out.jpg", quality=92) == []
+    with Image.open(tmp_path / "out.jpg") as img:
+        back = restorable.restore(img, weights=weights)  # no op=: the record came along
+    assert psnr(np.asarray(back), np.asarray(image)) > 20
+    with pytest.raises(restorable.RestorableError, match="unknown output format"):
+        restorable.save(processed, tmp_path / "out.gif")
+    with pytest.raises(restorable.RestorableError, match="quality"):
+        restorable.save(processed, tmp_path / "out.jpg", quality=0)
+    assert not (tmp_path / "out.gif").exists()
+
+
+def test_force_restores_an_edited_image_as_the_error_says(weights, image):
+    processed = restorable.apply(image, op="exposure", weights=weights)
+    edited = processed.copy()
+    edited.paste((255, 0, 0), (0, 0, edited.width, edited.height // 2))
+    edited.info = dict(processed.info)
+    with pytest.raises(restorable.ChangedImageError, match="force=True"):
+        restorable.restore(edited, weights=weights)
+    back = restorable.restore(edited, weights=weights, force=True)
+    assert back.size == image.size
+
+
+def test_a_session_takes_pil_images_and_arrays_and_gives_the_same_kind(weights, image, caplog):
+    session = restorable.Session(restorable.RunSettings(device="cpu", weights=weights))
+    processed = session.apply(image, "exposure")
+    assert isinstance(processed, Image.Image) and "restorable" in processed.info
+    assert psnr(np.asarray(session.restore(processed)), np.asarray(image)) > 25
+    array = np.asarray(image)
+    out = session.apply(array, "exposure")
+    assert isinstance(out, np.ndarray) and out.shape == array.shape
+    with caplog.at_level(logging.WARNING, logger="restorable"):
+        back = session.restore(out, op="exposure")
+    assert isinstance(back, np.ndarray) and psnr(back, array) > 25
+    assert any("no restorable record" in r.getMessage() for r in caplog.records)  # the note is not lost
+
+
+def test_notes_reach_the_restorable_logger(weights, image, caplog):
+    with caplog.at_level(logging.WARNING, logger="restorable"):
+        restorable.apply(image, op="exposure", params={"ev": 1.5}, weights=weights)
+    assert any("trained for ev=1" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda x: restorable.Session("cpu"), "takes a RunSettings"),
+        (lambda x: restorable.RunSettings(device="xx"), "unknown device"),
+        (lambda x: restorable.apply(Image.fromarray(x).convert("I"), op="l0"), "32-bit integer"),
+        (lambda x: restorable.apply(Image.fromarray(x[..., 0].astype(np.float32)), op="l0"), "32-bit float"),
+        (lambda x: restorable.restore(np.zeros((0, 5, 3), np.uint8), op="l0"), "empty"),
+        (lambda x: restorable.apply(x, op="l0", params=[1, 2]), "must be a dict"),
+        (lambda x: restorable.pnginfo(x), "takes a PIL image"),
+        (lambda x: restorable.restore(x, op="pack-2"), "unpack"),
+        (lambda x: restorable.restore(x, op="blur"), "unknown operator"),
+    ],
+)
+def test_wrong_input_is_a_clear_restorable_error(image, call, words):
+    with pytest.raises(restorable.RestorableError, match=words):
+        call(np.asarray(image))
+
+
+def test_a_truncated_file_opened_by_pil_is_a_clear_error(photo_path, tmp_path):
+    cut = tmp_path / "cut.jpg"
+    data = photo_path.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])  # the header is whole: Image.open works, decoding fails
+    with Image.open(cut) as img, pytest.raises(restorable.RestorableError, match="cut short|not a readable image"):
+        restorable.apply(img, op="l0")
