@@ -15,7 +15,7 @@ from restorable.atomic import atomic_write
 from restorable.errors import RestorableError
 from restorable.image_file import BITS_KEY, DEFAULT_MAX_PIXELS, jpeg_subsampling, open_image, output_format
 from restorable.luma import with_channels
-from restorable.provenance import Provenance, read_provenance, save_options
+from restorable.provenance import PNG_KEY, Provenance, file_record, read_provenance, save_options
 
 _ORIENTATION_TAG = 0x0112
 log = logging.getLogger("restorable")
@@ -56,6 +56,9 @@ def photo_from_pil(img: Image.Image) -> Photo:
         raise RestorableError(f"not a readable image ({why})") from None
     sixteen = _is_16_bit(img)
     info = dict(img.info)
+    carried = file_record(img)  # TIFF and WebP keep the record elsewhere than PNG text or a JPEG comment
+    if carried is not None and PNG_KEY not in info:
+        info["comment"] = carried
     exif = img.getexif()
     orientation = exif.get(_ORIENTATION_TAG, 1) if exif else 1
     orientation = orientation if orientation in range(1, 9) else 1

@@ -1,7 +1,8 @@
 """Provenance stored inside processed files, so that ``restore`` needs no flags.
 
 PNG: an iTXt chunk named ``restorable``; JPEG: a COM (comment) segment starting
-with ``restorable:``. Both hold the same JSON: operator, parameters, model id
+with ``restorable:``; TIFF: the ImageDescription tag, as the JPEG comment; WebP: an XMP
+packet with the JSON in base64. All hold the same JSON: operator, parameters, model id
 and sha256, tool version, and what the processed pixels were (their size and a
 coarse fingerprint), so that ``restore`` can tell a file that was resized,
 cropped, rotated or edited since.
@@ -25,6 +26,9 @@ from restorable.errors import RestorableError
 
 PNG_KEY = "restorable"
 JPEG_PREFIX = b"restorable:"
+XMP_HEAD = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            '<rdf:Description xmlns:restorable="https://github.com/restorable/ns/1.0/"><restorable:record>')
+XMP_TAIL = "</restorable:record></rdf:Description></rdf:RDF></x:xmpmeta>"
 # A record is a few hundred bytes, a packed file's up to MEMBER_METADATA_BYTES more (its images' EXIF and
 # profiles); anything longer is not one of ours. A JPEG comment holds at most 65,533 bytes.
 MEMBER_METADATA_BYTES = 48_000
@@ -257,4 +261,26 @@ def save_options(fmt: str, provenance: Provenance | None) -> dict:
         return {"pnginfo": info}
     if fmt == "JPEG":
         return {"comment": JPEG_PREFIX + provenance.to_json().encode()}
+    if fmt == "TIFF":  # the ImageDescription tag
+        return {"description": (JPEG_PREFIX + provenance.to_json().encode()).decode()}
+    if fmt == "WEBP":  # an XMP packet whose one element holds the record, base64 (no XML escaping to get wrong)
+        record = base64.b64encode(provenance.to_json().encode()).decode()
+        return {"xmp": (XMP_HEAD + record + XMP_TAIL).encode()}
     return {}
+
+
+def file_record(img) -> bytes | None:
+    """The record a TIFF (ImageDescription) or WebP (XMP) file carries, as a JPEG comment would hold it; None if none."""
+    tags = getattr(img, "tag_v2", None)
+    if tags is not None:
+        description = tags.get(270)
+        if isinstance(description, str) and description.startswith(JPEG_PREFIX.decode()):
+            return description.encode()
+    xmp = img.info.get("xmp")
+    if isinstance(xmp, bytes) and XMP_HEAD.encode() in xmp:
+        body = xmp.split(XMP_HEAD.encode(), 1)[1].split(XMP_TAIL.encode(), 1)[0]
+        try:
+            return JPEG_PREFIX + base64.b64decode(body, validate=True)
+        except ValueError:
+            return JPEG_PREFIX + b"(a damaged record)"
+    return None

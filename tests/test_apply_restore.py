@@ -20,11 +20,15 @@ def invoke(*args):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
-@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif", ".webp"])
 def test_cli_round_trip_restore_needs_no_flags(weights, photo_path, tmp_path, suffix):
+    from restorable.photo import read_photo
+
     out = tmp_path / f"out{suffix}"
-    result = invoke("apply", "--op", "exposure", "--weights", weights, photo_path, out)
+    result = invoke("apply", "--op", "exposure", "-p", "ev=1", "--weights", weights, photo_path, out)
     assert result.exit_code == 0, result.output
+    record = read_photo(out).provenance  # every output format carries the record (TIFF and WebP did not)
+    assert record is not None and record.op == "exposure" and record.params["ev"] == 1.0
     result = invoke("restore", out, "--weights", weights)
     assert result.exit_code == 0, result.output
     restored = tmp_path / "out.restored.png"
