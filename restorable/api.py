@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from restorable.errors import RestorableError
+from restorable.limits import check_quality
 from restorable.photo import Photo, as_photo, read_photo, write_photo
 from restorable.provenance import Provenance
 from restorable.session import Image, Session, check_mode, untrained_params
@@ -53,9 +54,10 @@ def restore_photo(
     backend: str = "torch",
     force: bool = False,
     lossless: bool = False,
+    params: dict | None = None,
 ) -> Photo:
     """:meth:`Session.restore` for one call (see there)."""
-    return Session(RunSettings(device, backend, tile, weights)).restore(photo, op, force, lossless)
+    return Session(RunSettings(device, backend, tile, weights)).restore(photo, op, force, lossless, params)
 
 
 def apply(
@@ -75,12 +77,13 @@ def apply(
 
 def restore(
     image: Image, op: str | None = None, weights: Path | None = None, device: str = "auto", lossless: bool = False,
-    force: bool = False,
+    force: bool = False, params: dict | None = None,
 ) -> Image:
-    """Restore the original of a processed PIL image or array (``op`` needed when it carries no record;
-    ``lossless=True`` when it was applied with ``lossless=True``; ``force=True`` restores an image changed
-    since it was processed, poorly, instead of raising :class:`~restorable.errors.ChangedImageError`)."""
-    return Session(RunSettings(device, weights=weights)).restore(image, op, force, lossless)
+    """Restore the original of a processed PIL image or array (``op`` needed when it carries no record, and
+    ``params`` when it was made at other than the defaults; ``lossless=True`` when it was applied with
+    ``lossless=True``; ``force=True`` restores an image changed since it was processed, poorly, instead of
+    raising :class:`~restorable.errors.ChangedImageError`)."""
+    return Session(RunSettings(device, weights=weights)).restore(image, op, force, lossless, params)
 
 
 def pack(
@@ -113,8 +116,7 @@ def save(image: Image, path: str | Path, quality: int = 95) -> list[str]:
     ``quality``: for JPEG and WebP. A plain ``image.save("out.jpg")`` would drop the record."""
     from restorable.image_file import output_format
 
-    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
-        raise RestorableError(f"quality must be a whole number from 1 to 100, not {quality!r}")
+    check_quality(quality)
     output_format(path)  # a clear error for an unknown extension, before any work
     return write_photo(path, as_photo(image), quality)
 

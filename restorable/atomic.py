@@ -65,7 +65,17 @@ def _running(pid: int) -> bool:
         return False
     except (PermissionError, OSError):
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` has ended and only waits for its parent to collect it (Linux; elsewhere: False). A
+    killed run stays so a moment, or for good under a parent that never waits: its claims are left over."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 def _writer(name: str, prefix: str) -> str | None:

@@ -65,9 +65,20 @@ def failure_reason(exc: BaseException) -> str:
     if isinstance(exc, RestorableError):
         text = exc.for_cli()
     elif isinstance(exc, OSError):
-        text = f"{exc.strerror or exc.__class__.__name__}" + (f" ({exc.filename})" if exc.filename else "")
+        text = f"{exc.strerror or exc.__class__.__name__}" + (f" ({_shown(exc.filename)})" if exc.filename else "")
     elif isinstance(exc, MemoryError):
         text = "out of memory: try a smaller image, --tile 512, or --device cpu"
     else:
         text = f"unexpected {exc.__class__.__name__}: {exc}"
     return one_line(text)
+
+
+def _shown(filename: object) -> str:
+    """A file name as an error shows it: the folder of a hidden temporary or claim file of ours (which the
+    user never named), the name itself otherwise."""
+    import os
+
+    name = os.path.basename(str(filename))
+    if name.startswith(".") and name.endswith((".tmp", ".claim")):
+        return f"writing in {os.path.dirname(str(filename)) or '.'}"
+    return str(filename)

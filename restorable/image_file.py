@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from restorable.atomic import atomic_write
-from restorable.errors import RestorableError
+from restorable.errors import Hint, RestorableError
 from restorable.limits import DEFAULT_MAX_PIXELS
 
 # Files we read as photos (folders, training data).
@@ -34,8 +34,10 @@ def jpeg_subsampling(quality: int, as_apply: bool = True) -> int:
 
 
 def images_in(folder: Path) -> list[Path]:
-    """Image files (by extension) directly in ``folder``, sorted by name; none: an empty list."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    """Image files (by extension, not hidden ones) directly in ``folder``, sorted by name; none: an empty list."""
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+    )
 
 def _sixteen_bit(img: Image.Image) -> bool:
     """Whether an opened, not yet loaded image stores 16-bit samples (Pillow's raw modes say so)."""
@@ -76,10 +78,14 @@ def open_image(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MA
                     img.info[BITS_KEY] = 16
                 return img
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        why = "the file is cut short" if "truncated" in str(exc) else exc.__class__.__name__
-        raise RestorableError(f"{path}: not a readable image ({why})") from None
+        raise RestorableError(f"{path}: not a readable image ({unreadable(exc)})") from None
     finally:
         Image.MAX_IMAGE_PIXELS = limit
+
+
+def unreadable(exc: BaseException) -> str:
+    """Why Pillow could not read an image, in a few words: "the file is cut short", or the error's kind."""
+    return "the file is cut short" if "truncated" in str(exc) else exc.__class__.__name__
 
 
 def check_pixels(path: str | os.PathLike[str], width: int, height: int, max_pixels: int | None) -> None:
@@ -88,9 +94,14 @@ def check_pixels(path: str | os.PathLike[str], width: int, height: int, max_pixe
         raise RestorableError(f"{path}: the image is empty ({width}x{height})")
     if max_pixels is not None and width * height > max_pixels:
         raise RestorableError(
-            f"{path}: {width}x{height} is {width * height / 1e6:.0f} MP, over the limit of"
-            f" {max_pixels / 1e6:g} MP (--max-pixels raises it)"
+            f"{path}: {width}x{height} is {_pixels(width * height)}, over the limit of {_pixels(max_pixels)}",
+            Hint("--max-pixels N", "max_pixels=N", "raises it"),
         )
+
+
+def _pixels(count: int) -> str:
+    """A pixel count as people read it: "24.2 MP", or "196,000 pixels" under one megapixel."""
+    return f"{count / 1e6:.3g} MP" if count >= 1_000_000 else f"{count:,} pixels"
 
 
 def read_image(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:

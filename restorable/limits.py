@@ -20,3 +20,10 @@ def check_tile(tile: int | None) -> None:
     """A one-line error for a tile size that would be mostly margin (or negative)."""
     if tile is not None and tile != 0 and tile < MIN_TILE:
         raise RestorableError(f"the tile side must be 0 (no tiles) or at least {MIN_TILE} pixels, not {tile}")
+
+
+def check_quality(quality: object) -> int:
+    """``quality`` when it is a JPEG/WebP quality (a whole number from 1 to 100), else a one-line error."""
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise RestorableError(f"JPEG quality must be a whole number from 1 to 100, not {quality!r}")
+    return quality

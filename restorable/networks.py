@@ -60,9 +60,12 @@ def describe(rgb: np.ndarray) -> dict:
     return {"size": (rgb.shape[1], rgb.shape[0]), "thumb": fingerprint(rgb)}
 
 
-def model_for(photo: Photo, op: str | None, weights: Path | None, lossless: bool = False) -> LoadedModel:
+def model_for(
+    photo: Photo, op: str | None, weights: Path | None, lossless: bool = False, conditioned: bool = False
+) -> LoadedModel:
     """The network that can restore ``photo``: from its provenance, or ``op`` when that was stripped
-    (then ``lossless`` picks the weights apply uses for lossless files, as for a PNG)."""
+    (then ``lossless`` and ``conditioned`` pick the weights apply uses for lossless files and for
+    parameters off the defaults)."""
     record = photo.provenance
     if record is None and op is None:
         raise RecordError(
@@ -73,7 +76,7 @@ def model_for(photo: Photo, op: str | None, weights: Path | None, lossless: bool
         raise RecordError(f"this file was made with {record.op}, not {op}", Hint("leaving out --op", "op=None", "uses its record"))
     # The exact weights that made the file (by sha256), even when a newer version is the default.
     made_with = record.model_sha256 if record is not None and weights is None else None
-    loaded = load_weights(op or record.op, weights, sha256=made_with, lossless=lossless)
+    loaded = load_weights(op or record.op, weights, sha256=made_with, lossless=lossless, conditioned=conditioned)
     if record is not None and weights is None and record.model_sha256 != loaded.sha256:
         raise WeightsError(
             f"made with model {record.model_id}, but the installed {loaded.model_id} differs",

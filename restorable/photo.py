@@ -13,9 +13,9 @@ from PIL import Image, ImageOps
 
 from restorable.atomic import atomic_write
 from restorable.errors import RestorableError
-from restorable.image_file import BITS_KEY, DEFAULT_MAX_PIXELS, jpeg_subsampling, open_image, output_format
+from restorable.image_file import BITS_KEY, DEFAULT_MAX_PIXELS, jpeg_subsampling, open_image, output_format, unreadable
 from restorable.luma import with_channels
-from restorable.provenance import PNG_KEY, Provenance, file_record, read_provenance, save_options
+from restorable.provenance import Provenance, read_provenance, save_options
 
 _ORIENTATION_TAG = 0x0112
 log = logging.getLogger("restorable")
@@ -52,13 +52,13 @@ def photo_from_pil(img: Image.Image) -> Photo:
     try:
         img.load()
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        why = "the file is cut short" if "truncated" in str(exc) else exc.__class__.__name__
-        raise RestorableError(f"not a readable image ({why})") from None
+        raise RestorableError(f"not a readable image ({unreadable(exc)})") from None
     sixteen = _is_16_bit(img)
     info = dict(img.info)
-    carried = file_record(img)  # TIFF and WebP keep the record elsewhere than PNG text or a JPEG comment
-    if carried is not None and PNG_KEY not in info:
-        info["comment"] = carried
+    try:
+        provenance, record_error = read_provenance(img), None
+    except RestorableError as exc:  # only restore needs the record: apply ignores a damaged one
+        provenance, record_error = None, str(exc)
     exif = img.getexif()
     orientation = exif.get(_ORIENTATION_TAG, 1) if exif else 1
     orientation = orientation if orientation in range(1, 9) else 1
@@ -79,10 +79,6 @@ def photo_from_pil(img: Image.Image) -> Photo:
         notes.append("CMYK converted to RGB")
     is_grey = img.mode in ("L", "LA", "La", "1")
     rgb = np.asarray(img.convert("L" if is_grey else "RGB")).copy()
-    try:
-        provenance, record_error = read_provenance(info), None
-    except RestorableError as exc:  # only restore needs the record: apply ignores a damaged one
-        provenance, record_error = None, str(exc)
     return Photo(
         rgb=rgb,
         alpha=alpha,

@@ -70,9 +70,10 @@ class ApplyJob:
 
 @dataclass(frozen=True)
 class RestoreJob:
-    """Restore each processed file (``op``: for files whose record was stripped)."""
+    """Restore each processed file (``op`` and ``params``: for files whose record was stripped)."""
 
     op: str | None = None
+    params: dict = field(default_factory=dict)
     force: bool = False
     robust: bool | None = None
     quality: int = 95
@@ -86,6 +87,6 @@ class RestoreJob:
         from restorable.photo import read_photo
 
         def process(photo, src: Path, dst: Path):
-            return session.restore(photo, self.op, self.force, lossless_weights(src, self.robust))
+            return session.restore(photo, self.op, self.force, lossless_weights(src, self.robust), self.params)
 
         return Steps(lambda src: read_photo(src, self.max_pixels), process, None, self.quality, png="fast")

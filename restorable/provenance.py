@@ -35,6 +35,7 @@ MEMBER_METADATA_BYTES = 48_000
 MAX_RECORD_BYTES = MEMBER_METADATA_BYTES + 16_384
 _HEX = set("0123456789abcdef")
 RECORD_VERSION = 2  # what this tool writes; it reads 1 and 2
+MAX_BEFORE = 8  # records of processed files processed again, kept in the new one (``Provenance.before``)
 
 
 def _check_record(data: object) -> dict:
@@ -180,11 +181,14 @@ class Provenance:
     inputs: int = 1  # how many photos the file holds
     members: tuple[Member, ...] | None = None  # a packed file: its images, in order
     version: int = RECORD_VERSION  # of the record format; read from the file (1 when it has none)
+    before: Provenance | None = None  # made from a processed file: that file's record, which restore gives back
 
     def to_json(self) -> str:
-        record = {k: v for k, v in asdict(self).items() if v is not None}
+        record = {k: v for k, v in asdict(self).items() if v is not None and k != "before"}
         if self.members:
             record["members"] = [{k: v for k, v in m.items() if v is not None} for m in record["members"]]
+        if self.before is not None:
+            record["before"] = json.loads(self.before.to_json())
         return json.dumps(record, sort_keys=True, separators=(",", ":"))
 
     def check_pixels(self, rgb) -> str | None:
@@ -206,20 +210,29 @@ class Provenance:
         try:
             if len(text) > MAX_RECORD_BYTES:
                 raise ValueError("too long")
-            data = json.loads(text)
-            version = data.get("version", 1) if isinstance(data, dict) else 1
-            if isinstance(version, int) and not isinstance(version, bool) and version > RECORD_VERSION:
-                raise RestorableError(
-                    f"this file was made by a newer restorable (record version {version}; this one reads up to"
-                    f" {RECORD_VERSION}): upgrade restorable to restore it"
-                )
-            if version not in (1, 2) or isinstance(version, bool):
-                raise ValueError("unknown version")
-            data = _check_record(data)
-            data["version"] = version
+            return cls._from_data(json.loads(text), MAX_BEFORE)
         except (ValueError, RecursionError) as exc:
             reason = str(exc) if isinstance(exc, ValueError) and not isinstance(exc, json.JSONDecodeError) else "not JSON"
             raise RestorableError(f"damaged restorable record ({reason})") from None
+
+    @classmethod
+    def _from_data(cls, data: object, nesting: int) -> Provenance:
+        """The record of parsed JSON ``data`` holding up to ``nesting`` records it was made from; ValueError."""
+        version = data.get("version", 1) if isinstance(data, dict) else 1
+        if isinstance(version, int) and not isinstance(version, bool) and version > RECORD_VERSION:
+            raise RestorableError(
+                f"this file was made by a newer restorable (record version {version}; this one reads up to"
+                f" {RECORD_VERSION}): upgrade restorable to restore it"
+            )
+        if version not in (1, 2) or isinstance(version, bool):
+            raise ValueError("unknown version")
+        data = _check_record(data)
+        data["version"] = version
+        before = data.get("before")
+        if before is not None:
+            if nesting <= 0:
+                raise ValueError(f"more than {MAX_BEFORE} records it was made from")
+            before = cls._from_data(before, nesting - 1)
         fields = {k: data[k] for k in ("op", "params", "model_id", "model_sha256", "tool_version")}
         size = tuple(data["size"]) if data.get("size") else None
         original = data.get("original")
@@ -234,18 +247,30 @@ class Provenance:
         return cls(
             **fields, mode=data.get("mode", "learned"), payload=data.get("payload", False), size=size, thumb=data.get("thumb"),
             family=data.get("family", "effect"), original=original, inputs=data.get("inputs", 1), members=members,
-            version=data["version"],
+            version=data["version"], before=before,
         )
 
 
-def read_provenance(info: dict) -> Provenance | None:
-    """Provenance from a Pillow image's ``info`` (PNG text or JPEG comment), or None when absent."""
-    text = info.get(PNG_KEY)
+def read_provenance(img) -> Provenance | None:
+    """The record an opened Pillow image carries (PNG text, JPEG comment, TIFF ImageDescription or WebP XMP),
+    or None when it has none; a one-line :class:`RestorableError` when it is damaged."""
+    text = img.info.get(PNG_KEY)
     if text is not None:
         return Provenance.from_json(text)
-    comment = info.get("comment")
+    comment = img.info.get("comment")
     if isinstance(comment, bytes) and comment.startswith(JPEG_PREFIX):
         return Provenance.from_json(comment[len(JPEG_PREFIX) :])
+    tags = getattr(img, "tag_v2", None)
+    description = tags.get(270) if tags is not None else None
+    if isinstance(description, str) and description.startswith(JPEG_PREFIX.decode()):
+        return Provenance.from_json(description[len(JPEG_PREFIX) :])
+    xmp = img.info.get("xmp")
+    if isinstance(xmp, bytes) and XMP_HEAD.encode() in xmp:
+        body = xmp.split(XMP_HEAD.encode(), 1)[1].split(XMP_TAIL.encode(), 1)[0]
+        try:
+            return Provenance.from_json(base64.b64decode(body, validate=True))
+        except binascii.Error:
+            raise RestorableError("damaged restorable record (not base64)") from None
     return None
 
 
@@ -267,20 +292,3 @@ def save_options(fmt: str, provenance: Provenance | None) -> dict:
         record = base64.b64encode(provenance.to_json().encode()).decode()
         return {"xmp": (XMP_HEAD + record + XMP_TAIL).encode()}
     return {}
-
-
-def file_record(img) -> bytes | None:
-    """The record a TIFF (ImageDescription) or WebP (XMP) file carries, as a JPEG comment would hold it; None if none."""
-    tags = getattr(img, "tag_v2", None)
-    if tags is not None:
-        description = tags.get(270)
-        if isinstance(description, str) and description.startswith(JPEG_PREFIX.decode()):
-            return description.encode()
-    xmp = img.info.get("xmp")
-    if isinstance(xmp, bytes) and XMP_HEAD.encode() in xmp:
-        body = xmp.split(XMP_HEAD.encode(), 1)[1].split(XMP_TAIL.encode(), 1)[0]
-        try:
-            return JPEG_PREFIX + base64.b64decode(body, validate=True)
-        except ValueError:
-            return JPEG_PREFIX + b"(a damaged record)"
-    return None

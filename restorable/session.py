@@ -74,9 +74,13 @@ class Session:
         values = resolve_params(spec, params)
         original = Original((photo.rgb.shape[1], photo.rgb.shape[0]), 1 if photo.rgb.ndim == 2 else 3, photo.orientation)
         ignored = [f"ignored its {photo.record_error}"] if photo.record_error else []
+        before, kept = kept_record(photo)
         colour = in_colour(photo)
-        photo = replace(colour, notes=[*colour.notes, *ignored])  # a copy: the caller's photo stays as it was
-        record = {"op": op, "params": values, "tool_version": __version__, "family": spec.family, "original": original}
+        photo = replace(colour, notes=[*colour.notes, *ignored, *kept])  # a copy: the caller's photo stays as it was
+        record = {
+            "op": op, "params": values, "tool_version": __version__, "family": spec.family, "original": original,
+            "before": before,
+        }
         if mode == "exact":
             return self._apply_exact(photo, record)
         return self._apply_learned(photo, record, payload, lossless)
@@ -137,11 +141,15 @@ class Session:
             result.lossless_only = f"the {op} weights ({loaded.model_id}) were trained without JPEG"
         return result
 
-    def restore(self, photo: Image, op: str | None = None, force: bool = False, lossless: bool = False) -> Image:
-        """Recover the original from a processed photo (its provenance names the model and mode).
+    def restore(
+        self, photo: Image, op: str | None = None, force: bool = False, lossless: bool = False, params: dict | None = None
+    ) -> Image:
+        """Recover the original from a processed photo (its provenance names the model, mode and parameters).
 
         Without a record (``op`` given), ``lossless=True`` restores with the weights
-        `apply` uses for lossless files (a stripped PNG), else with the default ones.
+        `apply` uses for lossless files (a stripped PNG), else with the default ones;
+        ``params`` are the operator parameters it was made with (default: the operator's defaults).
+        With a record, ``params`` must agree with it.
 
         A photo whose pixels are not those its record was made for (resized, cropped,
         rotated, edited) is refused; ``force=True`` restores it with a note instead.
@@ -152,7 +160,7 @@ class Session:
         A photo that was grey before processing comes back grey.
         """
         if not isinstance(photo, Photo):
-            return like_input(self.restore(as_photo(photo), op, force, lossless), photo)
+            return like_input(self.restore(as_photo(photo), op, force, lossless, params), photo)
         if op is not None:
             from restorable.operators import get_operator
 
@@ -161,6 +169,7 @@ class Session:
         if photo.record_error and op is None:
             raise RecordError(photo.record_error, Hint("--op NAME", "op=NAME", "restores it without the record"))
         record = photo.provenance
+        values = made_at(record, op, params)
         if record is not None and record.family == "pack":
             raise RecordError(f"a packed file of {record.inputs} images: restorable unpack (Session.unpack) gives them back")
         changed = record.check_pixels(photo.rgb) if record is not None else None
@@ -173,7 +182,7 @@ class Session:
         if (record is None and photo.rgb.ndim == 3) or (record is not None and record.mode == "exact"):
             restored = _restore_exact(photo, recorded=record is not None)
         if restored is None:
-            restored = self._restore_learned(photo, op, lossless, notes)
+            restored = self._restore_learned(photo, op, lossless, values, notes)
         if record is not None and record.original is not None:  # a rescaled photo comes back at its exact size
             width, height = record.original.size
             restored.rgb = restored.rgb[:height, :width]
@@ -181,27 +190,29 @@ class Session:
         restored.notes = notes + restored.notes
         if record is not None and record.original is not None and record.original.channels == 1:
             restored.rgb = grey_uint8(restored.rgb)  # the original was a grey photo
+        if record is not None and record.before is not None:  # it was made from a processed file: that one comes back
+            # with its record, pinned to these pixels (a restoration, not the very ones it was made for)
+            restored.provenance = replace(record.before, **describe(restored.rgb))
+            restored.notes.append(f"this gives back the {record.before.op} result it was made from: restore that for its original")
         return restored
 
-    def _restore_learned(self, photo: Photo, op: str | None, lossless: bool, notes: list[str]) -> Photo:
-        """The learned reverse pass (with the refinement payload when the file carries one); adds to ``notes``."""
+    def _restore_learned(
+        self, photo: Photo, op: str | None, lossless: bool, params: dict, notes: list[str]
+    ) -> Photo:
+        """The learned reverse pass (with the refinement payload when the file carries one) of a photo made at
+        ``params``; adds to ``notes``."""
         from restorable.engine import reverse_image
 
         record = photo.provenance
-        loaded = model_for(photo, op, self.settings.weights, lossless)
+        # without a record, the weights apply takes for these parameters (a conditioned network off the defaults)
+        slider = record is None and op is not None and moved_off_defaults(op, params)
+        loaded = model_for(photo, op, self.settings.weights, lossless, conditioned=slider)
         if record is None:
-            notes.append(f"no restorable record: restored as a {op} result (weights {loaded.model_id}), which nothing can check")
+            notes.append(_without_record(op, params, loaded, lossless, self.settings.weights is None))
+            notes += untrained_params(loaded, params)
         photo, converted = carrier_channels(photo, loaded.model.config.carrier_channels)
         notes += converted
         net, run_device = self.network(loaded)
-        if record is not None:
-            params = record.params
-        else:
-            from restorable.operators import get_operator
-
-            params = get_operator(loaded.metadata["op"]).defaults if loaded.model.config.cond_channels else {}
-            if params:
-                notes.append(f"no restorable record: restored as made at the default parameters ({_listed(params)})")
         net = bind_condition(net, loaded, params)
 
         def reverse(image):
@@ -289,6 +300,60 @@ def untrained_params(loaded: LoadedModel, values: dict) -> list[str]:
         return [f"the {loaded.model_id} weights follow {', '.join(sorted(free))} but were trained for {learned},"
                 f" not {asked}: effect and restoration may be poorer"]
     return [f"the {loaded.model_id} weights were trained for {learned}, not {asked}: effect and restoration may be poorer"]
+
+
+def _without_record(op: str, params: dict, loaded: LoadedModel, lossless: bool, installed: bool) -> str:
+    """The note of a restore without a record: as what it was restored, and what else it could have been."""
+    from restorable.operators import get_operator
+    from restorable.weights.manifest import load_manifest
+
+    spec = get_operator(op)
+    made = f"{'an' if op[0] in 'aeiou' else 'a'} {op} result"
+    if params:
+        made += f" made at {'the defaults ' if params == spec.defaults else ''}{_listed(params)}"
+    others = ["--param / params= if it was made at others"] if spec.params else []
+    if installed and op in load_manifest().lossless:
+        others.append("--robust / lossless=False if it was made for JPEG" if lossless else "--invisible / lossless=True if it was made for PNG")
+    tail = f"; {', '.join(others)}" if others else ""
+    return f"no restorable record: restored as {made} (weights {loaded.model_id}), which nothing can check{tail}"
+
+
+def kept_record(photo: Photo) -> tuple[Provenance | None, list[str]]:
+    """The record of ``photo``, which a result made from it keeps (restore gives the photo back with it), and a
+    note when it is not kept: the pixels were changed since it was made, or it holds as many as it may."""
+    from restorable.provenance import MAX_BEFORE
+
+    record = photo.provenance
+    if record is None:
+        return None, []
+    changed = record.check_pixels(photo.rgb)
+    if changed:
+        return None, [f"its record ({record.op}) was not kept: {changed}"]
+    depth, inner = 1, record
+    while inner.before is not None:
+        depth, inner = depth + 1, inner.before
+    if depth > MAX_BEFORE:
+        return None, [f"its record ({record.op}) was not kept: it was processed {depth} times already"]
+    return record, []
+
+
+def made_at(record: Provenance | None, op: str | None, params: dict | None) -> dict:
+    """The operator parameters a photo was made at: its record's (``params``, when given, must agree), else
+    ``params`` over ``op``'s defaults."""
+    from restorable.operators import get_operator, resolve_params
+
+    if record is None:
+        return resolve_params(get_operator(op), params) if op is not None else {}
+    if params:
+        asked = resolve_params(get_operator(record.op), params)
+        differ = {k: v for k, v in asked.items() if k in params and not math.isclose(float(v), float(record.params.get(k, v)))}
+        if differ:
+            made = _listed({k: record.params[k] for k in differ})
+            raise RecordError(
+                f"this file was made at {made}, not {_listed(differ)}",
+                Hint("leaving out --param", "params=None", "uses its record"),
+            )
+    return dict(record.params)
 
 
 def _listed(params: dict) -> str:

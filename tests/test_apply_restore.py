@@ -126,6 +126,32 @@ def test_batch_goes_on_past_corrupt_files(weights, tmp_path, odd_photo_path):
     assert not [p for p in out.rglob("*") if p.name.startswith(".")]
 
 
+def test_a_folder_batch_skips_its_own_output_folder_hidden_files_and_follows_symlinks(weights, tmp_path, odd_photo_path):
+    """-o inside the folder: a rerun does not process its outputs; AppleDouble ``._`` files are not photos; a
+    symlinked file keeps its own name and a symlinked folder is walked where it is linked; other types are named."""
+    photos, elsewhere = tmp_path / "photos", tmp_path / "elsewhere"
+    (photos / "sub").mkdir(parents=True)
+    (elsewhere / "deep").mkdir(parents=True)
+    with Image.open(odd_photo_path) as img:
+        crop = img.crop((0, 0, 48, 40))
+    for path in (photos / "a.png", photos / "sub" / "b.png", elsewhere / "target.png", elsewhere / "deep" / "d.png"):
+        crop.save(path)
+    (photos / "._a.png").write_bytes(b"\x00\x05\x16\x07 resource fork")  # what macOS leaves on other disks
+    (photos / "clip.gif").write_bytes(b"GIF89a")
+    (photos / "link.png").symlink_to(elsewhere / "target.png")
+    (photos / "sub" / "linked").symlink_to(elsewhere / "deep", target_is_directory=True)
+    out = photos / "processed"
+    args = ("apply", "--op", "exposure", "--weights", weights, "-r", photos, "-o", out, "--min-restore-db", "0")
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == ["a.png", "link.png", "sub/b.png", "sub/linked/d.png"], first.output
+    assert "4 done" in first.output and "left out 1 file it does not read (.gif): clip.gif" in first.output
+    again = invoke(*args)
+    assert again.exit_code == 0 and "0 done, 4 skipped" in again.output, again.output
+    assert not (out / "processed").exists() and len(list(out.rglob("*.png"))) == 4
+
+
 def test_a_batch_names_the_photo_that_restores_least(weights, tmp_path, odd_photo_path):
     """The summary names the output whose restoration is lowest, as `restore` then gives it."""
     src, out = tmp_path / "in", tmp_path / "out"

@@ -102,6 +102,57 @@ def test_apply_then_restore_offline(op, lossless, bundled_only):
     assert 10 * np.log10(255**2 / mse) > bar, op
 
 
+def test_restore_param_gives_back_a_stripped_file_made_off_the_defaults(tmp_path, bundled_only):
+    """apply at ev=3 takes the conditioned exposure network; a stripped copy restores right only when told ev=3."""
+    from typer.testing import CliRunner
+    from PIL import Image
+
+    from restorable.cli import app
+    from restorable.metrics import psnr
+
+    def run(*args):
+        result = CliRunner().invoke(app, [str(a) for a in args])
+        return result.exit_code, result.output
+
+    source = DATA / "cups_511x383.jpg"
+    assert run("apply", "--op", "exposure", "-p", "ev=3", source, tmp_path / "ev3.png")[0] == 0
+    Image.open(tmp_path / "ev3.png").convert("RGB").save(tmp_path / "stripped.png")  # the record is lost
+    original = read_image(source)
+    back = {}
+    for name, args in {"record": ["ev3.png"], "default": ["--op", "exposure", "stripped.png"],
+                       "told": ["--op", "exposure", "-p", "ev=3", "stripped.png"]}.items():
+        code, output = run("restore", *[tmp_path / a if a.endswith(".png") else a for a in args], "-o", tmp_path / name)
+        assert code == 0, output
+        back[name] = psnr(read_image(next((tmp_path / name).iterdir())), original)
+    assert back["told"] > back["default"] + 6 and abs(back["told"] - back["record"]) < 0.5, back
+    code, output = run("restore", "-p", "ev=2", tmp_path / "ev3.png", "-o", tmp_path / "wrong")
+    assert code != 0 and "made at ev=3, not ev=2" in output
+
+
+def test_a_processed_file_processed_again_restores_step_by_step(tmp_path, bundled_only):
+    """The second result keeps the first one's record: its restore gives the first result back with that record,
+    whose restore gives the original (before, the middle came back recordless: the original was lost)."""
+    from typer.testing import CliRunner
+
+    from restorable.cli import app
+    from restorable.metrics import psnr
+
+    def run(*args):
+        result = CliRunner().invoke(app, [str(a) for a in args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    source, first, second = DATA / "cups_511x383.jpg", tmp_path / "first.png", tmp_path / "second.jpg"
+    run("apply", "--op", "wls", source, first)
+    run("apply", "--op", "l0", first, second)
+    assert "gives back the wls result it was made from" in run("restore", second)
+    middle = tmp_path / "second.restored.png"
+    run("restore", middle)  # no --op: its record came back with it
+    original, made = read_image(source), read_image(first)
+    assert psnr(read_image(middle), made) > psnr(read_image(second), made) + 3
+    assert psnr(read_image(tmp_path / "second.restored.restored.png"), original) > psnr(made, original) + 3
+
+
 @pytest.mark.parametrize("lossless", [False, True])
 def test_bundled_gray_writes_the_grey_and_gives_the_colour_back(lossless, bundled_only):
     """The gray family's quality claims, on the bundled weights (their figures do not move with the install).

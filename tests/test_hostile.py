@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,6 +71,26 @@ def test_a_claim_held_by_a_running_process_is_respected_and_a_dead_ones_taken_ov
         assert mine  # the run that left it is gone
 
 
+def test_a_claim_of_a_killed_run_its_parent_has_not_collected_is_taken_over(tmp_path):
+    """A run killed with -9 lingers as a zombie until its parent waits for it (for good under one that never
+    does): its claim is a dead one's, not a running batch's ("made by another run", no output)."""
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    stat = Path(f"/proc/{child.pid}/stat")
+    if not stat.exists():
+        pytest.skip("needs /proc (Linux)")
+    deadline = time.monotonic() + 30
+    while stat.read_text().rpartition(")")[2].split()[0] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.05)  # ended, not yet collected (no wait() below this point)
+    assert stat.read_text().rpartition(")")[2].split()[0] == "Z"
+    target = tmp_path / "out.png"
+    (tmp_path / ".out.png.claim").write_text(str(child.pid))
+    with claim(target) as mine:
+        assert mine
+    child.wait()
+
+
 def test_leftovers_of_killed_writers_are_removed_and_live_ones_kept(tmp_path):
     target = tmp_path / "out.png"
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout)
@@ -89,7 +110,20 @@ def test_restore_with_another_operator_names_the_one_that_made_it(photos, tmp_pa
     made = tmp_path / "made.png"
     assert run_cli("apply", "--op", "l0", photos / "p0.png", made).returncode == 0
     result = run_cli("restore", "--op", "wls", made, tmp_path / "back.png")
-    assert result.returncode == 2 and result.stderr.strip() == "error: this file was made with l0, not wls (leaving out --op uses its record)"
+    assert result.returncode == 2 and result.stderr.strip() == f"error: {made}: this file was made with l0, not wls (leaving out --op uses its record)"
+
+
+@pytest.mark.parametrize("command", ["apply", "restore", "unpack"])
+def test_an_output_folder_that_is_a_file_or_a_file_name_is_refused(command, tmp_path, photos):
+    """-o names a folder: `restore out.png -o back.png` made a folder back.png/, and an existing file gave
+    "File exists" from the operating system."""
+    op = ["--op", "l0"] if command == "apply" else []
+    existing = tmp_path / "notes.txt"
+    existing.write_text("mine")
+    for out, message in ((tmp_path / "back.png", "-o names a folder, not a file like"), (existing, "is a file: -o names")):
+        result = run_cli(command, *op, photos / "p0.png", "-o", out)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert not (tmp_path / "back.png").exists() and existing.read_text() == "mine"
 
 
 def test_a_weights_folder_is_named_as_a_folder(tmp_path, photos):
@@ -116,7 +150,7 @@ def test_pixel_limit_is_checked_before_decoding(tmp_path):
 
     path = tmp_path / "wide.png"
     Image.fromarray(np.zeros((10, 4000, 3), np.uint8)).save(path)
-    with pytest.raises(RestorableError, match="4000x10 is 0 MP, over the limit of 0.03 MP"):
+    with pytest.raises(RestorableError, match=r"4000x10 is 40,000 pixels, over the limit of 30,000 pixels \(max_pixels=N raises"):
         open_image(path, max_pixels=30_000)
     assert open_image(path, max_pixels=40_000).size == (4000, 10)
 

@@ -82,6 +82,24 @@ def test_record_version_2_round_trips_and_version_1_reads_as_an_effect():
     assert old.version == 1 and old.family == "effect" and old.original is None and old.inputs == 1
 
 
+def test_a_record_keeps_the_records_it_was_made_from_up_to_a_depth():
+    from dataclasses import replace
+
+    from restorable.provenance import MAX_BEFORE
+
+    record = Provenance("wls", {"lam": 1.0}, "wls@abc", "ab" * 32, "0.2.0", size=(4, 3))
+    for op in ("l0", "rtv"):
+        record = Provenance(op, {}, f"{op}@abc", "cd" * 32, "0.2.0", size=(4, 3), before=record)
+    again = Provenance.from_json(record.to_json())
+    assert again == record and again.before.op == "l0" and again.before.before.op == "wls"
+    assert again.before.before.before is None
+    deep = record
+    for _ in range(MAX_BEFORE):
+        deep = replace(record, before=deep)
+    with pytest.raises(RestorableError, match=f"damaged restorable record \\(more than {MAX_BEFORE} records"):
+        Provenance.from_json(deep.to_json())
+
+
 def test_a_record_from_a_newer_restorable_says_to_upgrade():
     newer = '{"op": "l0", "params": {}, "model_id": "", "model_sha256": "", "tool_version": "9.0", "version": 3}'
     with pytest.raises(RestorableError, match="newer restorable.*upgrade"):

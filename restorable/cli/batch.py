@@ -6,30 +6,81 @@ import glob
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from restorable.errors import RestorableError, failure_reason
 from restorable.image_file import FORMATS, IMAGE_SUFFIXES
 from restorable.pipeline import Outcome, Steps
 
 
-def expand_inputs(items: list[str], recursive: bool) -> list[Path]:
-    """Files, folders (their images; nested ones with ``recursive``) and globs -> sorted unique files."""
+class Inputs(NamedTuple):
+    """What the inputs name: the image files, and the other files of the folders scanned (not read)."""
+
+    images: list[Path]
+    others: list[Path]
+
+
+def expand_inputs(items: list[str], recursive: bool, out_dir: Path | None = None) -> Inputs:
+    """Files, folders (their images; nested ones with ``recursive``, through symlinks) and globs -> unique files
+    in order. Hidden files and folders are left out, and so is ``out_dir`` inside a folder scanned (a rerun
+    would process its own outputs)."""
+    skip = os.path.realpath(out_dir) if out_dir is not None else None
     found: list[Path] = []
+    others: list[Path] = []
     for item in items:
         path = Path(item)
         if path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            found += [p for p in sorted(path.glob(pattern)) if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+            images, rest = _folder_files(path, recursive, skip if skip != os.path.realpath(path) else None)
+            found += images
+            others += rest
         elif path.exists():
             found.append(path)
         elif glob.has_magic(item):
-            found += [Path(p) for p in sorted(glob.glob(item, recursive=recursive)) if Path(p).is_file()]
+            found += [
+                Path(p) for p in sorted(glob.glob(item, recursive=recursive))
+                if Path(p).is_file() and not (skip and _under(os.path.realpath(p), skip))
+            ]
         else:
             found.append(path)  # reported as missing by the batch loop
     unique: dict[Path, Path] = {}
     for path in found:
         unique.setdefault(path.resolve(), path)
-    return list(unique.values())
+    return Inputs(list(unique.values()), others)
+
+
+def _folder_files(folder: Path, recursive: bool, skip: str | None) -> tuple[list[Path], list[Path]]:
+    """(images, other files) in ``folder``, sorted; with ``recursive`` in its sub-folders too (symlinked ones
+    followed once each), except hidden ones and ``skip`` (a real path)."""
+    images: list[Path] = []
+    others: list[Path] = []
+    seen: set[str] = set()
+    for root, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen or (skip is not None and _under(real, skip)):
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
+        for name in sorted(files):
+            path = Path(root, name)
+            if name.startswith(".") or not path.is_file():
+                continue
+            (images if path.suffix.lower() in IMAGE_SUFFIXES else others).append(path)
+    return images, others
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def not_read(others: list[Path]) -> str:
+    """The line telling what a folder scan left out ("" when nothing): files of types it does not read."""
+    if not others:
+        return ""
+    kinds = sorted({p.suffix.lower() or "(no extension)" for p in others})
+    names = ", ".join(p.name for p in others[:3]) + (", ..." if len(others) > 3 else "")
+    files = "file" if len(others) == 1 else "files"
+    return f"left out {len(others)} {files} it does not read ({', '.join(kinds)}): {names}"
 
 
 def output_paths(inputs: list[Path], out_dir: Path, suffix: str) -> list[Path]:
@@ -41,7 +92,7 @@ def output_paths(inputs: list[Path], out_dir: Path, suffix: str) -> list[Path]:
     """
     if suffix.lower() not in FORMATS:
         raise RestorableError(f"unknown output format {suffix!r} (use one of {', '.join(sorted(FORMATS))})")
-    resolved = [p.resolve() for p in inputs]
+    resolved = [Path(os.path.abspath(p)) for p in inputs]  # a symlink keeps its own name and place
     parents = [p.parent for p in resolved]
     common = Path(os.path.commonpath(parents)) if parents else Path.cwd()
     relative = [p.relative_to(common) for p in resolved]
@@ -76,7 +127,7 @@ def run_batch(
 
         outcomes = runner(advance) if runner is not None else run_pipeline(pairs, steps, overwrite, on_outcome=advance)
     count = {state: sum(o.state == state for o in outcomes) for state in ("done", "skipped", "busy", "failed")}
-    busy = f", {count['busy']} made by another run" if count["busy"] else ""
+    busy = f", {count['busy']} being made by another run (not written here)" if count["busy"] else ""
     console.print(
         f"{count['done']} done, {count['skipped']} skipped (exist; --overwrite to redo){busy}, {count['failed']} failed",
         markup=False,

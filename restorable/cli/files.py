@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -15,7 +16,7 @@ def run_files(
     ``out_dir`` (locally, or as a Ray Data job at address ``ray``); exit 1 if any file of a batch failed."""
     from rich.console import Console
 
-    from restorable.cli.batch import expand_inputs, output_paths, run_batch
+    from restorable.cli.batch import expand_inputs, not_read, output_paths, run_batch
     from restorable.image_file import output_format
     from restorable.pipeline import LOSSLESS, run_one
 
@@ -38,16 +39,24 @@ def run_files(
             raise RestorableError(f"{dst}: refusing to write over the input")
         if dst.exists() and not overwrite:
             raise RestorableError(f"{dst} exists: --overwrite replaces it")
-        outcome = run_one(src, dst, command_steps(job))
+        try:
+            outcome = run_one(src, dst, command_steps(job))
+        except RestorableError as exc:  # named by its file, as a batch names it, unless it names a file itself
+            if os.path.exists(exc.message.split(": ", 1)[0]) or exc.message.startswith((str(src), str(dst))):
+                raise
+            raise type(exc)(f"{src}: {exc.message}", exc.hint) from None
         for note in notes_of([outcome]):
             console.print(f"warning: {note}", markup=False)
         via = f", {outcome.method}" if outcome.method else ""
         via += f", {outcome.checked.text}" if outcome.checked else ""
         console.print(f"{src} -> {dst} ({job.label}, ran on {outcome.ran_on}{via})", markup=False)
         return
+    check_out_dir(out_dir)
     if job.png_only and fmt.lstrip(".").lower() not in ("png", "tif", "tiff"):
         raise RestorableError(f"{job.png_only} needs PNG outputs (JPEG would destroy the payload): use --format png")
-    inputs = expand_inputs(paths, recursive)
+    inputs, others = expand_inputs(paths, recursive, out_dir)
+    if others:
+        console.print(f"note: {not_read(others)}", markup=False)
     if not inputs:
         raise RestorableError("no input images found")
     pairs = list(zip(inputs, output_paths(inputs, out_dir, "." + fmt.lstrip(".").lower())))
@@ -66,6 +75,16 @@ def run_files(
         console.print(f"via {method}", markup=False)
     if any(o.state == "failed" for o in outcomes):
         raise typer.Exit(1)
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse an -o that is a file, or that names one that is not there yet (an image file name)."""
+    from restorable.image_file import IMAGE_SUFFIXES
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RestorableError(f"{out_dir} is a file: -o names the folder for the outputs")
+    if not out_dir.exists() and out_dir.suffix.lower() in IMAGE_SUFFIXES:
+        raise RestorableError(f"-o names a folder, not a file like {out_dir}: give IN OUT for one photo")
 
 
 def command_steps(job):

@@ -13,7 +13,7 @@ Paths = Annotated[list[str], typer.Argument(help="IN OUT, or several files/folde
 OutDir = Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Batch mode: write outputs here.")]
 Format = Annotated[str, typer.Option("--format", help="Output format in batch mode: png (best restoration) or jpg.")]
 Quality = Annotated[int, typer.Option("--quality", min=1, max=100, help="JPEG quality.")]
-Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Include images in sub-folders.")]
+Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Include images in sub-folders (following symlinks; not hidden ones, nor the output folder).")]
 Overwrite = Annotated[bool, typer.Option("--overwrite", help="Replace outputs that already exist (by default they are kept: batches skip them).")]
 Weights = Annotated[Optional[Path], typer.Option("--weights", help="Network weights to use instead of the installed ones.")]
 Device = Annotated[str, typer.Option("--device", help="auto | cpu | cuda (torch).")]
@@ -38,7 +38,7 @@ Ray = Annotated[
     typer.Option(
         "--ray",
         metavar="ADDRESS",
-        help="Batch mode as a Ray Data job (extra [ray]): local (a cluster on this machine), auto (the one `ray start`"
+        help="Batch mode as a Ray Data job (needs the ray extra): local (a cluster on this machine), auto (the one `ray start`"
         " runs here), or ray://HOST:PORT.",
     ),
 ]

@@ -115,8 +115,10 @@ def pack(
 
 def _pack_folders(folders: list[Path], out_dir: Path, fmt: str, overwrite: bool, steps, op: str) -> None:
     from restorable.cli.batch import run_batch
+    from restorable.cli.files import check_out_dir
     from restorable.image_file import images_in
 
+    check_out_dir(out_dir)
     listed = [{p.stem: p for p in images_in(f)} for f in folders]
     if not listed[0]:
         raise RestorableError(f"{folders[0]}: no images found")
@@ -159,8 +161,10 @@ def unpack(
     from restorable.image_file import FORMATS
     from restorable.photo import read_photo, write_photo
 
-    from restorable.cli.files import warm_up
+    from restorable.cli.files import check_out_dir, warm_up
 
+    if out_dir is not None:
+        check_out_dir(out_dir)
     console = Console(stderr=True, soft_wrap=True)
     session = _session(device, backend, tile, weights)
     warm_up()

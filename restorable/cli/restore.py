@@ -14,6 +14,9 @@ from restorable.limits import DEFAULT_MAX_PIXELS
 def restore(
     paths: o.Paths,
     op: str = typer.Option(None, "--op", help="Operator, only for files whose restorable record was stripped."),
+    param: list[str] = typer.Option(
+        [], "--param", "-p", help="Operator parameter key=value a file without a record was made with (repeatable; a record must agree)."
+    ),
     out_dir: o.OutDir = None,
     fmt: o.Format = "png",
     quality: o.Quality = 95,
@@ -36,10 +39,14 @@ def restore(
     ),
 ) -> None:
     """Restore the original of processed files (IN alone writes IN-STEM.restored.png)."""
+    from restorable.operators import get_operator, parse_params, resolve_params
     from restorable.photo_jobs import RestoreJob
     from restorable.settings import RunSettings
 
-    job = RestoreJob(op, force, robust, quality, max_pixels, RunSettings(device, backend, tile, weights))
+    params = parse_params(param)
+    if op is not None:
+        resolve_params(get_operator(op), params)  # a bad name or value fails before any file is read
+    job = RestoreJob(op, params, force, robust, quality, max_pixels, RunSettings(device, backend, tile, weights))
     if len(paths) == 1 and out_dir is None:
         src = Path(paths[0])
         paths = [paths[0], str(src.with_name(f"{src.stem}.restored.{fmt.lstrip('.')}"))]

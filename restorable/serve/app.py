@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 
 from restorable.catalog import families_as_dict, operators_as_dict
 from restorable.errors import RestorableError, one_line
-from restorable.limits import DEFAULT_MAX_PIXELS
+from restorable.limits import DEFAULT_MAX_PIXELS, check_quality
 from restorable.serve import work
 from restorable.serve.jobs import JobRunner, UnknownJob
 from restorable.serve.store import Store, safe_name
@@ -165,10 +165,7 @@ def create_app(config: ServeConfig | None = None) -> Starlette:
         fmt = body.get("format", "png")
         if not isinstance(fmt, str) or fmt not in work.EXTENSIONS:
             raise _Failed(f"format must be one of {', '.join(work.EXTENSIONS)}, not {fmt!r}")
-        quality = body.get("quality", 95)
-        if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
-            raise _Failed(f"JPEG quality must be a whole number from 1 to 100, not {quality!r}")
-        return spec.name, params, fmt, quality
+        return spec.name, params, fmt, check_quality(body.get("quality", 95))
 
     async def new_job(request: Request) -> Response:
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":

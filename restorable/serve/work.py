@@ -34,7 +34,8 @@ def read_upload(path: Path, name: str, max_pixels: int | None) -> Photo:
     try:
         return read_photo(path, max_pixels)
     except RestorableError as exc:
-        raise RestorableError(str(exc).replace(str(path), name).replace("--max-pixels", "restorable serve --max-pixels")) from None
+        text = exc.for_cli().replace(str(path), name).replace("--max-pixels N", "restorable serve --max-pixels")
+        raise RestorableError(text) from None
 
 
 def check_upload(path: Path, name: str, max_pixels: int | None) -> Upload:
