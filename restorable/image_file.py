@@ -85,6 +85,8 @@ def open_image(path: str | os.PathLike[str], max_pixels: int | None = DEFAULT_MA
 
 def unreadable(exc: BaseException) -> str:
     """Why Pillow could not read an image, in a few words: "the file is cut short", or the error's kind."""
+    if isinstance(exc, UnidentifiedImageError):
+        return "not PNG, JPEG, TIFF, WebP or BMP data"
     return "the file is cut short" if "truncated" in str(exc) else exc.__class__.__name__
 
 

@@ -38,6 +38,15 @@ def test_cli_round_trip_restore_needs_no_flags(weights, photo_path, tmp_path, su
     assert psnr(back, original) > psnr(processed, original) + 3
 
 
+def test_apply_and_restore_of_one_file_alone_write_beside_it(weights, photo_path):
+    """`apply IN` writes STEM.OP.png beside IN, as `restore IN` writes STEM.restored.png."""
+    result = invoke("apply", "--op", "exposure", "--weights", weights, "--min-restore-db", "0", photo_path)
+    processed = photo_path.with_name(f"{photo_path.stem}.exposure.png")
+    assert result.exit_code == 0 and processed.exists(), result.output
+    assert invoke("restore", processed, "--weights", weights).exit_code == 0
+    assert processed.with_name(f"{photo_path.stem}.exposure.restored.png").exists()
+
+
 def test_jpeg_output_warns_when_weights_were_trained_without_jpeg(weights, photo_path, tmp_path, monkeypatch):
     monkeypatch.setenv("RESTORABLE_OFFLINE", "1")
     without_jpeg = invoke("apply", "--op", "exposure", "--weights", weights, photo_path, tmp_path / "a.jpg")

@@ -97,6 +97,8 @@ def _not_an_image(tmp_path: Path) -> Path:
         ("unknown-param", "has no parameter"),
         ("out-of-range", "outside"),
         ("malformed-param", "use key=value"),
+        ("twice-param", "parameter lam is given twice (lam=0.05, lam=0.02)"),
+        ("capital-op", "unknown operator 'L0' (did you mean 'l0'?"),
         ("bad-extension", "unknown output format"),
         ("missing-folder", "output folder does not exist"),
         ("same-file", "refusing to write over the input"),
@@ -119,6 +121,10 @@ def test_bad_input_gives_one_line_error(case, message, tmp_path, odd_photo_path)
         params = ["--param", "lam=9"]
     elif case == "malformed-param":
         params = ["--param", "lam"]
+    elif case == "twice-param":
+        params = ["-p", "lam=0.05", "-p", "lam=0.02"]
+    elif case == "capital-op":
+        op = "L0"
     elif case == "bad-extension":
         dst = str(tmp_path / "out.xyz")
     elif case == "missing-folder":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from restorable.cli import options as o
@@ -34,7 +36,8 @@ def apply(
         " (default: 28 dB, 24 for the generative operators, 24 / 20 for rescale-2x / 4x; 0: no check).",
     ),
 ) -> None:
-    """Apply a restorable effect: OUT looks like the effect and still holds the original."""
+    """Apply a restorable effect: OUT looks like the effect and still holds the original (IN alone writes
+    STEM.OP.png beside it)."""
     from restorable.operators import get_operator, parse_params, resolve_params
     from restorable.photo_jobs import ApplyJob
     from restorable.session import check_mode
@@ -47,4 +50,7 @@ def apply(
     check_mode(mode, payload, op)  # before any file is read
     settings = RunSettings(device, backend, tile, weights)
     job = ApplyJob(op, params, mode, payload, robust, min_restore_db, quality, max_pixels, settings)
+    if len(paths) == 1 and out_dir is None:
+        src = Path(paths[0])
+        paths = [paths[0], str(src.with_name(f"{src.stem}.{op}.{fmt.lstrip('.')}"))]
     run_files(paths, out_dir, fmt, recursive, overwrite, job, ray)

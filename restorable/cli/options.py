@@ -9,7 +9,7 @@ import typer
 
 from restorable.limits import MIN_TILE
 
-Paths = Annotated[list[str], typer.Argument(help="IN OUT, or several files/folders/globs with -o OUTDIR.")]
+Paths = Annotated[list[str], typer.Argument(metavar="PATHS", help="IN OUT, or several files/folders/globs with -o OUTDIR.")]
 OutDir = Annotated[Optional[Path], typer.Option("--output-dir", "-o", help="Batch mode: write outputs here.")]
 Format = Annotated[str, typer.Option("--format", help="Output format in batch mode: png (best restoration) or jpg.")]
 Quality = Annotated[int, typer.Option("--quality", min=1, max=100, help="JPEG quality.")]

@@ -38,7 +38,7 @@ def restore(
         " inputs, as apply picks them).",
     ),
 ) -> None:
-    """Restore the original of processed files (IN alone writes IN-STEM.restored.png)."""
+    """Restore the original of processed files (IN alone writes STEM.restored.png beside it)."""
     from restorable.operators import get_operator, parse_params, resolve_params
     from restorable.photo_jobs import RestoreJob
     from restorable.settings import RunSettings

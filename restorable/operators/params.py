@@ -17,6 +17,8 @@ def parse_params(pairs: Iterable[str]) -> dict[str, str]:
             raise RestorableError(
                 f"bad parameter {pair!r}: use key=value (a file name that starts with - goes after --)"
             )
+        if key.strip() in parsed:
+            raise RestorableError(f"parameter {key.strip()} is given twice ({key.strip()}={parsed[key.strip()]}, {pair.strip()})")
         parsed[key.strip()] = value.strip()
     return parsed
 

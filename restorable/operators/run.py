@@ -17,8 +17,12 @@ def get_operator(name: str) -> OperatorSpec:
     """The registry entry of ``name``, or a clear error listing the known names."""
     try:
         return OPERATORS[name]
-    except KeyError:
-        raise RestorableError(f"unknown operator {name!r} (known: {', '.join(OPERATORS)})") from None
+    except (KeyError, TypeError):
+        import difflib
+
+        close = difflib.get_close_matches(str(name).lower(), OPERATORS, n=1, cutoff=0.6)
+        guess = f"did you mean {close[0]!r}? " if close else ""
+        raise RestorableError(f"unknown operator {name!r} ({guess}known: {', '.join(OPERATORS)})") from None
 
 
 def _implementation(spec: OperatorSpec) -> Callable[..., np.ndarray]:
