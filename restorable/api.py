@@ -82,7 +82,11 @@ def restore(
     """Restore the original of a processed PIL image or array (``op`` needed when it carries no record, and
     ``params`` when it was made at other than the defaults; ``lossless=True`` when it was applied with
     ``lossless=True``; ``force=True`` restores an image changed since it was processed, poorly, instead of
-    raising :class:`~restorable.errors.ChangedImageError`)."""
+    raising :class:`~restorable.errors.ChangedImageError`).
+
+    An array carries no record, so what a PIL image's record restores exactly comes back as the network
+    gives it: a grey (H, W) array as (H, W, 3) (take one channel), and an odd-sized rescale-2x/4x original
+    at the next multiple of 2/4 (crop it to its size)."""
     return Session(RunSettings(device, weights=weights)).restore(image, op, force, lossless, params)
 
 

@@ -234,3 +234,16 @@ def test_apply_reports_what_restore_then_gives(photos, tmp_path, name, flags):
     assert restored.returncode == 0, restored.stderr
     actual = psnr(read_image(tmp_path / "back.png"), read_image(photos / "p0.png"))
     assert abs(reported - actual) < 0.1, (reported, actual)
+
+
+def test_a_system_error_on_a_hidden_claim_or_temporary_file_names_its_folder(tmp_path):
+    """A read-only output folder failed with "Permission denied (/photos/out/.a.png.claim)": a name the user
+    never gave. The folder is named instead; a file the user named stays named."""
+    from restorable.errors import failure_reason
+
+    claim_error = PermissionError(13, "Permission denied", str(tmp_path / "out" / ".a.png.claim"))
+    assert failure_reason(claim_error) == f"Permission denied (writing in {tmp_path / 'out'})"
+    temporary = PermissionError(13, "Permission denied", str(tmp_path / ".a.png.123@ab.x1.tmp"))
+    assert failure_reason(temporary) == f"Permission denied (writing in {tmp_path})"
+    named = PermissionError(13, "Permission denied", str(tmp_path / "a.png"))
+    assert failure_reason(named) == f"Permission denied ({tmp_path / 'a.png'})"
