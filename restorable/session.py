@@ -169,9 +169,9 @@ class Session:
         if photo.record_error and op is None:
             raise RecordError(photo.record_error, Hint("--op NAME", "op=NAME", "restores it without the record"))
         record = photo.provenance
-        values = made_at(record, op, params)
         if record is not None and record.family == "pack":
             raise RecordError(f"a packed file of {record.inputs} images: restorable unpack (Session.unpack) gives them back")
+        values = made_at(record, op, params)
         changed = record.check_pixels(photo.rgb) if record is not None else None
         if changed and not force:
             raise ChangedImageError(
@@ -321,7 +321,7 @@ def _without_record(op: str, params: dict, loaded: LoadedModel, lossless: bool, 
 def kept_record(photo: Photo) -> tuple[Provenance | None, list[str]]:
     """The record of ``photo``, which a result made from it keeps (restore gives the photo back with it), and a
     note when it is not kept: the pixels were changed since it was made, or it holds as many as it may."""
-    from restorable.provenance import MAX_BEFORE
+    from restorable.provenance import MAX_BEFORE, MAX_RECORD_BYTES
 
     record = photo.provenance
     if record is None:
@@ -334,6 +334,8 @@ def kept_record(photo: Photo) -> tuple[Provenance | None, list[str]]:
         depth, inner = depth + 1, inner.before
     if depth > MAX_BEFORE:
         return None, [f"its record ({record.op}) was not kept: it was processed {depth} times already"]
+    if len(record.to_json()) > MAX_RECORD_BYTES // 2:  # a packed file's, with its images' metadata
+        return None, [f"its record ({record.op}) was not kept: too large to hold inside another"]
     return record, []
 
 
