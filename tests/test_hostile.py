@@ -126,6 +126,13 @@ def test_an_output_folder_that_is_a_file_or_a_file_name_is_refused(command, tmp_
     assert not (tmp_path / "back.png").exists() and existing.read_text() == "mine"
 
 
+@pytest.mark.parametrize("command", ["apply", "restore"])
+def test_a_folder_alone_asks_for_an_output_folder(command, photos):
+    op = ["--op", "l0"] if command == "apply" else []
+    result = run_cli(command, *op, photos)
+    assert result.returncode == 2 and result.stderr == f"error: {photos} is a folder: -o OUTDIR names the folder for its outputs\n"
+
+
 def test_a_weights_folder_is_named_as_a_folder(tmp_path, photos):
     result = run_cli("apply", "--op", "l0", "--weights", tmp_path, photos / "p0.png", tmp_path / "o.png")
     assert result.stderr.strip() == f"error: {tmp_path}: is a folder, not a weights file"

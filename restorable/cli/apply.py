@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from restorable.cli import options as o
-from restorable.cli.files import run_files
+from restorable.cli.files import beside, run_files
 from restorable.limits import DEFAULT_MAX_PIXELS
 
 
@@ -50,7 +48,4 @@ def apply(
     check_mode(mode, payload, op)  # before any file is read
     settings = RunSettings(device, backend, tile, weights)
     job = ApplyJob(op, params, mode, payload, robust, min_restore_db, quality, max_pixels, settings)
-    if len(paths) == 1 and out_dir is None:
-        src = Path(paths[0])
-        paths = [paths[0], str(src.with_name(f"{src.stem}.{op}.{fmt.lstrip('.')}"))]
-    run_files(paths, out_dir, fmt, recursive, overwrite, job, ray)
+    run_files(beside(paths, out_dir, f".{op}.{fmt.lstrip('.')}"), out_dir, fmt, recursive, overwrite, job, ray)

@@ -77,6 +77,16 @@ def run_files(
         raise typer.Exit(1)
 
 
+def beside(paths: list[str], out_dir: Path | None, ending: str) -> list[str]:
+    """``paths``, or for IN alone (no -o) IN and its output beside it: IN's stem + ``ending``."""
+    if len(paths) != 1 or out_dir is not None:
+        return paths
+    src = Path(paths[0])
+    if src.is_dir():
+        raise RestorableError(f"{src} is a folder: -o OUTDIR names the folder for its outputs")
+    return [paths[0], str(src.with_name(src.stem + ending))]
+
+
 def check_out_dir(out_dir: Path) -> None:
     """Refuse an -o that is a file, or that names one that is not there yet (an image file name)."""
     from restorable.image_file import IMAGE_SUFFIXES

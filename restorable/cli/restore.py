@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from restorable.cli import options as o
-from restorable.cli.files import run_files
+from restorable.cli.files import beside, run_files
 from restorable.limits import DEFAULT_MAX_PIXELS
 
 
@@ -47,7 +45,4 @@ def restore(
     if op is not None:
         resolve_params(get_operator(op), params)  # a bad name or value fails before any file is read
     job = RestoreJob(op, params, force, robust, quality, max_pixels, RunSettings(device, backend, tile, weights))
-    if len(paths) == 1 and out_dir is None:
-        src = Path(paths[0])
-        paths = [paths[0], str(src.with_name(f"{src.stem}.restored.{fmt.lstrip('.')}"))]
-    run_files(paths, out_dir, fmt, recursive, overwrite, job, ray)
+    run_files(beside(paths, out_dir, f".restored.{fmt.lstrip('.')}"), out_dir, fmt, recursive, overwrite, job, ray)
