@@ -55,9 +55,10 @@ def restore_photo(
     force: bool = False,
     lossless: bool = False,
     params: dict | None = None,
+    one_step: bool = False,
 ) -> Photo:
     """:meth:`Session.restore` for one call (see there)."""
-    return Session(RunSettings(device, backend, tile, weights)).restore(photo, op, force, lossless, params)
+    return Session(RunSettings(device, backend, tile, weights)).restore(photo, op, force, lossless, params, one_step)
 
 
 def apply(
@@ -77,17 +78,18 @@ def apply(
 
 def restore(
     image: Image, op: str | None = None, weights: Path | None = None, device: str = "auto", lossless: bool = False,
-    force: bool = False, params: dict | None = None,
+    force: bool = False, params: dict | None = None, one_step: bool = False,
 ) -> Image:
     """Restore the original of a processed PIL image or array (``op`` needed when it carries no record, and
     ``params`` when it was made at other than the defaults; ``lossless=True`` when it was applied with
     ``lossless=True``; ``force=True`` restores an image changed since it was processed, poorly, instead of
-    raising :class:`~restorable.errors.ChangedImageError`).
+    raising :class:`~restorable.errors.ChangedImageError`). An image processed more than once comes back as the
+    original; ``one_step=True`` undoes only its last effect.
 
     An array carries no record, so what a PIL image's record restores exactly comes back as the network
     gives it: a grey (H, W) array as (H, W, 3) (take one channel), and an odd-sized rescale-2x/4x original
     at the next multiple of 2/4 (crop it to its size)."""
-    return Session(RunSettings(device, weights=weights)).restore(image, op, force, lossless, params)
+    return Session(RunSettings(device, weights=weights)).restore(image, op, force, lossless, params, one_step)
 
 
 def pack(

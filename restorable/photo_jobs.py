@@ -55,7 +55,8 @@ class ApplyJob:
             from restorable.verify import restoration_db
 
             out_format = output_format(dst)
-            db = restoration_db(photo, result, out_format, self.quality, lambda part: session.restore(part, self.op), stored)
+            undo = lambda part: session.restore(part, self.op, one_step=True)  # noqa: E731  (back to ``photo``)
+            db = restoration_db(photo, result, out_format, self.quality, undo, stored)
             if db < self.min_restore_db:
                 better = "; save it as PNG" if out_format in ("JPEG", "WEBP") else ""
                 raise RestorableError(
@@ -79,6 +80,7 @@ class RestoreJob:
     quality: int = 95
     max_pixels: int | None = DEFAULT_MAX_PIXELS
     settings: RunSettings = field(default_factory=RunSettings)
+    one_step: bool = False  # a file processed more than once: undo only its last effect
     label = "restore"
     png_only = None
 
@@ -87,6 +89,7 @@ class RestoreJob:
         from restorable.photo import read_photo
 
         def process(photo, src: Path, dst: Path):
-            return session.restore(photo, self.op, self.force, lossless_weights(src, self.robust), self.params)
+            lossless = lossless_weights(src, self.robust)
+            return session.restore(photo, self.op, self.force, lossless, self.params, self.one_step)
 
         return Steps(lambda src: read_photo(src, self.max_pixels), process, None, self.quality, png="fast")

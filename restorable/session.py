@@ -142,9 +142,14 @@ class Session:
         return result
 
     def restore(
-        self, photo: Image, op: str | None = None, force: bool = False, lossless: bool = False, params: dict | None = None
+        self, photo: Image, op: str | None = None, force: bool = False, lossless: bool = False, params: dict | None = None,
+        one_step: bool = False,
     ) -> Image:
         """Recover the original from a processed photo (its provenance names the model, mode and parameters).
+
+        A photo processed more than once (its record holds the records it was made from) is restored through
+        each effect back to the original; ``one_step=True`` undoes only the last one and gives the photo it
+        was made from, with its record.
 
         Without a record (``op`` given), ``lossless=True`` restores with the weights
         `apply` uses for lossless files (a stripped PNG), else with the default ones;
@@ -160,7 +165,23 @@ class Session:
         A photo that was grey before processing comes back grey.
         """
         if not isinstance(photo, Photo):
-            return like_input(self.restore(as_photo(photo), op, force, lossless, params), photo)
+            return like_input(self.restore(as_photo(photo), op, force, lossless, params, one_step), photo)
+        restored = self._restore_once(photo, op, force, lossless, params)
+        effects = [photo.provenance.op if photo.provenance is not None else op]
+        while not one_step and restored.provenance is not None and restored.provenance.family != "pack":
+            effects.append(restored.provenance.op)
+            restored = self._restore_once(restored, None, False, False, None)
+        earlier = restored.provenance
+        if earlier is not None:
+            then = "restorable unpack gives its images" if earlier.family == "pack" else "restore it for the original"
+            restored.notes.append(f"this gives back the {earlier.op} file it was made from: {then}")
+        if len(effects) > 1:
+            restored.notes.append(f"restored through the {len(effects)} effects it was made with ({', then '.join(reversed(effects))})")
+        return restored
+
+    def _restore_once(self, photo: Photo, op: str | None, force: bool, lossless: bool, params: dict | None) -> Photo:
+        """Undo the last effect of ``photo`` (see :meth:`restore`); a result made from a processed file comes back
+        as that file, with its record."""
         if op is not None:
             from restorable.operators import get_operator
 
@@ -193,7 +214,6 @@ class Session:
         if record is not None and record.before is not None:  # it was made from a processed file: that one comes back
             # with its record, pinned to these pixels (a restoration, not the very ones it was made for)
             restored.provenance = replace(record.before, **describe(restored.rgb))
-            restored.notes.append(f"this gives back the {record.before.op} result it was made from: restore that for its original")
         return restored
 
     def _restore_learned(
@@ -336,6 +356,8 @@ def kept_record(photo: Photo) -> tuple[Provenance | None, list[str]]:
         return None, [f"its record ({record.op}) was not kept: it was processed {depth} times already"]
     if len(record.to_json()) > MAX_RECORD_BYTES // 2:  # a packed file's, with its images' metadata
         return None, [f"its record ({record.op}) was not kept: too large to hold inside another"]
+    if record.family == "pack":  # an effect over the packed file wipes most of what hides the others
+        return record, ["a packed file: its other images come back poorly through an effect (unpack it first)"]
     return record, []
 
 

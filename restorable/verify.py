@@ -76,7 +76,7 @@ def restoration_db(
         return psnr(restore(Photo(stored, provenance=record)).rgb, original.rgb)
     height, width = stored.shape[:2]
     # A window keeps the record's weights (restore finds them by sha256), not its whole-image pixel pins.
-    window_record = replace(record, size=None, thumb=None) if record is not None else None
+    window_record = replace(record, size=None, thumb=None, before=None) if record is not None else None
     factor = _downscale(record)  # a rescaled result's window restores factor times larger
     restored, wanted = [], []
     for window, inner in probe_windows(height, width, factor):

@@ -129,9 +129,10 @@ def test_restore_param_gives_back_a_stripped_file_made_off_the_defaults(tmp_path
     assert code != 0 and "made at ev=3, not ev=2" in output
 
 
-def test_a_processed_file_processed_again_restores_step_by_step(tmp_path, bundled_only):
-    """The second result keeps the first one's record: its restore gives the first result back with that record,
-    whose restore gives the original (before, the middle came back recordless: the original was lost)."""
+def test_a_processed_file_processed_again_restores_to_the_original_or_one_step(tmp_path, bundled_only):
+    """The second result keeps the first one's record: restore goes back through both effects to the original;
+    --one-step gives the first result back with its record, whose restore gives the original (before, the first
+    result came back recordless: the original was lost)."""
     from typer.testing import CliRunner
 
     from restorable.cli import app
@@ -144,13 +145,16 @@ def test_a_processed_file_processed_again_restores_step_by_step(tmp_path, bundle
 
     source, first, second = DATA / "cups_511x383.jpg", tmp_path / "first.png", tmp_path / "second.jpg"
     run("apply", "--op", "wls", source, first)
-    run("apply", "--op", "l0", first, second)
-    assert "gives back the wls result it was made from" in run("restore", second)
-    middle = tmp_path / "second.restored.png"
-    run("restore", middle)  # no --op: its record came back with it
+    assert "restores at" in run("apply", "--op", "l0", first, second)  # checked against the first result
     original, made = read_image(source), read_image(first)
+    assert "restored through the 2 effects it was made with (wls, then l0)" in run("restore", second)
+    whole_way = psnr(read_image(tmp_path / "second.restored.png"), original)
+    assert whole_way > psnr(made, original) + 3
+    middle = tmp_path / "middle" / "second.png"
+    assert "gives back the wls file it was made from: restore it" in run("restore", "--one-step", second, "-o", middle.parent)
     assert psnr(read_image(middle), made) > psnr(read_image(second), made) + 3
-    assert psnr(read_image(tmp_path / "second.restored.restored.png"), original) > psnr(made, original) + 3
+    run("restore", middle)  # no --op: its record came back with it
+    assert abs(psnr(read_image(middle.with_name("second.restored.png")), original) - whole_way) < 0.05
 
 
 @pytest.mark.parametrize("lossless", [False, True])

@@ -29,6 +29,10 @@ def restore(
     force: bool = typer.Option(
         False, "--force", help="Restore files changed since they were processed (resized, cropped, rotated), with a warning."
     ),
+    one_step: bool = typer.Option(
+        False, "--one-step", help="A file processed more than once: undo only its last effect (gives the file it was"
+        " made from, with its record; by default restore goes back to the original)."
+    ),
     robust: bool = typer.Option(
         None,
         "--robust/--invisible",
@@ -44,5 +48,5 @@ def restore(
     params = parse_params(param)
     if op is not None:
         resolve_params(get_operator(op), params)  # a bad name or value fails before any file is read
-    job = RestoreJob(op, params, force, robust, quality, max_pixels, RunSettings(device, backend, tile, weights))
+    job = RestoreJob(op, params, force, robust, quality, max_pixels, RunSettings(device, backend, tile, weights), one_step)
     run_files(beside(paths, out_dir, f".restored.{fmt.lstrip('.')}"), out_dir, fmt, recursive, overwrite, job, ray)

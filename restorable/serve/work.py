@@ -73,7 +73,7 @@ def try_effect(job: Job, session: Session, upload: Upload, folder: Path, op: str
     notes = result.notes + write_photo(folder / name, result, quality)
     job.step("restoring from the written file", 0.62)
     try:
-        restored = session.restore(read_photo(folder / name, None))
+        restored = session.restore(read_photo(folder / name, None), one_step=True)  # vs the upload, as it was
     except ChangedImageError:
         raise RestorableError(
             f"at JPEG quality {quality} the file changes too much to be restored: use a higher quality, or PNG"
