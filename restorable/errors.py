@@ -73,6 +73,12 @@ def failure_reason(exc: BaseException) -> str:
     return one_line(text)
 
 
+def named(reason: str, path: object) -> str:
+    """``reason`` as the line about the file at ``path``: prefixed with the path unless it begins with it."""
+    name = str(path)
+    return reason if reason == name or reason.startswith(name + ":") or reason.startswith(name + " ") else f"{name}: {reason}"
+
+
 def _shown(filename: object) -> str:
     """A file name as an error shows it: the folder of a hidden temporary or claim file of ours (which the
     user never named), the name itself otherwise."""

@@ -183,6 +183,11 @@ class Provenance:
     version: int = RECORD_VERSION  # of the record format; read from the file (1 when it has none)
     before: Provenance | None = None  # made from a processed file: that file's record, which restore gives back
 
+    @property
+    def depth(self) -> int:
+        """How many records this one is: 1, plus those of the files it was made from (``before``)."""
+        return 1 + (self.before.depth if self.before is not None else 0)
+
     def to_json(self) -> str:
         record = {k: v for k, v in asdict(self).items() if v is not None and k != "before"}
         if self.members:

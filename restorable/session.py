@@ -170,7 +170,7 @@ class Session:
         effects = [photo.provenance.op if photo.provenance is not None else op]
         while not one_step and restored.provenance is not None and restored.provenance.family != "pack":
             effects.append(restored.provenance.op)
-            restored = self._restore_once(restored, None, False, False, None)
+            restored = self._restore_once(restored, None, False, False, None, pinned=True)
         earlier = restored.provenance
         if earlier is not None:
             then = "restorable unpack gives its images" if earlier.family == "pack" else "restore it for the original"
@@ -179,9 +179,11 @@ class Session:
             restored.notes.append(f"restored through the {len(effects)} effects it was made with ({', then '.join(reversed(effects))})")
         return restored
 
-    def _restore_once(self, photo: Photo, op: str | None, force: bool, lossless: bool, params: dict | None) -> Photo:
+    def _restore_once(
+        self, photo: Photo, op: str | None, force: bool, lossless: bool, params: dict | None, pinned: bool = False
+    ) -> Photo:
         """Undo the last effect of ``photo`` (see :meth:`restore`); a result made from a processed file comes back
-        as that file, with its record."""
+        as that file, with its record. ``pinned``: the record was just pinned to these pixels (not checked again)."""
         if op is not None:
             from restorable.operators import get_operator
 
@@ -193,7 +195,7 @@ class Session:
         if record is not None and record.family == "pack":
             raise RecordError(f"a packed file of {record.inputs} images: restorable unpack (Session.unpack) gives them back")
         values = made_at(record, op, params)
-        changed = record.check_pixels(photo.rgb) if record is not None else None
+        changed = record.check_pixels(photo.rgb) if record is not None and not pinned else None
         if changed and not force:
             raise ChangedImageError(
                 f"not the image that was processed: {changed}", Hint("--force", "force=True", "restores it anyway, poorly")
@@ -349,11 +351,8 @@ def kept_record(photo: Photo) -> tuple[Provenance | None, list[str]]:
     changed = record.check_pixels(photo.rgb)
     if changed:
         return None, [f"its record ({record.op}) was not kept: {changed}"]
-    depth, inner = 1, record
-    while inner.before is not None:
-        depth, inner = depth + 1, inner.before
-    if depth > MAX_BEFORE:
-        return None, [f"its record ({record.op}) was not kept: it was processed {depth} times already"]
+    if record.depth > MAX_BEFORE:  # the new record would hold more records than a file may
+        return None, [f"its record ({record.op}) was not kept: it was processed {record.depth} times already"]
     if len(record.to_json()) > MAX_RECORD_BYTES // 2:  # a packed file's, with its images' metadata
         return None, [f"its record ({record.op}) was not kept: too large to hold inside another"]
     if record.family == "pack":  # an effect over the packed file wipes most of what hides the others

@@ -37,6 +37,10 @@ class RunSettings:
             object.__setattr__(self, "weights", Path(self.weights))
         if self.weights is not None and not isinstance(self.weights, Path):
             raise RestorableError(f"weights must be a path to a checkpoint or None, not {type(self.weights).__name__}")
+        if self.weights is not None:
+            from restorable.weights.store import check_weights_file
+
+            check_weights_file(self.weights)
         if self.backend not in BACKENDS:
             raise RestorableError(
                 f"unknown backend {self.backend!r}", Hint("--backend torch|onnx", "backend='torch'|'onnx'", "picks one")

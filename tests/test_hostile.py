@@ -138,6 +138,23 @@ def test_a_weights_folder_is_named_as_a_folder(tmp_path, photos):
     assert result.stderr.strip() == f"error: {tmp_path}: is a folder, not a weights file"
 
 
+@pytest.mark.parametrize("command", ["apply", "restore"])
+def test_missing_weights_stop_a_batch_before_its_first_photo_in_one_line(tmp_path, photos, command):
+    op = ["--op", "l0"] if command == "apply" else []
+    missing = tmp_path / "l0-v9.safetensors"
+    result = run_cli(command, *op, "--weights", missing, photos, "-o", tmp_path / "out")
+    assert result.returncode == 2 and result.stderr == f"error: {missing}: no such weights file\n", result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_single_file_error_is_named_by_its_file_as_a_batch_names_it(tmp_path, photos):
+    single = run_cli("apply", "--op", "l0", "--max-pixels", 1000, photos / "p1.png", tmp_path / "o.png")
+    batch = run_cli("apply", "--op", "l0", "--max-pixels", 1000, photos, "-o", tmp_path / "out")
+    reason = single.stderr.removeprefix("error: ").strip()
+    assert single.returncode == 2 and "over the limit" in reason and reason.startswith(f"{photos / 'p1.png'}: ") and reason.count(str(photos)) == 1
+    assert f"failed: {reason}" in batch.stderr.splitlines(), batch.stderr
+
+
 def test_damaged_cache_warning_says_what_is_used_instead(tmp_path, caplog, monkeypatch):
     from restorable.weights.manifest import load_manifest
     from restorable.weights.store import cached_path, local_copy

@@ -92,7 +92,7 @@ def test_a_record_keeps_the_records_it_was_made_from_up_to_a_depth():
         record = Provenance(op, {}, f"{op}@abc", "cd" * 32, "0.2.0", size=(4, 3), before=record)
     again = Provenance.from_json(record.to_json())
     assert again == record and again.before.op == "l0" and again.before.before.op == "wls"
-    assert again.before.before.before is None
+    assert again.before.before.before is None and again.depth == 3 and again.before.depth == 2
     deep = record
     for _ in range(MAX_BEFORE):
         deep = replace(record, before=deep)

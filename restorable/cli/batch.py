@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from restorable.errors import RestorableError, failure_reason
+from restorable.errors import RestorableError, failure_reason, named
 from restorable.image_file import FORMATS, IMAGE_SUFFIXES
 from restorable.pipeline import Outcome, Steps
 
@@ -137,8 +137,7 @@ def run_batch(
         console.print(lowest, markup=False)
     for outcome in outcomes:
         if outcome.state == "failed":
-            reason, src = failure_reason(outcome.error), str(outcome.src)
-            console.print(f"failed: {reason if reason.startswith(src) else f'{src}: {reason}'}", markup=False)
+            console.print(f"failed: {named(failure_reason(outcome.error), outcome.src)}", markup=False)
     return outcomes
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 
-from restorable.errors import RestorableError
+from restorable.errors import RestorableError, named
 
 def run_files(
     paths: list[str], out_dir: Path | None, fmt: str, recursive: bool, overwrite: bool, job, ray: str | None = None
@@ -41,10 +40,11 @@ def run_files(
             raise RestorableError(f"{dst} exists: --overwrite replaces it")
         try:
             outcome = run_one(src, dst, command_steps(job))
-        except RestorableError as exc:  # named by its file, as a batch names it, unless it names a file itself
-            if os.path.exists(exc.message.split(": ", 1)[0]) or exc.message.startswith((str(src), str(dst))):
+        except RestorableError as exc:  # named by its file, as a batch names it
+            message = named(exc.message, src)
+            if message == exc.message:
                 raise
-            raise type(exc)(f"{src}: {exc.message}", exc.hint) from None
+            raise type(exc)(message, exc.hint) from None
         for note in notes_of([outcome]):
             console.print(f"warning: {note}", markup=False)
         via = f", {outcome.method}" if outcome.method else ""

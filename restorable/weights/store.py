@@ -93,16 +93,21 @@ def find_entry(
     return manifest.entry(op, version, lossless, conditioned)
 
 
+def check_weights_file(path: Path) -> Path:
+    """``path``, when it is a file (a weights file named by the user); a one-line error otherwise."""
+    if path.is_dir():
+        raise RestorableError(f"{path}: is a folder, not a weights file")
+    if not path.is_file():
+        raise RestorableError(f"{path}: no such weights file")
+    return path
+
+
 def resolve_weights(
     op: str, explicit: Path | None = None, version: str | None = None, sha256: str | None = None, lossless: bool = False,
     conditioned: bool = False,
 ) -> Path:
     """The weights file to use for ``op`` (downloaded if needed and allowed)."""
     if explicit is not None:
-        if Path(explicit).is_dir():
-            raise RestorableError(f"{explicit}: is a folder, not a weights file")
-        if not Path(explicit).is_file():
-            raise RestorableError(f"{explicit}: no such weights file")
-        return Path(explicit)
+        return check_weights_file(Path(explicit))
     entry = find_entry(op, version, sha256, lossless, conditioned)
     return local_copy(entry) or fetch(entry)
