@@ -54,6 +54,29 @@ def _show_library_log() -> None:
     logger.propagate = False
 
 
+_VALUE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH", "int range": "INTEGER RANGE",
+                "float range": "FLOAT RANGE", "list[str]": "TEXT", "list[path]": "PATH"}
+
+
+def _plain_value_names(command) -> None:
+    """Help that names option values as click does (``--quality INTEGER RANGE``, nothing after a flag or an
+    argument's name) where typer would print Python types (``<int range>``, ``<bool>``, ``<list[str]>``: typer
+    0.2x's options, which carry a ``type_descriptor``; others are left as they are)."""
+    params = list(getattr(command, "params", []))
+    if hasattr(command, "get_help_option") and hasattr(command, "context_class"):
+        params.append(command.get_help_option(command.context_class(command)))  # made once, then reused
+    for param in params:
+        if param is None or not hasattr(param, "type_descriptor") or param.type_descriptor.is_choice:
+            continue  # click's own options name their values already; choices list them
+        if param.param_type_name == "argument":
+            param.display_type_rich = lambda ctx: None  # its name (PATHS, OPS) says what it takes
+        elif param.metavar is None:
+            shown = param.display_type(None).strip("<>")
+            param.metavar = "" if param.is_flag else _VALUE_NAMES.get(shown, shown.upper())
+    for sub in getattr(command, "commands", {}).values():
+        _plain_value_names(sub)
+
+
 def _fail(message: str, code: int = 2) -> None:
     print(f"error: {one_line(message)}", file=sys.stderr)
     sys.exit(code)
@@ -72,7 +95,9 @@ def main() -> None:
     _show_library_log()
     mark_start()  # the commands that run networks use the cores other processes leave free (restorable.cores)
     try:
-        code = app(standalone_mode=False)
+        command = typer.main.get_command(app)
+        _plain_value_names(command)
+        code = command(standalone_mode=False)
     except RestorableError as exc:
         _fail(exc.for_cli())
     except click_errors.NoArgsIsHelpError as exc:
