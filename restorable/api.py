@@ -9,6 +9,7 @@
 >>> [(name, image), ...] = restorable.unpack(packed)
 
 Files written by the CLI or :func:`save` carry their record; for a bare array, ``restore`` needs ``op=``.
+``device``, ``tile``, ``backend`` and ``weights`` are those of :class:`~restorable.settings.RunSettings`.
 :class:`~restorable.session.Session` does the same with its networks loaded once, for many photos.
 """
 
@@ -20,7 +21,7 @@ from restorable.errors import RestorableError
 from restorable.limits import check_quality
 from restorable.photo import Photo, as_photo, read_photo, write_photo
 from restorable.provenance import Provenance
-from restorable.session import Image, Session, check_mode, untrained_params
+from restorable.session import ImageLike, Session, check_mode, untrained_params
 from restorable.settings import RunSettings
 
 __all__ = [
@@ -62,9 +63,9 @@ def restore_photo(
 
 
 def apply(
-    image: Image, op: str, params: dict | None = None, weights: Path | None = None, device: str = "auto",
-    mode: str = "learned", payload: bool = False, lossless: bool = False,
-) -> Image:
+    image: ImageLike, op: str, params: dict | None = None, weights: Path | None = None, device: str = "auto",
+    mode: str = "learned", payload: bool = False, lossless: bool = False, tile: int | None = None, backend: str = "torch",
+) -> ImageLike:
     """Apply restorable ``op`` to a PIL image or uint8 numpy array ((H, W), (H, W, 3) or (H, W, 4)); returns the
     same kind (a PIL result carries the record: keep it with :func:`save` or :func:`pnginfo`).
 
@@ -73,13 +74,13 @@ def apply(
     (PNG, or the array itself). Notes (e.g. weights trained for other parameters) go to the
     ``restorable`` logger as warnings.
     """
-    return Session(RunSettings(device, weights=weights)).apply(image, op, params, mode, payload, lossless)
+    return Session(RunSettings(device, backend, tile, weights)).apply(image, op, params, mode, payload, lossless)
 
 
 def restore(
-    image: Image, op: str | None = None, weights: Path | None = None, device: str = "auto", lossless: bool = False,
-    force: bool = False, params: dict | None = None, one_step: bool = False,
-) -> Image:
+    image: ImageLike, op: str | None = None, weights: Path | None = None, device: str = "auto", lossless: bool = False,
+    force: bool = False, params: dict | None = None, one_step: bool = False, tile: int | None = None, backend: str = "torch",
+) -> ImageLike:
     """Restore the original of a processed PIL image or array (``op`` needed when it carries no record, and
     ``params`` when it was made at other than the defaults; ``lossless=True`` when it was applied with
     ``lossless=True``; ``force=True`` restores an image changed since it was processed, poorly, instead of
@@ -89,13 +90,13 @@ def restore(
     An array carries no record, so what a PIL image's record restores exactly comes back as the network
     gives it: a grey (H, W) array as (H, W, 3) (take one channel), and an odd-sized rescale-2x/4x original
     at the next multiple of 2/4 (crop it to its size)."""
-    return Session(RunSettings(device, weights=weights)).restore(image, op, force, lossless, params, one_step)
+    return Session(RunSettings(device, backend, tile, weights)).restore(image, op, force, lossless, params, one_step)
 
 
 def pack(
-    images: list[Image], names: list[str] | None = None, weights: Path | None = None, device: str = "auto",
-    lossless: bool = False,
-) -> Image:
+    images: list[ImageLike], names: list[str] | None = None, weights: Path | None = None, device: str = "auto",
+    lossless: bool = False, tile: int | None = None, backend: str = "torch",
+) -> ImageLike:
     """Pack 2 to 4 PIL images or uint8 arrays of one size into one that looks like the first; returns the
     first's kind (a PIL result carries the record: keep it with :func:`save`). ``names``: the file names
     :func:`unpack` gives back (default ``image-1.png``, ...; without folders; a repeated one gets ``-2``);
@@ -104,27 +105,39 @@ def pack(
     if not isinstance(images, (list, tuple)) or not images:
         raise RestorableError("pack takes a list of 2 to 4 images")
     names = list(names) if names is not None else [f"image-{i}.png" for i in range(1, len(images) + 1)]
-    return Session(RunSettings(device, weights=weights)).pack(list(images), names, lossless)
+    return Session(RunSettings(device, backend, tile, weights)).pack(list(images), names, lossless)
 
 
 def unpack(
-    image: Image, op: str | None = None, weights: Path | None = None, device: str = "auto", force: bool = False
-) -> list[tuple[str, Image]]:
+    image: ImageLike, op: str | None = None, weights: Path | None = None, device: str = "auto", force: bool = False,
+    tile: int | None = None, backend: str = "torch",
+) -> list[tuple[str, ImageLike]]:
     """The (name, image) pairs a packed PIL image or array holds, in the order they were packed, each of the
     packed image's kind. An array carries no record: ``op`` (``pack-2`` ... ``pack-4``) names the network.
     ``force=True`` unpacks an image changed since it was packed, poorly."""
-    return Session(RunSettings(device, weights=weights)).unpack(image, force, op)
+    return Session(RunSettings(device, backend, tile, weights)).unpack(image, force, op)
 
 
-def save(image: Image, path: str | Path, quality: int = 95) -> list[str]:
+def save(image: ImageLike, path: str | Path, quality: int = 95) -> list[str]:
     """Write a result of :func:`apply` or :func:`pack` to ``path`` (PNG, JPEG, WebP or TIFF, by its extension)
     with its record, colour profile and EXIF, atomically; returns notes (e.g. transparency dropped for JPEG).
-    ``quality``: for JPEG and WebP. A plain ``image.save("out.jpg")`` would drop the record."""
+    ``quality``: for JPEG and WebP. A plain ``image.save("out.jpg")`` would drop the record. A bare array
+    carries none (a note says so: such a file restores with ``op=`` only); an exact-mode result is refused as
+    JPEG or WebP (its payload would be lost)."""
+    import os
+
+    import numpy as np
+
     from restorable.image_file import output_format
 
+    if not isinstance(path, (str, os.PathLike)):
+        raise RestorableError(f"save takes a file path (str or pathlib.Path), not {type(path).__name__}")
     check_quality(quality)
     output_format(path)  # a clear error for an unknown extension, before any work
-    return write_photo(path, as_photo(image), quality)
+    notes = write_photo(path, as_photo(image), quality)
+    if isinstance(image, np.ndarray):
+        notes.insert(0, "an array carries no record: the file restores only with op= (save apply's PIL image to keep it)")
+    return notes
 
 
 def ops() -> list[str]:
@@ -134,7 +147,7 @@ def ops() -> list[str]:
     return [name for name, spec in OPERATORS.items() if spec.inputs == 1]
 
 
-def pnginfo(image: Image) -> object:
+def pnginfo(image: ImageLike) -> object:
     """A ``PngInfo`` carrying the record of a PIL image returned by :func:`apply`, for ``image.save(..., pnginfo=)``
     (:func:`save` does this for every format)."""
     from PIL import Image as PILImage

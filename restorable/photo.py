@@ -18,6 +18,7 @@ from restorable.luma import with_channels
 from restorable.provenance import Provenance, read_provenance, save_options
 
 _ORIENTATION_TAG = 0x0112
+LOSSLESS_ONLY_KEY = "restorable.lossless_only"  # PIL ``info`` of a result: why a JPEG of it would restore poorly
 log = logging.getLogger("restorable")
 
 
@@ -88,6 +89,7 @@ def photo_from_pil(img: Image.Image) -> Photo:
         notes=notes,
         record_error=record_error,
         orientation=orientation,
+        lossless_only=info.get(LOSSLESS_ONLY_KEY) if isinstance(info.get(LOSSLESS_ONLY_KEY), str) else None,
     )
 
 
@@ -100,7 +102,8 @@ def as_photo(image: Photo | Image.Image | np.ndarray) -> Photo:
         return photo_from_pil(image)
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8:
-            raise RestorableError(f"expected a uint8 array, got {image.dtype}")
+            scale = " (floats in 0..1: (x * 255).round().astype(np.uint8))" if image.dtype.kind == "f" else ""
+            raise RestorableError(f"expected a uint8 array, got {image.dtype}{scale}")
         if image.ndim == 2:  # grey: kept (a restorable grey image), or converted where an effect needs colour
             pixels, alpha = image, None
         elif image.ndim == 3 and image.shape[2] in (3, 4):
@@ -110,7 +113,11 @@ def as_photo(image: Photo | Image.Image | np.ndarray) -> Photo:
         if min(image.shape[:2]) < 1:
             raise RestorableError(f"the image is empty ({image.shape[1]}x{image.shape[0]})")
         return Photo(rgb=np.ascontiguousarray(pixels), alpha=alpha)
-    raise RestorableError(f"expected a PIL image or a numpy array, got {type(image).__name__}")
+    opened = (
+        ": open a file with restorable.read_photo(path) or PIL.Image.open(path)"
+        if isinstance(image, (str, bytes, os.PathLike)) or hasattr(image, "read") else ""
+    )
+    raise RestorableError(f"expected a PIL image, a numpy array or a Photo, got {type(image).__name__}{opened}")
 
 
 def like_input(photo: Photo, image: Photo | Image.Image | np.ndarray) -> Photo | Image.Image | np.ndarray:
@@ -122,10 +129,12 @@ def like_input(photo: Photo, image: Photo | Image.Image | np.ndarray) -> Photo |
     for note in photo.notes:
         log.warning("%s", note)
     if isinstance(image, np.ndarray):
-        return photo.rgb if photo.alpha is None else np.dstack([photo.rgb, photo.alpha])
+        return np.ascontiguousarray(photo.rgb) if photo.alpha is None else np.dstack([photo.rgb, photo.alpha])
     img = photo_to_pil(photo)
     if photo.provenance is not None:
         img.info["restorable"] = photo.provenance.to_json()
+    if photo.lossless_only:  # for :func:`restorable.save`'s note on a JPEG or WebP
+        img.info[LOSSLESS_ONLY_KEY] = photo.lossless_only
     if photo.icc_profile:
         img.info["icc_profile"] = photo.icc_profile
     if photo.exif:
@@ -177,6 +186,14 @@ def encode_photo(photo: Photo, fmt: str, quality: int = 95, png: str = "small") 
     keep_alpha = fmt in ("PNG", "TIFF", "WEBP")
     if photo.alpha is not None and not keep_alpha:
         notes.append(f"{fmt} has no alpha channel: transparency dropped")
+    record = photo.provenance
+    if fmt not in ("PNG", "TIFF") and record is not None and record.mode == "exact":
+        raise RestorableError(
+            f"an exact-mode result must be kept losslessly (PNG or TIFF): as {fmt} its payload, and the original with it,"
+            " would be lost"
+        )
+    if fmt not in ("PNG", "TIFF") and record is not None and record.payload:
+        notes.append(f"its refinement payload does not survive {fmt}: it restores by the network alone; save as PNG to keep it")
     if photo.lossless_only and fmt not in ("PNG", "TIFF"):
         notes.append(f"{photo.lossless_only}: restoring from this {fmt} will be poor; save as PNG")
     img = photo_to_pil(photo, keep_alpha)

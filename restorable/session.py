@@ -14,26 +14,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import TYPE_CHECKING, Union
+from typing import Union
 
 import numpy as np
+import PIL.Image  # loaded with restorable.photo all the same; a real name, so that type hints resolve
 
 from restorable import __version__
 from restorable.device import resolve_device
 from restorable.errors import ChangedImageError, Hint, RecordError, RestorableError
 from restorable.luma import grey_uint8, with_channels
-from restorable.networks import describe, model_for, model_on, network_for, ran_on  # noqa: F401  (model_on: tests)
+from restorable.networks import NO_RECORD, describe, model_for, model_on, network_for, ran_on  # noqa: F401  (model_on: tests)
 from restorable.photo import Photo, as_photo, in_colour, like_input
 from restorable.provenance import Original, Provenance
 from restorable.settings import RunSettings
 from restorable.transforms import checkpoint_family
 from restorable.weights import LoadedModel, load_weights
 
-if TYPE_CHECKING:
-    import PIL.Image
-
 # What the methods take and give back: a Photo, a PIL image or a uint8 array (the same kind back).
-Image = Union[Photo, "PIL.Image.Image", np.ndarray]
+ImageLike = Union[Photo, PIL.Image.Image, np.ndarray]
+
 
 class Session:
     """Apply and restore with one :class:`RunSettings`; networks are loaded once and kept per device."""
@@ -51,9 +50,9 @@ class Session:
         return network_for(loaded, self.settings)
 
     def apply(
-        self, photo: Image, op: str, params: dict | None = None, mode: str = "learned", payload: bool = False,
+        self, photo: ImageLike, op: str, params: dict | None = None, mode: str = "learned", payload: bool = False,
         lossless: bool = False,
-    ) -> Image:
+    ) -> ImageLike:
         """Process ``photo`` with restorable ``op``; the result carries its provenance.
 
         ``mode="learned"``: the network's output (``payload=True`` adds a refinement
@@ -142,9 +141,9 @@ class Session:
         return result
 
     def restore(
-        self, photo: Image, op: str | None = None, force: bool = False, lossless: bool = False, params: dict | None = None,
+        self, photo: ImageLike, op: str | None = None, force: bool = False, lossless: bool = False, params: dict | None = None,
         one_step: bool = False,
-    ) -> Image:
+    ) -> ImageLike:
         """Recover the original from a processed photo (its provenance names the model, mode and parameters).
 
         A photo processed more than once (its record holds the records it was made from) is restored through
@@ -165,7 +164,12 @@ class Session:
         A photo that was grey before processing comes back grey.
         """
         if not isinstance(photo, Photo):
-            return like_input(self.restore(as_photo(photo), op, force, lossless, params, one_step), photo)
+            try:
+                return like_input(self.restore(as_photo(photo), op, force, lossless, params, one_step), photo)
+            except RecordError as exc:  # an exact-mode array restores without op=; others need it
+                if isinstance(photo, np.ndarray) and exc.message == NO_RECORD:
+                    raise RecordError("an array carries no record: op=NAME names the operator that made it") from None
+                raise
         restored = self._restore_once(photo, op, force, lossless, params)
         effects = [photo.provenance.op if photo.provenance is not None else op]
         while not one_step and restored.provenance is not None and restored.provenance.family != "pack":
@@ -257,7 +261,7 @@ class Session:
         return Photo(restored, photo.alpha, photo.icc_profile, photo.exif, None, [], ran_on(net, run_device), method)
 
 
-    def pack(self, photos: list[Image], names: list[str], lossless: bool = False) -> Image:
+    def pack(self, photos: list[ImageLike], names: list[str], lossless: bool = False) -> ImageLike:
         """One photo that looks like ``photos[0]`` and holds all of them (2 to 4, one size); ``names`` are their
         file names, which :meth:`unpack` gives back; ``lossless=True`` when it will be stored losslessly (PNG,
         TIFF): the network's lossless weights where it has them. See :mod:`restorable.packing`."""
@@ -269,11 +273,13 @@ class Session:
             return like_input(self.pack([as_photo(p) for p in photos], names, lossless), photos[0])
         return pack_photos(self.settings, list(photos), names, lossless)
 
-    def unpack(self, photo: Image, force: bool = False, op: str | None = None) -> list[tuple[str, Image]]:
+    def unpack(self, photo: ImageLike, force: bool = False, op: str | None = None) -> list[tuple[str, ImageLike]]:
         """The (file name, photo) pairs a packed photo holds, in the order they were packed; ``op`` (pack-N) for
         one without a record (its images come back as image-1.png, ...)."""
         from restorable.packing import unpack_photo
 
+        if isinstance(photo, np.ndarray) and op is None:
+            raise RecordError("an array carries no record: op='pack-2' (or 'pack-3', 'pack-4') names the network that packed it")
         if not isinstance(photo, Photo):
             return [(name, like_input(part, photo)) for name, part in self.unpack(as_photo(photo), force, op)]
         return unpack_photo(self.settings, photo, force, op)
@@ -283,10 +289,9 @@ def resized_alpha(alpha: np.ndarray | None, image: np.ndarray, notes: list[str],
     """``alpha`` (H, W) resized (Lanczos) to ``image``'s size when a rescaling changed it; says so in ``notes``."""
     if alpha is None or alpha.shape == image.shape[:2]:
         return alpha
-    from PIL import Image
-
     notes.append(f"transparency {how}")
-    return np.asarray(Image.fromarray(alpha).resize((image.shape[1], image.shape[0]), Image.LANCZOS))
+    resized = PIL.Image.fromarray(alpha).resize((image.shape[1], image.shape[0]), PIL.Image.LANCZOS)
+    return np.asarray(resized)
 
 
 MODES = ("learned", "exact")
@@ -324,13 +329,16 @@ def untrained_params(loaded: LoadedModel, values: dict) -> list[str]:
     return [f"the {loaded.model_id} weights were trained for {learned}, not {asked}: effect and restoration may be poorer"]
 
 
+SPOKEN_WITH_A_VOWEL = ("l0", "llf", "rgf", "rtv")  # "an l0 result"
+
+
 def _without_record(op: str, params: dict, loaded: LoadedModel, lossless: bool, installed: bool) -> str:
     """The note of a restore without a record: as what it was restored, and what else it could have been."""
     from restorable.operators import get_operator
     from restorable.weights.manifest import load_manifest
 
     spec = get_operator(op)
-    made = f"{'an' if op[0] in 'aeiou' else 'a'} {op} result"
+    made = f"{'an' if op[0] in 'aeiou' or op in SPOKEN_WITH_A_VOWEL else 'a'} {op} result"
     if params:
         made += f" made at {'the defaults ' if params == spec.defaults else ''}{_listed(params)}"
     others = ["--param / params= if it was made at others"] if spec.params else []
@@ -414,7 +422,7 @@ def _restore_exact(photo: Photo, recorded: bool) -> Photo | None:
         original = restore_exact(photo.rgb)
     except PayloadMissing as exc:
         if recorded:
-            raise RestorableError(
+            raise RecordError(
                 f"exact-mode file without an intact payload ({exc}): it cannot be restored "
                 "(exact mode survives only lossless copies; use the learned mode for files that get re-encoded)"
             ) from None

@@ -31,7 +31,9 @@ def test_the_top_level_names_what_it_offers():
 
 def test_save_keeps_the_record_in_a_jpeg_too(weights, image, tmp_path):
     processed = restorable.apply(image, op="exposure", weights=weights)
-    assert restorable.save(processed, tmp_path / "out.jpg", quality=92) == []
+    assert restorable.save(processed, tmp_path / "out.png") == []
+    notes = restorable.save(processed, tmp_path / "out.jpg", quality=92)  # the tiny network never saw JPEG
+    assert len(notes) == 1 and "trained without JPEG" in notes[0] and "save as PNG" in notes[0]
     with Image.open(tmp_path / "out.jpg") as img:
         back = restorable.restore(img, weights=weights)  # no op=: the record came along
     assert psnr(np.asarray(back), np.asarray(image)) > 20
@@ -73,6 +75,51 @@ def test_notes_reach_the_restorable_logger(weights, image, caplog):
     assert any("trained for ev=1" in r.getMessage() for r in caplog.records)
 
 
+def test_save_refuses_a_jpeg_of_an_exact_result_and_says_a_payload_is_lost(weights, image, tmp_path):
+    exact = restorable.apply(image, op="exposure", mode="exact")
+    for name in ("exact.jpg", "exact.webp"):
+        with pytest.raises(restorable.RestorableError, match="must be kept losslessly"):
+            restorable.save(exact, tmp_path / name)
+        assert not (tmp_path / name).exists()
+    assert restorable.save(exact, tmp_path / "exact.png") == []
+    with_payload = restorable.apply(image, op="exposure", weights=weights, payload=True)
+    notes = restorable.save(with_payload, tmp_path / "payload.webp")
+    assert any("refinement payload does not survive WEBP" in note for note in notes), notes
+
+
+def test_an_array_result_is_contiguous_and_says_it_carries_no_record(weights, image, tmp_path):
+    out = restorable.apply(np.asarray(image), op="exposure", weights=weights)
+    assert out.flags.c_contiguous
+    notes = restorable.save(out, tmp_path / "array.png")
+    assert any("an array carries no record" in note for note in notes), notes
+    with pytest.raises(restorable.RecordError, match="array carries no record: op=NAME"):
+        restorable.restore(out, weights=weights)
+    with pytest.raises(restorable.RecordError, match="op='pack-2'"):
+        restorable.unpack(out)
+    exact = restorable.apply(np.asarray(image), op="exposure", mode="exact")  # its payload needs no record
+    assert psnr(restorable.restore(exact), np.asarray(image)) > 30  # the payload's own figure on this small photo
+
+
+def test_missing_or_damaged_weights_are_a_weights_error(image, tmp_path):
+    with pytest.raises(restorable.WeightsError, match="no such weights file"):
+        restorable.apply(image, op="l0", weights=tmp_path / "nope.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"not weights")
+    with pytest.raises(restorable.WeightsError, match="not a readable safetensors checkpoint"):
+        restorable.apply(image, op="l0", weights=tmp_path / "junk.safetensors")
+
+
+def test_type_hints_resolve_and_the_package_says_it_is_typed():
+    import typing
+    from importlib.resources import files
+
+    for function in (restorable.apply, restorable.restore, restorable.pack, restorable.unpack, restorable.save,
+                     restorable.pnginfo, restorable.Session.apply, restorable.Session.restore):
+        hints = typing.get_type_hints(function)
+        assert "return" in hints
+    assert Image.Image in typing.get_args(typing.get_type_hints(restorable.apply)["image"])
+    assert files("restorable").joinpath("py.typed").is_file()
+
+
 @pytest.mark.parametrize(
     "call, words",
     [
@@ -85,6 +132,9 @@ def test_notes_reach_the_restorable_logger(weights, image, caplog):
         (lambda x: restorable.pnginfo(x), "takes a PIL image"),
         (lambda x: restorable.restore(x, op="pack-2"), "unpack"),
         (lambda x: restorable.restore(x, op="blur"), "unknown operator"),
+        (lambda x: restorable.restore("out.png"), r"got str: open a file with restorable.read_photo\(path\)"),
+        (lambda x: restorable.apply(x / 255.0, op="l0"), r"got float64 \(floats in 0..1: \(x \* 255\)"),
+        (lambda x: restorable.save(Image.fromarray(x), object()), "save takes a file path"),
     ],
 )
 def test_wrong_input_is_a_clear_restorable_error(image, call, words):

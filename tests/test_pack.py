@@ -230,7 +230,7 @@ def test_the_api_packs_and_unpacks_pil_images_and_arrays(pack_weights, shots):
     arrays = [np.asarray(left), np.asarray(right)]
     flat = restorable.pack(arrays, weights=pack_weights)
     assert isinstance(flat, np.ndarray) and flat.shape == arrays[0].shape
-    with pytest.raises(restorable.api.RestorableError, match="no restorable record"):
+    with pytest.raises(restorable.api.RestorableError, match="an array carries no record: op=.pack-2."):
         restorable.unpack(flat, weights=pack_weights)
     back = restorable.unpack(flat, op="pack-2", weights=pack_weights)
     assert [name for name, _ in back] == ["image-1.png", "image-2.png"] and back[1][1].shape == arrays[1].shape

@@ -10,7 +10,7 @@ from safetensors import safe_open
 from safetensors.torch import save
 
 from restorable.atomic import atomic_write
-from restorable.errors import RestorableError
+from restorable.errors import RestorableError, WeightsError
 from restorable.model.qinet import ModelConfig, QuasiInvertibleNet
 
 META_KEY = "restorable"
@@ -41,19 +41,19 @@ def read_metadata(path: Path) -> dict:
         with safe_open(str(path), framework="pt") as handle:
             raw = (handle.metadata() or {}).get(META_KEY)
     except FileNotFoundError:
-        raise RestorableError(f"{path}: no such checkpoint") from None
+        raise WeightsError(f"{path}: no such checkpoint") from None
     except Exception as exc:  # safetensors raises its own error types for damaged files
-        raise RestorableError(f"{path}: not a readable safetensors checkpoint ({exc})") from None
+        raise WeightsError(f"{path}: not a readable safetensors checkpoint ({exc})") from None
     if raw is None:
-        raise RestorableError(f"{path}: not a restorable checkpoint (no metadata)")
+        raise WeightsError(f"{path}: not a restorable checkpoint (no metadata)")
     if len(raw) > MAX_METADATA_BYTES:
-        raise RestorableError(f"{path}: damaged checkpoint metadata (over {MAX_METADATA_BYTES:,} bytes)")
+        raise WeightsError(f"{path}: damaged checkpoint metadata (over {MAX_METADATA_BYTES:,} bytes)")
     try:
         metadata = json.loads(raw)
     except (ValueError, RecursionError):
-        raise RestorableError(f"{path}: damaged checkpoint metadata (not JSON)") from None
+        raise WeightsError(f"{path}: damaged checkpoint metadata (not JSON)") from None
     if not isinstance(metadata, dict):
-        raise RestorableError(f"{path}: damaged checkpoint metadata")
+        raise WeightsError(f"{path}: damaged checkpoint metadata")
     return metadata
 
 
@@ -67,28 +67,28 @@ def load_model(path: Path) -> tuple[QuasiInvertibleNet, dict]:
         family = get_family(checkpoint_family(metadata, config.carrier_channels))
         model = family.builder()(config, family.spec)
     except ValueError as exc:
-        raise RestorableError(f"{path}: checkpoint with an unusable architecture ({exc})") from None
+        raise WeightsError(f"{path}: checkpoint with an unusable architecture ({exc})") from None
     except (KeyError, TypeError) as exc:
-        raise RestorableError(f"{path}: checkpoint without a usable architecture ({type(exc).__name__})") from None
+        raise WeightsError(f"{path}: checkpoint without a usable architecture ({type(exc).__name__})") from None
     tensors = {}
     with safe_open(str(path), framework="pt") as handle:
         for key in handle.keys():
             tensors[key] = handle.get_tensor(key).float()
             if not bool(torch.isfinite(tensors[key]).all()):
-                raise RestorableError(f"{path}: damaged checkpoint (NaN or infinite values in {key})")
+                raise WeightsError(f"{path}: damaged checkpoint (NaN or infinite values in {key})")
     try:
         missing, unexpected = model.load_state_dict(tensors, strict=False)
     except RuntimeError:  # tensor shapes that do not fit the architecture
-        raise RestorableError(f"{path}: checkpoint does not match its architecture (tensor shapes)") from None
+        raise WeightsError(f"{path}: checkpoint does not match its architecture (tensor shapes)") from None
     if missing or unexpected:
-        raise RestorableError(f"{path}: checkpoint does not match its architecture ({len(missing)} missing tensors)")
+        raise WeightsError(f"{path}: checkpoint does not match its architecture ({len(missing)} missing tensors)")
     if config.cond_channels and "condition" in metadata:  # evaluated without a stated condition: at the run's defaults
         from restorable.operators.condition import checkpoint_condition
 
         try:
             model.default_condition = checkpoint_condition(metadata)
         except RestorableError as exc:
-            raise RestorableError(f"{path}: {exc}") from None
+            raise WeightsError(f"{path}: {exc}") from None
     return model.eval(), metadata
 
 

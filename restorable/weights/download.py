@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from restorable.errors import RestorableError
+from restorable.errors import RestorableError, WeightsError
 from restorable.weights.lock import file_lock
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def fetch_file(
     the same file: a second one waits, then finds ``dest`` in place.
     """
     if not urls:
-        raise RestorableError(
+        raise WeightsError(
             f"{dest.name}: no URL to fetch it from (the manifest has none): set RESTORABLE_WEIGHTS_URL to a mirror"
         )
     try:
@@ -95,7 +95,7 @@ def fetch_file(
                 return dest  # another process fetched it while we waited
             return _fetch_locked(urls, dest, sha256, size, policy, time.monotonic() + policy.deadline)
     except OSError as exc:
-        raise RestorableError(f"cannot write the weights cache {dest.parent}: {exc.strerror or exc}") from None
+        raise WeightsError(f"cannot write the weights cache {dest.parent}: {exc.strerror or exc}") from None
 
 
 def _fetch_locked(urls: list[str], dest: Path, sha256: str, size: int, policy: FetchPolicy, deadline: float) -> Path:
@@ -123,7 +123,7 @@ def _fetch_locked(urls: list[str], dest: Path, sha256: str, size: int, policy: F
             continue
         os.replace(part, dest)
         return dest
-    raise RestorableError(f"could not fetch {dest.name}: " + "; ".join(errors))
+    raise WeightsError(f"could not fetch {dest.name}: " + "; ".join(errors))
 
 
 def _fetch_from(url: str, part: Path, sha256: str, size: int, policy: FetchPolicy, deadline: float) -> None:
@@ -141,7 +141,7 @@ def _fetch_from(url: str, part: Path, sha256: str, size: int, policy: FetchPolic
         try:
             _transfer(requests, url, part, size, policy, deadline)
         except _PermanentHttpError as exc:
-            raise RestorableError(f"{url}: {exc}") from None
+            raise WeightsError(f"{url}: {exc}") from None
         except (requests.RequestException, TransportError, _Incomplete) as exc:
             last = f"{type(exc).__name__}: {exc}"
             continue
@@ -151,7 +151,7 @@ def _fetch_from(url: str, part: Path, sha256: str, size: int, policy: FetchPolic
         if file_sha256(part) != sha256:
             raise _WrongFile("the file's sha256 differs from the manifest's")
         return
-    raise RestorableError(f"{url}: gave up after {policy.attempts} attempts ({last})")
+    raise WeightsError(f"{url}: gave up after {policy.attempts} attempts ({last})")
 
 
 def _resume_start(response) -> int | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from restorable.errors import RestorableError
+from restorable.errors import RestorableError, WeightsError
 from restorable.weights.download import stat_sha256
 from restorable.weights.store import resolve_weights
 
@@ -42,5 +42,5 @@ def load_weights(
     stat = path.stat()
     loaded = _load(path, stat.st_mtime_ns, stat.st_size)
     if loaded.metadata.get("op") not in (op, "custom"):
-        raise RestorableError(f"{path}: these weights are for {loaded.metadata.get('op')!r}, not {op!r}")
+        raise WeightsError(f"{path}: these weights are for {loaded.metadata.get('op')!r}, not {op!r}")
     return loaded

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from restorable.errors import RestorableError
+from restorable.errors import RestorableError, WeightsError
 
 if os.name == "nt":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -57,7 +57,7 @@ def file_lock(
                 on_wait()
             waiting = True
             if time.monotonic() > deadline:
-                raise RestorableError(f"{path}: still locked by another restorable process after {timeout:.0f} s")
+                raise WeightsError(f"{path}: still locked by another restorable process after {timeout:.0f} s")
             time.sleep(poll)
         try:
             yield

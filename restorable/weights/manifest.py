@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from restorable.errors import RestorableError
+from restorable.errors import RestorableError, WeightsError
 
 PACKAGED = Path(__file__).parent / "manifest.json"
 SCHEMA = 1
@@ -66,7 +66,7 @@ class Manifest:
         from their defaults) and it has one, else its lossless version when ``lossless`` and it has one, else
         its default."""
         if op not in self.versions:
-            raise RestorableError(
+            raise WeightsError(
                 f"no weights for operator {op!r} in the manifest {self.path}: "
                 f"train some with `restorable train --op {op}` and pass --weights"
             )
@@ -76,7 +76,7 @@ class Manifest:
         )
         if version not in self.versions[op]:
             known = ", ".join(sorted(self.versions[op]))
-            raise RestorableError(f"{op}: no weights version {version!r} in the manifest (known: {known})")
+            raise WeightsError(f"{op}: no weights version {version!r} in the manifest (known: {known})")
         return self.versions[op][version]
 
     def by_sha256(self, op: str, sha256: str) -> WeightsVersion | None:
@@ -95,7 +95,7 @@ class Manifest:
         mirror = os.environ.get("RESTORABLE_WEIGHTS_URL", "").strip()
         if mirror:
             if not mirror.startswith(("http://", "https://")):
-                raise RestorableError(f"RESTORABLE_WEIGHTS_URL={mirror!r}: expected an http(s) URL")
+                raise WeightsError(f"RESTORABLE_WEIGHTS_URL={mirror!r}: expected an http(s) URL")
             return [join_url(mirror, entry.file)]
         found = [join_url(self.base_url, entry.file)] if self.base_url else []
         return found + [url for url in entry.urls if url not in found]
@@ -116,7 +116,7 @@ def load_manifest(path: Path | None = None) -> Manifest:
     try:
         stat = path.stat()
     except OSError:
-        raise RestorableError(f"weights manifest {path} is missing") from None
+        raise WeightsError(f"weights manifest {path} is missing") from None
     return _load(path, stat.st_mtime_ns, stat.st_size)
 
 
@@ -125,14 +125,14 @@ def _load(path: Path, mtime_ns: int, size: int) -> Manifest:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RestorableError(f"weights manifest {path}: not valid JSON ({exc})") from None
+        raise WeightsError(f"weights manifest {path}: not valid JSON ({exc})") from None
     except RecursionError:
-        raise RestorableError(f"weights manifest {path}: not valid JSON (nested too deeply)") from None
+        raise WeightsError(f"weights manifest {path}: not valid JSON (nested too deeply)") from None
     return parse_manifest(data, path)
 
 
-def _fail(path: Path, where: str, why: str) -> RestorableError:
-    return RestorableError(f"weights manifest {path}: {where}: {why}")
+def _fail(path: Path, where: str, why: str) -> WeightsError:
+    return WeightsError(f"weights manifest {path}: {where}: {why}")
 
 
 def parse_manifest(data: object, path: Path = PACKAGED) -> Manifest:

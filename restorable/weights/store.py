@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from restorable.errors import RestorableError
+from restorable.errors import RestorableError, WeightsError
 from restorable.paths import cache_dir
 from restorable.weights.download import FetchPolicy, fetch_file, stat_sha256
 from restorable.weights.manifest import WeightsVersion, load_manifest
@@ -68,7 +68,7 @@ def local_copy(entry: WeightsVersion, warn: bool = True) -> Path | None:
 def fetch(entry: WeightsVersion, policy: FetchPolicy | None = None) -> Path:
     """Download ``entry`` into the cache (checked, atomic, one process at a time)."""
     if offline():
-        raise RestorableError(
+        raise WeightsError(
             f"{entry.op}: weights {entry.file} are neither cached nor bundled, and RESTORABLE_OFFLINE is set: "
             f"run `restorable weights fetch {entry.op}` while online, or pass --weights"
         )
@@ -86,7 +86,7 @@ def find_entry(
     if sha256 is not None:
         entry = manifest.by_sha256(op, sha256)
         if entry is None:
-            raise RestorableError(
+            raise WeightsError(
                 f"made with {op} weights {sha256[:12]}, which the manifest does not list: pass --weights with them"
             )
         return entry
@@ -96,9 +96,9 @@ def find_entry(
 def check_weights_file(path: Path) -> Path:
     """``path``, when it is a file (a weights file named by the user); a one-line error otherwise."""
     if path.is_dir():
-        raise RestorableError(f"{path}: is a folder, not a weights file")
+        raise WeightsError(f"{path}: is a folder, not a weights file")
     if not path.is_file():
-        raise RestorableError(f"{path}: no such weights file")
+        raise WeightsError(f"{path}: no such weights file")
     return path
 
 
