@@ -123,6 +123,9 @@ FINGERPRINT_SIDE = 12
 # Mean difference (8-bit levels) up to which a fingerprint still matches: JPEG re-encoding
 # moves block means by ~1 level; a rotation, flip or edit by tens.
 FINGERPRINT_TOLERANCE = 6.0
+# The most one cell may differ: JPEG moves none by more than 1 level (quality 30 to 95, measured on
+# tests/data/cups_511x383.jpg's l0 result); a red 40x40 square painted on it moved one by 63, 20x20 by 12.
+FINGERPRINT_CELL_TOLERANCE = 24
 
 
 def fingerprint(rgb) -> str:
@@ -137,6 +140,11 @@ def fingerprint_distance(a: str, b: str) -> float:
     """Mean absolute difference in 8-bit levels between two fingerprints."""
     left, right = bytes.fromhex(a), bytes.fromhex(b)
     return sum(abs(x - y) for x, y in zip(left, right)) / len(left)
+
+
+def fingerprint_worst_cell(a: str, b: str) -> int:
+    """The largest difference in 8-bit levels between one cell of two fingerprints (a local edit)."""
+    return max(abs(x - y) for x, y in zip(bytes.fromhex(a), bytes.fromhex(b)))
 
 
 @dataclass(frozen=True)
@@ -204,9 +212,13 @@ class Provenance:
             turned = " (turned by 90 degrees?)" if (made_w, made_h) == (height, width) else ""
             return f"it is {width}x{height} but was made {made_w}x{made_h}: resized or cropped since{turned}"
         if self.thumb is not None:
-            distance = fingerprint_distance(fingerprint(rgb), self.thumb)
+            seen = fingerprint(rgb)
+            distance = fingerprint_distance(seen, self.thumb)
             if distance > FINGERPRINT_TOLERANCE:
                 return f"its content differs from what was made ({distance:.0f} levels on average): rotated, flipped or edited since"
+            worst = fingerprint_worst_cell(seen, self.thumb)
+            if worst > FINGERPRINT_CELL_TOLERANCE:
+                return f"a part of it differs from what was made (by {worst} levels): edited there since"
         return None
 
     @classmethod

@@ -55,6 +55,23 @@ def test_force_restores_an_edited_image_as_the_error_says(weights, image):
     assert back.size == image.size
 
 
+def test_a_small_local_edit_is_refused_as_a_change_and_jpeg_is_not(weights, image):
+    import io
+
+    processed = restorable.apply(image, op="exposure", weights=weights)
+    edited = processed.copy()
+    edited.paste((255, 0, 0), (40, 30, 60, 50))  # 20x20 of 128x96: the mean over the photo moves by ~1 level
+    edited.info = dict(processed.info)
+    with pytest.raises(restorable.ChangedImageError, match="a part of it differs from what was made"):
+        restorable.restore(edited, weights=weights)
+    buffer = io.BytesIO()
+    processed.save(buffer, "JPEG", quality=30)
+    with Image.open(buffer) as jpeg:
+        jpeg.load()
+        jpeg.info["restorable"] = processed.info["restorable"]
+        assert restorable.restore(jpeg, weights=weights).size == image.size  # quality 30 is no edit
+
+
 def test_a_session_takes_pil_images_and_arrays_and_gives_the_same_kind(weights, image, caplog):
     session = restorable.Session(restorable.RunSettings(device="cpu", weights=weights))
     processed = session.apply(image, "exposure")
