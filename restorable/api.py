@@ -15,7 +15,10 @@ Files written by the CLI or :func:`save` carry their record; for a bare array, `
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import numpy as np
 
 from restorable.errors import RestorableError
 from restorable.limits import check_quality
@@ -122,12 +125,8 @@ def save(image: ImageLike, path: str | Path, quality: int = 95) -> list[str]:
     """Write a result of :func:`apply` or :func:`pack` to ``path`` (PNG, JPEG, WebP or TIFF, by its extension)
     with its record, colour profile and EXIF, atomically; returns notes (e.g. transparency dropped for JPEG).
     ``quality``: for JPEG and WebP. A plain ``image.save("out.jpg")`` would drop the record. A bare array
-    carries none (a note says so: such a file restores with ``op=`` only); an exact-mode result is refused as
-    JPEG or WebP (its payload would be lost)."""
-    import os
-
-    import numpy as np
-
+    carries none (a note says so); a PIL result of ``mode="exact"`` is refused as JPEG or WebP (its payload
+    would be lost)."""
     from restorable.image_file import output_format
 
     if not isinstance(path, (str, os.PathLike)):
@@ -136,7 +135,7 @@ def save(image: ImageLike, path: str | Path, quality: int = 95) -> list[str]:
     output_format(path)  # a clear error for an unknown extension, before any work
     notes = write_photo(path, as_photo(image), quality)
     if isinstance(image, np.ndarray):
-        notes.insert(0, "an array carries no record: the file restores only with op= (save apply's PIL image to keep it)")
+        notes.insert(0, "an array carries no record: restore needs op= for this file (save apply's PIL image to keep it)")
     return notes
 
 

@@ -60,9 +60,6 @@ def describe(rgb: np.ndarray) -> dict:
     return {"size": (rgb.shape[1], rgb.shape[0]), "thumb": fingerprint(rgb)}
 
 
-NO_RECORD = "no restorable record in this file (was it re-saved by another program?)"
-
-
 def model_for(
     photo: Photo, op: str | None, weights: Path | None, lossless: bool = False, conditioned: bool = False
 ) -> LoadedModel:
@@ -72,7 +69,7 @@ def model_for(
     record = photo.provenance
     if record is None and op is None:
         raise RecordError(
-            NO_RECORD,
+            "no restorable record in this file (was it re-saved by another program?)",
             Hint("--op NAME", "op=NAME", "restores it as that operator's result"),
         )
     if record is not None and op is not None and op != record.op:

@@ -144,6 +144,7 @@ def unpack_photo(settings: RunSettings, photo: Photo, force: bool = False, op: s
     net, run_device = network_for(loaded, settings)
     stacked = reverse_image(net, in_colour(photo).rgb, device=run_device, tile=settings.tile)
     notes = [f"unpacked anyway: {changed}"] if changed else []
+    unchecked = f"no restorable record: unpacked as {record.inputs} images ({op}), which nothing can check"
     images = []
     names, renamed = distinct_names([member.name for member in record.members])  # older packed files may repeat a name
     notes += renamed
@@ -157,7 +158,7 @@ def unpack_photo(settings: RunSettings, photo: Photo, force: bool = False, op: s
         else:
             icc, exif = (base64.b64decode(v) if v else None for v in (member.icc, member.exif))
         images.append((names[index], Photo(
-            rgb, None, icc, exif, None, list(notes),
+            rgb, None, icc, exif, None, list(notes) + ([unchecked] if index == 0 and photo.provenance is None else []),
             ran_on(net, run_device), "learned unpacking",
         )))
     return images

@@ -18,6 +18,7 @@ from restorable.luma import with_channels
 from restorable.provenance import Provenance, read_provenance, save_options
 
 _ORIENTATION_TAG = 0x0112
+LOSSLESS = ("PNG", "TIFF")  # formats whose pixels come back exactly as written
 LOSSLESS_ONLY_KEY = "restorable.lossless_only"  # PIL ``info`` of a result: why a JPEG of it would restore poorly
 log = logging.getLogger("restorable")
 
@@ -187,14 +188,14 @@ def encode_photo(photo: Photo, fmt: str, quality: int = 95, png: str = "small") 
     if photo.alpha is not None and not keep_alpha:
         notes.append(f"{fmt} has no alpha channel: transparency dropped")
     record = photo.provenance
-    if fmt not in ("PNG", "TIFF") and record is not None and record.mode == "exact":
+    if fmt not in LOSSLESS and record is not None and record.mode == "exact":
         raise RestorableError(
             f"an exact-mode result must be kept losslessly (PNG or TIFF): as {fmt} its payload, and the original with it,"
             " would be lost"
         )
-    if fmt not in ("PNG", "TIFF") and record is not None and record.payload:
+    if fmt not in LOSSLESS and record is not None and record.payload:
         notes.append(f"its refinement payload does not survive {fmt}: it restores by the network alone; save as PNG to keep it")
-    if photo.lossless_only and fmt not in ("PNG", "TIFF"):
+    if photo.lossless_only and fmt not in LOSSLESS:
         notes.append(f"{photo.lossless_only}: restoring from this {fmt} will be poor; save as PNG")
     img = photo_to_pil(photo, keep_alpha)
     options = save_options(fmt, photo.provenance)
@@ -202,6 +203,9 @@ def encode_photo(photo: Photo, fmt: str, quality: int = 95, png: str = "small") 
         options.update(PNG_COMPRESSION[png])
     if fmt in ("JPEG", "WEBP"):
         options["quality"] = quality
+    if fmt == "WEBP":
+        options["exact"] = True  # keep the pixels under transparent ones (libwebp would rewrite them: the record's
+        # fingerprint, taken on them, moved by 107 levels in a cell of a photo with a transparent corner)
     if fmt == "JPEG":
         options["subsampling"] = jpeg_subsampling(quality)
     if photo.icc_profile:

@@ -31,10 +31,9 @@ from restorable.atomic import atomic_write, claim, remove_stale_claim
 from restorable.cores import cores
 from restorable.errors import RestorableError
 from restorable.image_file import output_format
-from restorable.photo import Photo, decode_pixels, encode_photo
+from restorable.photo import LOSSLESS, Photo, decode_pixels, encode_photo
 from restorable.progress import Cancelled
 
-LOSSLESS = ("PNG", "TIFF")  # formats whose pixels come back exactly as written
 
 
 @dataclass(frozen=True)

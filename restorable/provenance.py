@@ -124,8 +124,11 @@ FINGERPRINT_SIDE = 12
 # moves block means by ~1 level; a rotation, flip or edit by tens.
 FINGERPRINT_TOLERANCE = 6.0
 # The most one cell may differ: JPEG moves none by more than 1 level (quality 30 to 95, measured on
-# tests/data/cups_511x383.jpg's l0 result); a red 40x40 square painted on it moved one by 63, 20x20 by 12.
+# tests/data/cups_511x383.jpg's l0 result, cells of 43x32 pixels); a red 40x40 square painted on it moved one
+# by 63, 20x20 by 12. Cells of a few pixels move more under JPEG (96x72 at quality 30: 4 levels; 24x18 at 50:
+# 23), so the check needs cells of at least FINGERPRINT_CELL_PIXELS on their short side.
 FINGERPRINT_CELL_TOLERANCE = 24
+FINGERPRINT_CELL_PIXELS = 6
 
 
 def fingerprint(rgb) -> str:
@@ -217,7 +220,7 @@ class Provenance:
             if distance > FINGERPRINT_TOLERANCE:
                 return f"its content differs from what was made ({distance:.0f} levels on average): rotated, flipped or edited since"
             worst = fingerprint_worst_cell(seen, self.thumb)
-            if worst > FINGERPRINT_CELL_TOLERANCE:
+            if worst > FINGERPRINT_CELL_TOLERANCE and min(height, width) >= FINGERPRINT_CELL_PIXELS * FINGERPRINT_SIDE:
                 return f"a part of it differs from what was made (by {worst} levels): edited there since"
         return None
 

@@ -23,7 +23,7 @@ from restorable import __version__
 from restorable.device import resolve_device
 from restorable.errors import ChangedImageError, Hint, RecordError, RestorableError
 from restorable.luma import grey_uint8, with_channels
-from restorable.networks import NO_RECORD, describe, model_for, model_on, network_for, ran_on  # noqa: F401  (model_on: tests)
+from restorable.networks import describe, model_for, model_on, network_for, ran_on  # noqa: F401  (model_on: tests)
 from restorable.photo import Photo, as_photo, in_colour, like_input
 from restorable.provenance import Original, Provenance
 from restorable.settings import RunSettings
@@ -166,9 +166,11 @@ class Session:
         if not isinstance(photo, Photo):
             try:
                 return like_input(self.restore(as_photo(photo), op, force, lossless, params, one_step), photo)
-            except RecordError as exc:  # an exact-mode array restores without op=; others need it
-                if isinstance(photo, np.ndarray) and exc.message == NO_RECORD:
-                    raise RecordError("an array carries no record: op=NAME names the operator that made it") from None
+            except RecordError:  # an array has no record to be wrong (an exact-mode one restores without op=)
+                if isinstance(photo, np.ndarray) and op is None:
+                    raise RecordError(
+                        "an array carries no record", Hint("--op NAME", "op=NAME", "names the operator that made it")
+                    ) from None
                 raise
         restored = self._restore_once(photo, op, force, lossless, params)
         effects = [photo.provenance.op if photo.provenance is not None else op]

@@ -207,7 +207,7 @@ def test_each_device_gets_its_own_copy_of_a_cached_network(weights, photo_path):
     assert convs and all(p.is_contiguous() for p in convs)  # the cached original as loaded
 
 
-def test_run_settings_check_their_values_once():
+def test_run_settings_check_their_values_once(tmp_path):
     from restorable.errors import RestorableError
     from restorable.settings import RunSettings
 
@@ -217,5 +217,8 @@ def test_run_settings_check_their_values_once():
         RunSettings(tile=3)
     with pytest.raises(RestorableError, match="unknown device"):
         RunSettings(device="gpu0")
-    assert RunSettings(weights="w.safetensors").weights == Path("w.safetensors")
+    (tmp_path / "w.safetensors").write_bytes(b"")
+    assert RunSettings(weights=str(tmp_path / "w.safetensors")).weights == tmp_path / "w.safetensors"
+    with pytest.raises(RestorableError, match="no such weights file"):
+        RunSettings(weights="missing.safetensors")
     assert RunSettings(tile=0).tile == 0

@@ -214,7 +214,7 @@ def test_metadata_too_large_for_the_packed_file_is_named_not_kept(pack_weights, 
         assert 0x0110 not in right.getexif()
 
 
-def test_the_api_packs_and_unpacks_pil_images_and_arrays(pack_weights, shots):
+def test_the_api_packs_and_unpacks_pil_images_and_arrays(pack_weights, shots, caplog):
     import restorable
 
     with Image.open(shots / "left.jpg") as a, Image.open(shots / "right.jpg") as b:
@@ -232,7 +232,11 @@ def test_the_api_packs_and_unpacks_pil_images_and_arrays(pack_weights, shots):
     assert isinstance(flat, np.ndarray) and flat.shape == arrays[0].shape
     with pytest.raises(restorable.api.RestorableError, match="an array carries no record: op=.pack-2."):
         restorable.unpack(flat, weights=pack_weights)
-    back = restorable.unpack(flat, op="pack-2", weights=pack_weights)
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="restorable"):
+        back = restorable.unpack(flat, op="pack-2", weights=pack_weights)
+    assert any("no restorable record: unpacked as 2 images (pack-2)" in r.getMessage() for r in caplog.records)
     assert [name for name, _ in back] == ["image-1.png", "image-2.png"] and back[1][1].shape == arrays[1].shape
     with pytest.raises(restorable.api.RestorableError, match="not a packing operator"):
         restorable.unpack(flat, op="l0", weights=pack_weights)

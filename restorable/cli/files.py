@@ -42,7 +42,7 @@ def run_files(
             outcome = run_one(src, dst, command_steps(job))
         except RestorableError as exc:  # named by its file, as a batch names it
             message = named(exc.message, src)
-            if message == exc.message:
+            if message == exc.message or exc.message.startswith(str(dst)):  # it names its file already
                 raise
             raise type(exc)(message, exc.hint) from None
         for note in notes_of([outcome]):

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from restorable.cli import options as o
-from restorable.errors import RestorableError
+from restorable.errors import RestorableError, named
 from restorable.limits import DEFAULT_MAX_PIXELS
 
 COUNT_HELP = "2 to 4 images of one size (the first is the one the packed image looks like), or 2 to 4 folders"
@@ -190,7 +190,7 @@ def unpack(
             if single:
                 raise
             failed += 1
-            console.print(f"failed: {src}: {exc.for_cli()}", markup=False)
+            console.print(f"failed: {named(exc.for_cli(), src)}", markup=False)
     if len(sources) > 1:
         console.print(f"{len(sources) - failed} done, {failed} failed", markup=False)
     if failed:

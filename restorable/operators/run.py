@@ -22,7 +22,10 @@ def get_operator(name: str) -> OperatorSpec:
 
         close = difflib.get_close_matches(str(name).lower(), OPERATORS, n=1, cutoff=0.6)
         guess = f"did you mean {close[0]!r}? " if close else ""
-        raise RestorableError(f"unknown operator {name!r} ({guess}known: {', '.join(OPERATORS)})") from None
+        effects = [key for key, spec in OPERATORS.items() if spec.inputs == 1]
+        packers = [key for key, spec in OPERATORS.items() if spec.inputs > 1]
+        known = f"known: {', '.join(effects)}" + (f"; {', '.join(packers)} for pack/unpack" if packers else "")
+        raise RestorableError(f"unknown operator {name!r} ({guess}{known})") from None
 
 
 def _implementation(spec: OperatorSpec) -> Callable[..., np.ndarray]:
