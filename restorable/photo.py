@@ -81,6 +81,7 @@ def photo_from_pil(img: Image.Image) -> Photo:
         notes.append("CMYK converted to RGB")
     is_grey = img.mode in ("L", "LA", "La", "1")
     rgb = np.asarray(img.convert("L" if is_grey else "RGB")).copy()
+    lossless_only = info.get(LOSSLESS_ONLY_KEY)  # set by like_input on a result (PIL keeps info on copies)
     return Photo(
         rgb=rgb,
         alpha=alpha,
@@ -90,7 +91,7 @@ def photo_from_pil(img: Image.Image) -> Photo:
         notes=notes,
         record_error=record_error,
         orientation=orientation,
-        lossless_only=info.get(LOSSLESS_ONLY_KEY) if isinstance(info.get(LOSSLESS_ONLY_KEY), str) else None,
+        lossless_only=lossless_only if isinstance(lossless_only, str) else None,
     )
 
 
@@ -188,15 +189,16 @@ def encode_photo(photo: Photo, fmt: str, quality: int = 95, png: str = "small") 
     if photo.alpha is not None and not keep_alpha:
         notes.append(f"{fmt} has no alpha channel: transparency dropped")
     record = photo.provenance
-    if fmt not in LOSSLESS and record is not None and record.mode == "exact":
-        raise RestorableError(
-            f"an exact-mode result must be kept losslessly (PNG or TIFF): as {fmt} its payload, and the original with it,"
-            " would be lost"
-        )
-    if fmt not in LOSSLESS and record is not None and record.payload:
-        notes.append(f"its refinement payload does not survive {fmt}: it restores by the network alone; save as PNG to keep it")
-    if photo.lossless_only and fmt not in LOSSLESS:
-        notes.append(f"{photo.lossless_only}: restoring from this {fmt} will be poor; save as PNG")
+    if fmt not in LOSSLESS:  # what a lossy copy of this result loses
+        if record is not None and record.mode == "exact":
+            raise RestorableError(
+                f"an exact-mode result must be kept losslessly (PNG or TIFF): as {fmt} its payload, and the original"
+                " with it, would be lost"
+            )
+        if record is not None and record.payload:
+            notes.append(f"its refinement payload does not survive {fmt}: it restores by the network alone; save as PNG to keep it")
+        if photo.lossless_only:
+            notes.append(f"{photo.lossless_only}: restoring from this {fmt} will be poor; save as PNG")
     img = photo_to_pil(photo, keep_alpha)
     options = save_options(fmt, photo.provenance)
     if fmt == "PNG":

@@ -139,15 +139,15 @@ def fingerprint(rgb) -> str:
     return grid.tobytes().hex()
 
 
+def fingerprint_differences(a: str, b: str) -> list[int]:
+    """The absolute difference in 8-bit levels of each cell of two fingerprints."""
+    return [abs(x - y) for x, y in zip(bytes.fromhex(a), bytes.fromhex(b))]
+
+
 def fingerprint_distance(a: str, b: str) -> float:
     """Mean absolute difference in 8-bit levels between two fingerprints."""
-    left, right = bytes.fromhex(a), bytes.fromhex(b)
-    return sum(abs(x - y) for x, y in zip(left, right)) / len(left)
-
-
-def fingerprint_worst_cell(a: str, b: str) -> int:
-    """The largest difference in 8-bit levels between one cell of two fingerprints (a local edit)."""
-    return max(abs(x - y) for x, y in zip(bytes.fromhex(a), bytes.fromhex(b)))
+    differences = fingerprint_differences(a, b)
+    return sum(differences) / len(differences)
 
 
 @dataclass(frozen=True)
@@ -215,11 +215,11 @@ class Provenance:
             turned = " (turned by 90 degrees?)" if (made_w, made_h) == (height, width) else ""
             return f"it is {width}x{height} but was made {made_w}x{made_h}: resized or cropped since{turned}"
         if self.thumb is not None:
-            seen = fingerprint(rgb)
-            distance = fingerprint_distance(seen, self.thumb)
+            differences = fingerprint_differences(fingerprint(rgb), self.thumb)
+            distance = sum(differences) / len(differences)
             if distance > FINGERPRINT_TOLERANCE:
                 return f"its content differs from what was made ({distance:.0f} levels on average): rotated, flipped or edited since"
-            worst = fingerprint_worst_cell(seen, self.thumb)
+            worst = max(differences)  # a local edit
             if worst > FINGERPRINT_CELL_TOLERANCE and min(height, width) >= FINGERPRINT_CELL_PIXELS * FINGERPRINT_SIDE:
                 return f"a part of it differs from what was made (by {worst} levels): edited there since"
         return None
