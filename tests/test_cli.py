@@ -192,7 +192,7 @@ def test_library_warnings_reach_the_terminal_as_warning_lines(tmp_path):
     assert result.stderr.startswith("warning: ") and "damaged" in result.stderr and entry.file in result.stderr
 
 
-@pytest.mark.parametrize("command", [["apply"], ["restore"], ["weights", "fetch"]])
+@pytest.mark.parametrize("command", [["apply"], ["restore"], ["weights", "fetch"], ["eval"], ["serve"]])
 def test_help_names_values_as_a_shell_user_reads_them_not_python_types(command):
     result = subprocess.run(
         [sys.executable, "-c", "import sys; from restorable.cli import main; sys.argv[0] = 'restorable'; main()", *command, "--help"],
@@ -200,8 +200,12 @@ def test_help_names_values_as_a_shell_user_reads_them_not_python_types(command):
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    for python_type in ("<bool>", "<str>", "<list[str]>", "<path>", "<int"):
+    for python_type in ("<bool>", "<str>", "<list[str]>", "<path>", "<int", "LIST[", "PATH]"):
         assert python_type not in result.stdout, python_type  # `--overwrite <bool>` reads as if it took a value
+    if command == ["eval"]:  # a repeatable option names one value, as click's multiple=True options do
+        assert any("--jpeg" in line and "INTEGER" in line for line in lines)
+    if command == ["serve"]:
+        assert any("--folder" in line and "PATH" in line for line in lines)
     if command == ["apply"]:
         assert any("--quality" in line and "INTEGER" in line for line in lines)
         assert any("--overwrite" in line for line in lines) and any("--output-dir" in line and "PATH" in line for line in lines)

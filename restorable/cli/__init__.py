@@ -55,7 +55,16 @@ def _show_library_log() -> None:
 
 
 _VALUE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "path": "PATH", "int range": "INTEGER RANGE",
-                "float range": "FLOAT RANGE", "list[str]": "TEXT", "list[path]": "PATH"}
+                "float range": "FLOAT RANGE"}
+
+
+def _value_name(shown: str) -> str:
+    """click's name for a value typer shows as a Python type: ``int`` -> INTEGER; a repeatable option's
+    ``list[Path]`` names one value (PATH), as click names its ``multiple=True`` options."""
+    shown = shown.lower()
+    if shown.startswith("list[") and shown.endswith("]"):
+        shown = shown[5:-1]
+    return _VALUE_NAMES.get(shown, shown.upper())
 
 
 def _plain_value_names(command) -> None:
@@ -72,7 +81,7 @@ def _plain_value_names(command) -> None:
             param.display_type_rich = lambda ctx: None  # its name (PATHS, OPS) says what it takes
         elif param.metavar is None:
             shown = param.display_type(None).strip("<>")
-            param.metavar = "" if param.is_flag else _VALUE_NAMES.get(shown, shown.upper())
+            param.metavar = "" if param.is_flag else _value_name(shown)
     for sub in getattr(command, "commands", {}).values():
         _plain_value_names(sub)
 
