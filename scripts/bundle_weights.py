@@ -23,6 +23,7 @@ import tempfile
 
 from restorable.atomic import atomic_write
 from restorable.model.checkpoint import load_model, save_model
+from restorable.train.lineage import crops, devices, lineage_of
 from restorable.weights import BUNDLED
 from restorable.weights.manifest import PACKAGED, SCHEMA, parse_manifest
 
@@ -42,13 +43,15 @@ def training_summary(meta: dict, minutes: float | None, stage: str | None = None
         command = f"bash {stage}"
     else:
         command = f"bash scripts/train_all.sh {meta['op']}" + (f"  # stage {stage}" if stage else "")
-    trained_on = trained_on or ", ".join(meta.get("trained_on", []))
+    lineage = lineage_of({**meta, "stage": stage} if stage else meta, None)
     return {
         "data": f"../shared/corpus/train ({meta.get('data_images')} {_unit(meta)}, fingerprint {meta.get('data_fingerprint', '')[:16]})",
         "command": command,
-        **({"trained_on": trained_on} if trained_on else {}),
+        "stage": lineage[-1]["stage"],
+        "trained_on": ", ".join(devices(lineage)),
+        **({"how": trained_on} if trained_on else {}),
         "steps": meta.get("steps"),
-        **({"crops_seen": meta["crops_seen"]} if "crops_seen" in meta else {}),
+        "crops_seen": crops(lineage),
         "minutes": round(minutes if minutes is not None else meta.get("train_seconds", 0) / 60, 1),
         "settings": {
             k: train[k]
@@ -60,6 +63,7 @@ def training_summary(meta: dict, minutes: float | None, stage: str | None = None
         },
         "started_from": (meta.get("init") or {}).get("sha256"),  # a warm start: sha256 of the finished run it began from
         "val_512px": {k: round(v, 2) for k, v in (meta.get("val") or {}).items()},
+        "lineage": lineage,  # every run that made it, oldest first (restorable.train.lineage)
     }
 
 
@@ -75,7 +79,7 @@ def main() -> None:
         help="make it the conditioned version (for parameters away from their defaults), not the default",
     )
     parser.add_argument("--stage", default=None, help="the stage of scripts/train_all.sh that made it")
-    parser.add_argument("--trained-on", default=None, help="where it was trained, if not on this machine's CPU")
+    parser.add_argument("--trained-on", default=None, help="how it was trained, in words (the devices are in its checkpoint)")
     args = parser.parse_args()
     model, meta = load_model(args.ckpt)
     op = meta["op"]

@@ -56,7 +56,9 @@ def list_weights(as_json: bool = typer.Option(False, "--json", help="Print JSON 
          "lossless": e.version == manifest.lossless.get(e.op), "conditioned": e.version == manifest.conditioned.get(e.op),
          "file": e.file,
          "size": e.size, "sha256": e.sha256, "where": _where(e), "licence": e.licence,
-         "val_512px": e.training.get("val_512px", {})}
+         "val_512px": e.training.get("val_512px", {}),
+         "stage": e.training.get("stage"), "crops_seen": e.training.get("crops_seen"),
+         "trained_on": e.training.get("trained_on")}
         for e in manifest.all_entries()
     ]
     if as_json:

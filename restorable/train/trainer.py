@@ -22,6 +22,7 @@ from restorable.train.batches import batch_stream, default_workers
 from restorable.train.data import CropSampler, Pair
 from restorable.train.distributed import Ranks, all_agree, check_batch
 from restorable.train.evaluate import evaluate
+from restorable.train.lineage import crops, devices, lineage_of
 from restorable.transforms import Family, checkpoint_family, get_family
 from restorable.weights.download import file_sha256
 
@@ -160,6 +161,8 @@ class Trainer:
         self.init: dict | None = None  # the checkpoint a warm-started run began from
         self.crops_seen = 0  # training crops of every step, the runs it continues or started from included
         self.trained_on: list[str] = []  # the devices of those runs and of this one
+        self.ancestry: list[dict] = []  # the runs it started from, oldest first (restorable.train.lineage)
+        self.run_on: list[str] = []  # the devices of this run alone
         self.trained_with: list[str] = []  # the runs it trained beside in one process (restorable train-together)
         if resume and init is not None:
             raise RestorableError("give --resume or --init, not both")
@@ -180,7 +183,7 @@ class Trainer:
             self.history = list(meta.get("history", []))
             self.init = meta.get("init")
             self.stage = stage or meta.get("stage")
-            self._continue_lineage(meta)
+            self._continue_run(meta)
         elif init is not None:
             self.model, meta = self._warm_start(init, config.op)
             if grow_blocks:
@@ -200,6 +203,8 @@ class Trainer:
         here += f" x{self.ranks.world} ranks" if self.ranks.world > 1 else ""
         if here not in self.trained_on:
             self.trained_on.append(here)
+        if here not in self.run_on:
+            self.run_on.append(here)
         self.model.train()
         self.model = self.model.to(device, memory_format=torch.channels_last)  # 13% faster steps in float32 too
         # one fused kernel for the whole update on a GPU (the step is launch-bound at this size)
@@ -268,17 +273,22 @@ class Trainer:
             )
         self.train_seconds = float(meta.get("train_seconds", 0.0))  # minutes in the manifest cover both runs
         self.init = {"file": init.name, "sha256": file_sha256(init), "steps": meta.get("steps"), "train": meta.get("train")}
-        self._continue_lineage(meta)
+        self.ancestry = lineage_of(meta, self.init["sha256"])
+        self.crops_seen = crops(self.ancestry)
+        self.trained_on = devices(self.ancestry)
+        self.trained_with = list(meta.get("trained_with", []))
         if other != op:
             self.init["op"] = other
         return model, meta
 
-    def _continue_lineage(self, meta: dict) -> None:
-        """Crops seen and devices of the run this one resumes or starts from (older files: steps x batch)."""
+    def _continue_run(self, meta: dict) -> None:
+        """Crops seen, devices and ancestry of the run this one resumes (older runs: their own steps x batch)."""
         steps, batch = meta.get("steps") or 0, (meta.get("train") or {}).get("batch", 0)
         self.crops_seen = int(meta.get("crops_seen", steps * batch))
         self.trained_on = list(meta.get("trained_on", []))
         self.trained_with = list(meta.get("trained_with", []))
+        self.run_on = list(meta.get("run_on", []))
+        self.ancestry = list(meta["ancestry"]) if "ancestry" in meta else lineage_of(meta, None)[:-1]
 
     def _condition_axes(self) -> list[dict] | None:
         """The condition axes of a conditioned run (stored in its checkpoints); an unconditioned network of
@@ -398,6 +408,8 @@ class Trainer:
             "init": self.init,
             "crops_seen": self.crops_seen,
             "trained_on": self.trained_on,
+            "ancestry": self.ancestry,
+            "run_on": self.run_on,
             **({"stage": self.stage} if self.stage else {}),
             **({"trained_with": self.trained_with} if self.trained_with else {}),
             **({"condition": self.condition} if self.condition else {}),
