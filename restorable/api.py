@@ -121,22 +121,60 @@ def unpack(
     return Session(RunSettings(device, backend, tile, weights)).unpack(image, force, op)
 
 
-def save(image: ImageLike, path: str | Path, quality: int = 95) -> list[str]:
+def save(
+    image: ImageLike, path: str | Path, quality: int = 95, original: ImageLike | None = None,
+    min_restore_db: float | None = None, weights: Path | None = None,
+) -> list[str]:
     """Write a result of :func:`apply` or :func:`pack` to ``path`` (PNG, JPEG, WebP or TIFF, by its extension)
     with its record, colour profile and EXIF, atomically; returns notes (e.g. transparency dropped for JPEG).
     ``quality``: for JPEG and WebP. A plain ``image.save("out.jpg")`` would drop the record. A bare array
     carries none (a note says so); a PIL result of ``mode="exact"`` is refused as JPEG or WebP (its payload
-    would be lost)."""
+    would be lost).
+
+    ``original``: the image given to :func:`apply`. The file's pixels, as this format and quality will hold
+    them, are then restored first, as ``restorable apply`` does before it writes: the first note says the
+    figure ("restores at 36.5 dB"), and below ``min_restore_db`` (default: the operator's floor, 28 dB for
+    most) nothing is written and :class:`~restorable.errors.RestorableError` says so. Check before you delete
+    an original. ``weights``: those given to :func:`apply`, if any."""
     from restorable.image_file import output_format
 
     if not isinstance(path, (str, os.PathLike)):
         raise RestorableError(f"save takes a file path (str or pathlib.Path), not {type(path).__name__}")
     check_quality(quality)
-    output_format(path)  # a clear error for an unknown extension, before any work
-    notes = write_photo(path, as_photo(image), quality)
+    fmt = output_format(path)  # a clear error for an unknown extension, before any work
+    result = as_photo(image)
+    checked = [] if original is None else [_restores_at(result, as_photo(original), fmt, quality, min_restore_db, weights)]
+    notes = checked + write_photo(path, result, quality)
     if isinstance(image, np.ndarray):
         notes.insert(0, "an array carries no record: restore needs op= for this file (save apply's PIL image to keep it)")
     return notes
+
+
+def _restores_at(
+    result: Photo, original: Photo, fmt: str, quality: int, floor: float | None, weights: Path | None
+) -> str:
+    """The note of :func:`save`'s check of how ``result`` restores as saved in ``fmt``; raises below ``floor``."""
+    from restorable.operators import get_operator
+    from restorable.photo import decode_pixels, encode_photo
+    from restorable.verify import restoration_db
+
+    record = result.provenance
+    if record is None:
+        raise RestorableError("original= checks how the file restores, which needs the record of apply's PIL result")
+    spec = get_operator(record.op)
+    if spec.family == "pack":
+        raise RestorableError("original= checks an apply result; pack checks that every image unpacks itself")
+    stored = None  # a lossy file's pixels, decoded from the very bytes (what it cannot hold is refused here)
+    if fmt in ("JPEG", "WEBP"):
+        stored = decode_pixels(encode_photo(result, fmt, quality)[0], grey=result.rgb.ndim == 2)
+    floor = spec.restore_floor if floor is None else floor
+    session = Session(RunSettings(weights=weights))
+    undo = lambda part: session.restore(part, record.op, one_step=True)  # noqa: E731  (back to ``original``)
+    db = restoration_db(original, result, fmt, quality, undo, stored)
+    if db < floor:
+        better = "; save it as PNG" if fmt in ("JPEG", "WEBP") else ""
+        raise RestorableError(f"it would restore at only {db:.1f} dB as {fmt} (below min_restore_db {floor:g}): not written{better}")
+    return f"restores at {db:.1f} dB"
 
 
 def ops() -> list[str]:

@@ -114,6 +114,38 @@ def test_save_refuses_a_jpeg_of_an_exact_result_and_says_a_payload_is_lost(weigh
     assert any("refinement payload does not survive WEBP" in note for note in notes), notes
 
 
+def test_save_with_the_original_checks_how_the_file_restores_before_writing_it(image, tmp_path):
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    # as `restorable apply` does: the API's apply wrote whatever it got, so a developer could delete originals
+    # kept only in a file that restores poorly
+    processed = restorable.apply(image, op="l0")
+    notes = restorable.save(processed, folder / "out.png", original=image)
+    said = float(notes[0].removeprefix("restores at ").removesuffix(" dB"))
+    with Image.open(folder / "out.png") as img:
+        back = restorable.restore(img)
+    assert said == pytest.approx(psnr(np.asarray(back), np.asarray(image)), abs=0.05) and said > 30
+    with pytest.raises(restorable.RestorableError, match=r"would restore at only .* as JPEG .*save it as PNG"):
+        restorable.save(processed, folder / "low.jpg", quality=5, original=image)
+    with pytest.raises(restorable.RestorableError, match="below min_restore_db 80"):
+        restorable.save(processed, folder / "high.png", original=image, min_restore_db=80)
+    other = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)  # not the photo it was made from
+    with pytest.raises(restorable.RestorableError, match="would restore at only"):
+        restorable.save(processed, folder / "other.png", original=other)
+    assert sorted(p.name for p in folder.iterdir()) == ["out.png"]  # nothing else written, no temporary left
+    with pytest.raises(restorable.RestorableError, match="needs the record of apply's PIL result"):
+        restorable.save(np.asarray(processed), folder / "array.png", original=image)
+
+
+def test_save_with_the_original_takes_the_weights_apply_took(weights, image, tmp_path):
+    processed = restorable.apply(image, op="exposure", weights=weights)
+    notes = restorable.save(processed, tmp_path / "out.png", original=image, weights=weights, min_restore_db=20)
+    assert notes[0].startswith("restores at ")
+    packed = restorable.pack([image, image.transpose(Image.Transpose.FLIP_TOP_BOTTOM)])
+    with pytest.raises(restorable.RestorableError, match="pack checks that every image unpacks"):
+        restorable.save(packed, tmp_path / "packed.png", original=image)
+
+
 def test_an_array_result_is_contiguous_and_says_it_carries_no_record(weights, image, tmp_path):
     out = restorable.apply(np.asarray(image), op="exposure", weights=weights)
     assert out.flags.c_contiguous
