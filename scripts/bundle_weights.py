@@ -23,7 +23,7 @@ import tempfile
 
 from restorable.atomic import atomic_write
 from restorable.model.checkpoint import load_model, save_model
-from restorable.train.lineage import crops, devices, lineage_of
+from restorable.train.lineage import crops_seen, devices, lineage_of
 from restorable.weights import BUNDLED
 from restorable.weights.manifest import PACKAGED, SCHEMA, parse_manifest
 
@@ -44,6 +44,8 @@ def training_summary(meta: dict, minutes: float | None, stage: str | None = None
     else:
         command = f"bash scripts/train_all.sh {meta['op']}" + (f"  # stage {stage}" if stage else "")
     lineage = lineage_of({**meta, "stage": stage} if stage else meta, None)
+    if lineage[-1]["stage"] == "unnamed":
+        raise SystemExit("the checkpoint does not name its stage: give --stage (the stage whose command made it)")
     return {
         "data": f"../shared/corpus/train ({meta.get('data_images')} {_unit(meta)}, fingerprint {meta.get('data_fingerprint', '')[:16]})",
         "command": command,
@@ -51,7 +53,7 @@ def training_summary(meta: dict, minutes: float | None, stage: str | None = None
         "trained_on": ", ".join(devices(lineage)),
         **({"how": trained_on} if trained_on else {}),
         "steps": meta.get("steps"),
-        "crops_seen": crops(lineage),
+        "crops_seen": crops_seen(meta, lineage),
         "minutes": round(minutes if minutes is not None else meta.get("train_seconds", 0) / 60, 1),
         "settings": {
             k: train[k]
@@ -85,6 +87,8 @@ def main() -> None:
     op = meta["op"]
     out = BUNDLED / f"{op}-v{args.version}.safetensors"
     kept = {k: v for k, v in meta.items() if k not in ("history", "architecture")}
+    if args.stage:  # the file names its stage too, for runs started from it
+        kept["stage"] = args.stage
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / out.name
         save_model(staged, model, kept, half=True, sidecar=False)

@@ -36,7 +36,7 @@ for line in "${chosen[@]}"; do
   # shellcheck disable=SC2086  # args is a word list
   taskset -c "$first-$last" python3 -c 'import sys; from restorable.cli import main; sys.argv[0] = "restorable"; main()' \
     train --op "$op" --data "$DATA" --out "$OUT/$name.safetensors" --cache "$CACHE" $args \
-    "${val[@]}" --device "${DEVICE:-cuda}" --workers "${WORKERS:-0}" --no-compile --minutes "$MINUTES" --save-minutes 1 >"$OUT/$name.log" 2>&1 &
+    "${val[@]}" --device "${DEVICE:-cuda}" --workers "${WORKERS:-0}" --no-compile --minutes "$MINUTES" --save-minutes 1 --stage "$name" >"$OUT/$name.log" 2>&1 &
   pids+=($!) i=$((i + 1))
 done
 status=0

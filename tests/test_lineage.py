@@ -26,28 +26,43 @@ def header(path: Path) -> dict:
         return json.loads(json.loads(handle.read(size))["__metadata__"]["restorable"])
 
 
-def defined_stages() -> set[str]:
-    """Stage names the project's scripts define: lines "NAME OP ..." of the stage files, train_all.sh's stages."""
-    names = set()
+def _start(args: str) -> str | None:
+    """What a stage's ``--init`` names: ``v:OP-vN`` (a bundled version), the stage of a run, or None (fresh)."""
+    found = re.search(r'--init "?(\$BUNDLED|\$RUNS|\$OUT|runs/all)/([a-z0-9-]+)\.safetensors', args)
+    if not found:
+        assert "--init" not in args, args
+        return None
+    return f"v:{found.group(2)}" if found.group(1) == "$BUNDLED" else found.group(2)
+
+
+def defined_stages() -> dict[str, str | None]:
+    """{stage: what its --init names} of the project's scripts: the lines "NAME OP ARGS" of the stage files and
+    the stages of train_all.sh (with its templated ones: version 1 of each operator it loops over, and the
+    style operators' -f2 / -v2)."""
+    stages: dict[str, str | None] = {}
     for path in (ROOT / "scripts").glob("stages_*.sh"):
-        names |= set(re.findall(r'^\s*"([a-z0-9][a-z0-9-]*) [a-z0-9-]+ ', path.read_text(), re.M))
+        for name, args in re.findall(r'^\s*"([a-z0-9][a-z0-9-]*) [a-z0-9-]+ ([^"]*)"', path.read_text(), re.M):
+            stages[name] = _start(args)
     text = (ROOT / "scripts" / "train_all.sh").read_text()
+    for name, args in re.findall(r"\bstage ([a-z0-9][a-z0-9-]*) [a-z0-9-]+ (.*)", text):
+        stages[name] = _start(args)
     ops = re.search(r"^ +OPS=\(([a-z][^)]*)\)", text, re.M).group(1).split()  # the default: every operator
-    for line in text.splitlines():
-        if line.lstrip().startswith("#") or not re.search(r"\bstage ", line):
-            continue
-        for op in ops if "$op" in line else [None]:
-            filled = line.replace('"$op"', op).replace("$op", op) if op else line
-            names |= set(re.findall(r"\bstage ([a-z0-9][a-z0-9-]*) ", filled))
-    return names
+    skipped = ("gray", "bwp", "rescale-", "pack-")  # `case $op in gray | bwp | rescale-* | pack-*) continue`
+    assert "case $op in gray | bwp | rescale-* | pack-*) continue" in text
+    stages.update({op: None for op in ops if not op.startswith(skipped)})
+    for op in ("style-a", "style-b"):
+        stages[f"{op}-f2"], stages[f"{op}-v2"] = None, f"{op}-f2"
+    return stages
 
 
-def gpu_log_steps() -> dict[str, set[int]]:
-    """{stage: steps it was saved at} from the GPU rounds' logs in docs/device/."""
-    saved: dict[str, set[int]] = {}
+def gpu_log_steps() -> dict[str, set[tuple[str, int]]]:
+    """{stage: (GPU, step) pairs it was saved at} from the GPU rounds' logs in docs/device/ (the GPU by the name
+    of the log: ...-h100-... or ...-h200-...)."""
+    saved: dict[str, set[tuple[str, int]]] = {}
     for path in (ROOT / "docs" / "device").glob("train_parallel-*.log"):
+        gpu = "H100" if "-h100-" in path.name else "H200"
         for name, step in re.findall(r"^([a-z0-9-]+): saved \S+ at step (\d+)", path.read_text(), re.M):
-            saved.setdefault(name, set()).add(int(step))
+            saved.setdefault(name, set()).add((gpu, int(step)))
     return saved
 
 
@@ -70,15 +85,28 @@ def test_a_bundled_version_says_its_stages_crops_and_devices_as_its_file_does(en
         assert len(lineage) == 1
 
 
-def test_every_stage_of_a_bundled_lineage_is_a_stage_of_the_scripts_and_gpu_stages_are_in_their_logs():
-    names, saved = defined_stages(), gpu_log_steps()
-    assert {"l0", "wmf", "style-a-f2", "style-b-v2", "cpd-f2", "rgf-v2", "l0-png-r", "rescale-2x-png-d"} <= names
+def test_every_run_of_a_bundled_lineage_is_a_stage_of_the_scripts_started_from_the_run_before_it():
+    stages, saved = defined_stages(), gpu_log_steps()
+    last_stage = {f"{e.op}-v{e.version}": e.training["lineage"][-1]["stage"] for e in ENTRIES}
+    assert {"l0", "wmf", "style-a-f2", "cpd-f2", "rgf-v2", "l0-png-r", "rescale-2x-png-d"} <= set(stages)
+    assert "bwp" not in stages and "l0-f2" not in stages
     for entry in ENTRIES:
-        for segment in entry.training["lineage"]:
-            if "commit" not in segment:  # bwp's colour stages: scripts/train_all.sh of that commit
-                assert segment["stage"] in names, (entry.file, segment)
-            if segment["on"] != "cpu":
-                assert segment["steps"] in saved.get(segment["stage"], set()), (entry.file, segment)
+        lineage = entry.training["lineage"]
+        for index, segment in enumerate(lineage):
+            where = (entry.file, segment["stage"])
+            if segment.get("commit") == "5ba0e2f":  # bwp's colour stages: scripts/train_all.sh of that commit
+                assert entry.op == "bwp", where
+                continue
+            assert segment["stage"] in stages, where
+            start = stages[segment["stage"]]
+            before = lineage[index - 1]["stage"] if index else None
+            assert (last_stage[start[2:]] if start and start.startswith("v:") else start) == before, where
+            logged = saved.get(segment["stage"], set())
+            if segment["on"] == "cpu":
+                assert not logged or segment["steps"] not in {step for _, step in logged}, where  # it ran on the CPU
+            else:
+                gpu = "H100" if "H100" in segment["on"] else "H200"
+                assert (gpu, segment["steps"]) in logged, where
 
 
 def test_a_run_from_a_bundled_version_counts_the_crops_and_devices_of_all_its_runs(photo_dir, tmp_path):
@@ -122,3 +150,42 @@ def test_weights_list_json_says_how_each_version_was_made():
     l0 = {row["version"]: row for row in rows if row["op"] == "l0"}
     assert l0["6"]["stage"] == "l0-png-r" and l0["6"]["trained_on"] == "cpu, NVIDIA H200"
     assert l0["6"]["crops_seen"] == crops(load_manifest().versions["l0"]["6"].training["lineage"]) > 100_000
+
+
+def test_a_run_saved_before_lineages_resumes_with_the_crops_and_devices_of_the_runs_it_names(photo_dir, tmp_path):
+    # a run from l0 v4 saved by the code before: crops_seen = v4's own run + its own, trained_on = ["cpu"]
+    from restorable.model import ModelConfig
+    from restorable.model.checkpoint import load_model, save_model
+    from restorable.train.data import load_pairs
+    from restorable.train.trainer import Trainer, TrainConfig
+    from restorable.weights import resolve_weights
+
+    bundled = load_manifest().versions["l0"]["4"].training
+    pairs = load_pairs(photo_dir, None, "l0", {}, tmp_path / "cache")
+    out = tmp_path / "old.safetensors"
+    config = TrainConfig(op="l0", crop=32, batch=2)
+    Trainer(config, ModelConfig(), pairs, out, init=resolve_weights("l0", version="4")).run(steps=2, minutes=None)
+    model, meta = load_model(out)
+    old = {k: v for k, v in meta.items() if k not in ("ancestry", "run_on", "architecture")}
+    save_model(out, model, {**old, "crops_seen": 2985 * 8 + 2 * 2, "trained_on": ["cpu"]})
+    Trainer(config, ModelConfig(), pairs, out, resume=True).run(steps=3, minutes=None)
+    _, resumed = load_model(out)
+    assert resumed["ancestry"] == bundled["lineage"]
+    assert resumed["crops_seen"] == bundled["crops_seen"] + 3 * 2
+    assert resumed["trained_on"] == ["cpu", "NVIDIA H200"]
+
+
+def test_bundling_a_checkpoint_writes_the_lineage_the_manifest_holds():
+    # scripts/bundle_weights.py's summary of l0 v6's own file gives its manifest entry's stage, crops and devices
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bundle_weights", ROOT / "scripts" / "bundle_weights.py")
+    bundle = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bundle)
+    entry = load_manifest().versions["l0"]["6"].training
+    meta = header(BUNDLED / "l0-v6.safetensors")
+    summary = bundle.training_summary(meta, None, "l0-png-r")
+    assert summary["lineage"] == entry["lineage"] and summary["crops_seen"] == entry["crops_seen"] == 147_296
+    assert (summary["stage"], summary["trained_on"]) == ("l0-png-r", "cpu, NVIDIA H200")
+    with pytest.raises(SystemExit, match="give --stage"):
+        bundle.training_summary({k: v for k, v in meta.items() if k != "stage"}, None)

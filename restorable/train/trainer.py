@@ -22,7 +22,7 @@ from restorable.train.batches import batch_stream, default_workers
 from restorable.train.data import CropSampler, Pair
 from restorable.train.distributed import Ranks, all_agree, check_batch
 from restorable.train.evaluate import evaluate
-from restorable.train.lineage import crops, devices, lineage_of
+from restorable.train.lineage import crops_seen, devices, lineage_of
 from restorable.transforms import Family, checkpoint_family, get_family
 from restorable.weights.download import file_sha256
 
@@ -274,7 +274,7 @@ class Trainer:
         self.train_seconds = float(meta.get("train_seconds", 0.0))  # minutes in the manifest cover both runs
         self.init = {"file": init.name, "sha256": file_sha256(init), "steps": meta.get("steps"), "train": meta.get("train")}
         self.ancestry = lineage_of(meta, self.init["sha256"])
-        self.crops_seen = crops(self.ancestry)
+        self.crops_seen = crops_seen(meta, self.ancestry)
         self.trained_on = devices(self.ancestry)
         self.trained_with = list(meta.get("trained_with", []))
         if other != op:
@@ -282,13 +282,18 @@ class Trainer:
         return model, meta
 
     def _continue_run(self, meta: dict) -> None:
-        """Crops seen, devices and ancestry of the run this one resumes (older runs: their own steps x batch)."""
-        steps, batch = meta.get("steps") or 0, (meta.get("train") or {}).get("batch", 0)
-        self.crops_seen = int(meta.get("crops_seen", steps * batch))
-        self.trained_on = list(meta.get("trained_on", []))
+        """Crops seen, devices and ancestry of the run this one resumes (an older run's from what it names)."""
         self.trained_with = list(meta.get("trained_with", []))
-        self.run_on = list(meta.get("run_on", []))
-        self.ancestry = list(meta["ancestry"]) if "ancestry" in meta else lineage_of(meta, None)[:-1]
+        if "ancestry" in meta:
+            self.crops_seen = int(meta["crops_seen"])
+            self.trained_on = list(meta.get("trained_on", []))
+            self.run_on = list(meta.get("run_on", []))
+            self.ancestry = list(meta["ancestry"])
+            return
+        lineage = lineage_of(meta, None)
+        self.ancestry = lineage[:-1]
+        self.crops_seen = crops_seen(meta, lineage)
+        self.trained_on = devices(lineage)
 
     def _condition_axes(self) -> list[dict] | None:
         """The condition axes of a conditioned run (stored in its checkpoints); an unconditioned network of
