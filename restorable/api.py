@@ -22,7 +22,8 @@ import numpy as np
 
 from restorable.errors import RestorableError
 from restorable.limits import check_quality
-from restorable.photo import Photo, as_photo, read_photo, write_photo
+from restorable.atomic import atomic_write
+from restorable.photo import Photo, as_photo, encode_photo, read_photo
 from restorable.provenance import Provenance
 from restorable.session import ImageLike, Session, check_mode, untrained_params
 from restorable.settings import RunSettings
@@ -143,20 +144,23 @@ def save(
     check_quality(quality)
     fmt = output_format(path)  # a clear error for an unknown extension, before any work
     result = as_photo(image)
-    checked = [] if original is None else [_restores_at(result, as_photo(original), fmt, quality, min_restore_db, weights)]
-    notes = checked + write_photo(path, result, quality)
+    data, notes = encode_photo(result, fmt, quality)  # what this format cannot hold (an exact payload) is refused here
+    if original is not None:  # checked on the very bytes that are then written
+        notes.insert(0, _restores_at(result, as_photo(original), fmt, quality, data, min_restore_db, weights))
+    atomic_write(Path(path), lambda handle: handle.write(data))
     if isinstance(image, np.ndarray):
         notes.insert(0, "an array carries no record: restore needs op= for this file (save apply's PIL image to keep it)")
     return notes
 
 
 def _restores_at(
-    result: Photo, original: Photo, fmt: str, quality: int, floor: float | None, weights: Path | None
+    result: Photo, original: Photo, fmt: str, quality: int, data: bytes, floor: float | None, weights: Path | None
 ) -> str:
-    """The note of :func:`save`'s check of how ``result`` restores as saved in ``fmt``; raises below ``floor``."""
+    """The note of :func:`save`'s check of how ``result`` restores from ``data``, its file in ``fmt``; raises below
+    ``floor``."""
     from restorable.operators import get_operator
-    from restorable.photo import decode_pixels, encode_photo
-    from restorable.verify import restoration_db
+    from restorable.photo import LOSSLESS, decode_pixels
+    from restorable.verify import refuse_below, restoration_db
 
     record = result.provenance
     if record is None:
@@ -164,16 +168,11 @@ def _restores_at(
     spec = get_operator(record.op)
     if spec.family == "pack":
         raise RestorableError("original= checks an apply result; pack checks that every image unpacks itself")
-    stored = None  # a lossy file's pixels, decoded from the very bytes (what it cannot hold is refused here)
-    if fmt in ("JPEG", "WEBP"):
-        stored = decode_pixels(encode_photo(result, fmt, quality)[0], grey=result.rgb.ndim == 2)
-    floor = spec.restore_floor if floor is None else floor
+    stored = None if fmt in LOSSLESS else decode_pixels(data, grey=result.rgb.ndim == 2)  # a lossy file's pixels
     session = Session(RunSettings(weights=weights))
     undo = lambda part: session.restore(part, record.op, one_step=True)  # noqa: E731  (back to ``original``)
     db = restoration_db(original, result, fmt, quality, undo, stored)
-    if db < floor:
-        better = "; save it as PNG" if fmt in ("JPEG", "WEBP") else ""
-        raise RestorableError(f"it would restore at only {db:.1f} dB as {fmt} (below min_restore_db {floor:g}): not written{better}")
+    refuse_below(db, spec.restore_floor if floor is None else floor, fmt, "min_restore_db")
     return f"restores at {db:.1f} dB"
 
 

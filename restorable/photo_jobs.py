@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from restorable.errors import RestorableError
 from restorable.limits import DEFAULT_MAX_PIXELS
 from restorable.pipeline import LOSSLESS, Checked, Steps
 from restorable.settings import RunSettings
@@ -52,17 +51,12 @@ class ApplyJob:
             return session.apply(photo, self.op, self.params, self.mode, self.payload, lossless_weights(dst, self.robust))
 
         def check(photo, result, stored, dst: Path) -> Checked:
-            from restorable.verify import restoration_db
+            from restorable.verify import refuse_below, restoration_db
 
             out_format = output_format(dst)
             undo = lambda part: session.restore(part, self.op, one_step=True)  # noqa: E731  (back to ``photo``)
             db = restoration_db(photo, result, out_format, self.quality, undo, stored)
-            if db < self.min_restore_db:
-                better = "; save it as PNG" if out_format in ("JPEG", "WEBP") else ""
-                raise RestorableError(
-                    f"it would restore at only {db:.1f} dB as {out_format} (below --min-restore-db {self.min_restore_db:g}):"
-                    f" not written{better}"
-                )
+            refuse_below(db, self.min_restore_db, out_format, "--min-restore-db")
             return Checked(f"restores at {db:.1f} dB", db)
 
         reader = lambda src: read_photo(src, self.max_pixels)  # noqa: E731

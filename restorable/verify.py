@@ -36,6 +36,16 @@ def stored_pixels(rgb: np.ndarray, fmt: str, quality: int) -> np.ndarray:
     return decode_pixels(encode_photo(Photo(rgb), fmt, quality)[0], grey=rgb.ndim == 2)
 
 
+def refuse_below(db: float, floor: float, fmt: str, option: str) -> None:
+    """Raise the one-line refusal of a result that would restore at ``db`` below ``floor`` as ``fmt`` (``option``:
+    the setting's name for the caller, ``--min-restore-db`` or ``min_restore_db``)."""
+    if db < floor:
+        from restorable.errors import RestorableError
+
+        better = "; save it as PNG" if fmt in ("JPEG", "WEBP") else ""
+        raise RestorableError(f"it would restore at only {db:.1f} dB as {fmt} (below {option} {floor:g}): not written{better}")
+
+
 def probe_windows(height: int, width: int, factor: int = 1) -> list[tuple[tuple[slice, slice], tuple[slice, slice]]]:
     """(window with margin, interior within it) pairs: the whole image, or one window per quadrant, its
     corner at a multiple of ``PROBE_ALIGN``.
